@@ -1,0 +1,341 @@
+#include "core/config.hpp"
+
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/config_reader.hpp"
+#include "sources/registry.hpp"
+#include "sources/source.hpp"
+
+namespace rackwatch {
+namespace {
+
+// Names become MQTT topic levels and point ids: keep them plain.
+bool valid_name(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string host_name() {
+  std::array<char, 256> buf{};
+  if (gethostname(buf.data(), buf.size() - 1) != 0) return "rackwatch";
+  return buf.data();
+}
+
+void parse_agent(const YAML::Node& node, ConfigReader& r, AgentConfig& out) {
+  if (!node.IsDefined()) {
+    r.error(node, "missing required section 'agent'");
+    return;
+  }
+  if (!node.IsMap()) {
+    r.error(node, "'agent' must be a mapping with site, rack and id");
+    return;
+  }
+  r.check_keys(node, {"site", "rack", "id"}, "agent");
+  auto check = [&](std::string_view key, bool required) -> std::string {
+    auto v = r.string(node, key, required);
+    if (!v) return {};
+    if (!valid_name(*v)) {
+      r.error(r.child(node, key), "agent " + std::string(key) + " '" + *v +
+                                      "' must be 1-64 letters, digits, '-' or '_' (it is a topic level)");
+    }
+    return *v;
+  };
+  out.site = check("site", true);
+  out.rack = check("rack", true);
+  out.id = check("id", false);
+  if (out.id.empty()) out.id = host_name();
+}
+
+void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
+  if (!node.IsDefined()) {
+    r.error(node, "missing required section 'mqtt' (at least: brokers)");
+    return;
+  }
+  if (!node.IsMap()) {
+    r.error(node, "'mqtt' must be a mapping");
+    return;
+  }
+  r.check_keys(node,
+               {"brokers", "client_id", "username", "password", "password_file", "keepalive",
+                "connect_timeout", "reconnect_min", "reconnect_max", "prefix", "queue_limit"},
+               "mqtt");
+  if (auto b = r.string_list(node, "brokers", true)) {
+    if (b->empty()) r.error(r.child(node, "brokers"), "'brokers' must list at least one broker");
+    for (const auto& uri : *b) {
+      const bool ok = uri.rfind("tcp://", 0) == 0 || uri.rfind("mqtt://", 0) == 0 ||
+                      uri.rfind("ssl://", 0) == 0 || uri.rfind("mqtts://", 0) == 0;
+      if (!ok) {
+        r.error(r.child(node, "brokers"),
+                "broker '" + uri + "' must start with tcp://, mqtt://, ssl:// or mqtts://");
+      }
+    }
+    out.brokers = *b;
+  }
+  if (auto v = r.string(node, "client_id")) out.client_id = *v;
+  if (auto v = r.string(node, "username")) out.username = *v;
+  if (auto v = r.string(node, "password")) out.password = *v;
+  if (auto v = r.string(node, "password_file")) {
+    std::ifstream in(*v);
+    if (!in) {
+      r.error(r.child(node, "password_file"), "cannot read password file '" + *v + "'");
+    } else {
+      std::getline(in, out.password);
+    }
+  }
+  auto ranged = [&](std::string_view key, Millis lo, Millis hi, Millis& dst) {
+    if (auto d = r.duration(node, key)) {
+      if (*d < lo || *d > hi) {
+        r.error(r.child(node, key), "'" + std::string(key) + "' must be between " +
+                                        std::to_string(lo.count()) + "ms and " +
+                                        std::to_string(hi.count()) + "ms");
+      } else {
+        dst = *d;
+      }
+    }
+  };
+  ranged("keepalive", Millis{1'000}, Millis{3'600'000}, out.keepalive);
+  ranged("connect_timeout", Millis{100}, Millis{300'000}, out.connect_timeout);
+  ranged("reconnect_min", Millis{10}, Millis{600'000}, out.reconnect_min);
+  ranged("reconnect_max", Millis{10}, Millis{3'600'000}, out.reconnect_max);
+  if (out.reconnect_max < out.reconnect_min) {
+    r.error(r.child(node, "reconnect_max"), "'reconnect_max' must not be below 'reconnect_min'");
+  }
+  if (auto v = r.string(node, "prefix")) {
+    const bool bad = v->empty() || v->front() == '/' || v->back() == '/' ||
+                     v->find_first_of("#+") != std::string::npos;
+    if (bad) {
+      r.error(r.child(node, "prefix"),
+              "'prefix' must be a topic without wildcards (#, +) or leading/trailing '/'");
+    } else {
+      out.prefix = *v;
+    }
+  }
+  if (auto v = r.integer(node, "queue_limit")) {
+    if (*v < 1 || *v > 10'000'000) r.error(r.child(node, "queue_limit"), "'queue_limit' must be 1..10000000");
+    else out.queue_limit = static_cast<std::size_t>(*v);
+  }
+}
+
+const std::vector<std::string_view> kCommonSourceKeys{"name", "type", "interval", "timeout",
+                                                      "points"};
+const std::vector<std::string_view> kCommonPointKeys{
+    "name", "quantity", "unit", "from_unit", "scale", "offset", "min", "max",
+    "invalid", "location", "description"};
+
+PointConfig parse_point_common(const YAML::Node& node, ConfigReader& r) {
+  PointConfig p;
+  p.mark = r.mark(node);
+  if (auto v = r.string(node, "name", true)) {
+    if (!valid_name(*v)) {
+      r.error(r.child(node, "name"), "point name '" + *v + "' must be 1-64 letters, digits, '-' or '_'");
+    }
+    p.name = *v;
+  }
+  if (auto v = r.string(node, "quantity")) {
+    if (auto q = find_quantity(*v)) {
+      p.quantity = *v;
+      p.unit = q->unit;
+    } else {
+      r.error(r.child(node, "quantity"), "unknown quantity '" + *v + "' (known: " + quantity_names() + ")");
+    }
+  }
+  if (auto v = r.string(node, "unit")) {
+    if (auto u = parse_canonical_unit(*v)) {
+      if (p.unit != Unit::unspecified && *u != p.unit) {
+        r.error(r.child(node, "unit"), "unit '" + *v + "' does not fit quantity '" + p.quantity +
+                                           "' (expected " + std::string(unit_symbol(p.unit)) + ")");
+      }
+      p.unit = *u;
+      p.from = {*u, 1.0, 0.0};
+    } else if (auto du = parse_device_unit(*v)) {
+      r.error(r.child(node, "unit"), "unit '" + *v + "' is not canonical: write unit: " +
+                                         std::string(unit_symbol(du->canonical)) + " and from_unit: " + *v);
+    } else {
+      r.error(r.child(node, "unit"), "unknown unit '" + *v + "'");
+    }
+  }
+  if (auto v = r.string(node, "from_unit")) {
+    if (auto du = parse_device_unit(*v)) {
+      if (p.unit == Unit::unspecified) p.unit = du->canonical;
+      if (du->canonical != p.unit) {
+        r.error(r.child(node, "from_unit"), "from_unit '" + *v + "' cannot be converted to " +
+                                                std::string(unit_symbol(p.unit)));
+      }
+      p.from = *du;
+    } else {
+      r.error(r.child(node, "from_unit"), "unknown unit '" + *v + "'");
+    }
+  } else if (p.unit != Unit::unspecified) {
+    p.from = {p.unit, 1.0, 0.0};
+  }
+  auto finite = [&](std::string_view key) -> std::optional<double> {
+    auto v = r.number(node, key);
+    if (v && !std::isfinite(*v)) {
+      r.error(r.child(node, key), "'" + std::string(key) + "' must be a finite number");
+      return std::nullopt;
+    }
+    return v;
+  };
+  if (auto v = finite("scale")) {
+    if (*v == 0) r.error(r.child(node, "scale"), "'scale' must not be 0");
+    p.scale = *v;
+  }
+  if (auto v = finite("offset")) p.offset = *v;
+  p.min = finite("min");
+  p.max = finite("max");
+  if (p.min && p.max && *p.min > *p.max) {
+    r.error(r.child(node, "min"), "'min' must not be above 'max'");
+  }
+  if (auto v = r.number_list(node, "invalid")) p.invalid = *v;
+  if (auto v = r.string(node, "location")) p.location = *v;
+  if (auto v = r.string(node, "description")) p.description = *v;
+  return p;
+}
+
+std::vector<std::string_view> joined(const std::vector<std::string_view>& a,
+                                     const std::vector<std::string_view>& b) {
+  auto out = a;
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
+std::optional<SourceConfig> parse_source(const YAML::Node& node, ConfigReader& r) {
+  if (!node.IsMap()) {
+    r.error(node, "each source must be a mapping with name, type, interval and points");
+    return std::nullopt;
+  }
+  SourceConfig s;
+  s.mark = r.mark(node);
+  if (auto v = r.string(node, "name", true)) {
+    if (!valid_name(*v)) {
+      r.error(r.child(node, "name"), "source name '" + *v + "' must be 1-64 letters, digits, '-' or '_'");
+    }
+    s.name = *v;
+  }
+  const SourceType* type = nullptr;
+  if (auto v = r.string(node, "type", true)) {
+    s.type = *v;
+    type = find_source_type(*v);
+    if (!type) {
+      r.error(r.child(node, "type"), "unknown source type '" + *v + "' (known: " + source_type_names() + ")");
+    }
+  }
+  r.check_keys(node, type ? joined(kCommonSourceKeys, type->source_keys()) : kCommonSourceKeys,
+               "source '" + s.name + "'");
+  if (auto d = r.duration(node, "interval", true)) {
+    if (*d < kMinInterval || *d > kMaxInterval) {
+      r.error(r.child(node, "interval"), "interval " + std::to_string(d->count()) +
+                                             "ms is out of range (100ms to 1h)");
+    }
+    s.interval = *d;
+  }
+  s.timeout = std::min(s.interval, Millis{5'000});
+  if (auto d = r.duration(node, "timeout")) {
+    if (*d < Millis{10} || *d > s.interval) {
+      r.error(r.child(node, "timeout"), "timeout " + std::to_string(d->count()) +
+                                            "ms must be at least 10ms and at most the interval (" +
+                                            std::to_string(s.interval.count()) + "ms)");
+    }
+    s.timeout = *d;
+  }
+  auto points = r.child(node, "points");
+  std::vector<YAML::Node> point_nodes;
+  if (!points.IsDefined()) {
+    r.error(node, "source '" + s.name + "' has no 'points'");
+  } else if (!points.IsSequence() || points.size() == 0) {
+    r.error(points, "'points' must be a non-empty list");
+  } else {
+    std::set<std::string> names;
+    for (const auto& pn : points) {
+      if (!pn.IsMap()) {
+        r.error(pn, "each point must be a mapping with at least a name");
+        continue;
+      }
+      r.check_keys(pn, type ? joined(kCommonPointKeys, type->point_keys()) : kCommonPointKeys,
+                   "point of source '" + s.name + "'");
+      auto p = parse_point_common(pn, r);
+      if (!p.name.empty() && !names.insert(p.name).second) {
+        r.error(r.child(pn, "name"), "duplicate point name '" + p.name + "' in source '" + s.name + "'");
+      }
+      point_nodes.push_back(pn);
+      s.points.push_back(std::move(p));
+    }
+  }
+  if (type) s.settings = type->parse(node, point_nodes, s.points, r);
+  for (std::size_t i = 0; i < s.points.size(); ++i) {
+    if (s.points[i].unit == Unit::unspecified) {
+      r.error(point_nodes[i], "point '" + s.points[i].name + "' needs a quantity or a unit");
+    }
+  }
+  YAML::Emitter e;
+  e << node;
+  s.fingerprint = e.c_str();
+  return s;
+}
+
+}  // namespace
+
+std::optional<Config> parse_config(const std::string& text, const std::string& file,
+                                   Diagnostics& diags) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    diags.error({file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
+    return std::nullopt;
+  }
+  ConfigReader r(file, diags);
+  Config cfg;
+  cfg.file = file;
+  if (!root.IsMap()) {
+    r.error(root, "the config must be a mapping with agent, mqtt and sources");
+    return std::nullopt;
+  }
+  r.check_keys(root, {"agent", "mqtt", "sources"}, "the top level");
+  parse_agent(r.child(root, "agent"), r, cfg.agent);
+  parse_mqtt(r.child(root, "mqtt"), r, cfg.mqtt);
+  if (cfg.mqtt.client_id.empty()) cfg.mqtt.client_id = "rackwatch-" + cfg.agent.id;
+
+  auto sources = r.child(root, "sources");
+  if (!sources.IsDefined()) {
+    r.error(root, "missing required section 'sources'");
+  } else if (!sources.IsSequence() || sources.size() == 0) {
+    r.error(sources, "'sources' must be a non-empty list");
+  } else {
+    std::set<std::string> names;
+    for (const auto& sn : sources) {
+      auto s = parse_source(sn, r);
+      if (!s) continue;
+      if (!s->name.empty() && !names.insert(s->name).second) {
+        r.error(r.child(sn, "name"), "duplicate source name '" + s->name + "'");
+      }
+      cfg.sources.push_back(std::move(*s));
+    }
+  }
+  if (!diags.empty()) return std::nullopt;
+  return cfg;
+}
+
+std::optional<Config> load_config(const std::string& path, Diagnostics& diags) {
+  std::ifstream in(path);
+  if (!in) {
+    diags.error({path, 0, 0}, std::string("cannot open config file: ") + std::strerror(errno));
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path, diags);
+}
+
+}  // namespace rackwatch

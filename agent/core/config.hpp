@@ -1,0 +1,88 @@
+// The agent's configuration as validated structs. Loaded from YAML by
+// load_config(); every problem found is reported with FILE:LINE:COL.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/diagnostics.hpp"
+#include "core/units.hpp"
+
+namespace rackwatch {
+
+using Millis = std::chrono::milliseconds;
+
+struct AgentConfig {
+  std::string site;
+  std::string rack;
+  std::string id;  // defaults to the host name
+};
+
+struct MqttConfig {
+  std::vector<std::string> brokers;  // tried in turn: tcp://host:port, ssl://host:port
+  std::string client_id;             // defaults to "rackwatch-{agent id}"
+  std::string username;
+  std::string password;
+  Millis keepalive{30'000};
+  Millis connect_timeout{10'000};
+  Millis reconnect_min{1'000};
+  Millis reconnect_max{60'000};
+  std::string prefix = "rackwatch/v1";
+  std::size_t queue_limit = 10'000;  // messages held while the broker is away
+};
+
+struct PointConfig {
+  std::string name;
+  std::string quantity;
+  Unit unit = Unit::unspecified;
+  DeviceUnit from;  // the device's unit; converted into `unit`
+  double scale = 1.0;
+  double offset = 0.0;
+  std::optional<double> min;
+  std::optional<double> max;
+  std::vector<double> invalid;  // raw values a device uses for "no value"
+  std::string location;
+  std::string description;
+  SourceMark mark;
+};
+
+// Type-specific settings of a source, made by its SourceType.
+class SourceSettings {
+ public:
+  virtual ~SourceSettings() = default;
+};
+
+struct SourceConfig {
+  std::string name;
+  std::string type;
+  Millis interval{10'000};
+  Millis timeout{5'000};
+  std::vector<PointConfig> points;
+  std::shared_ptr<const SourceSettings> settings;
+  std::string fingerprint;  // canonical text of the source's YAML: equal ⇔ unchanged
+  SourceMark mark;
+};
+
+struct Config {
+  std::string file;
+  AgentConfig agent;
+  MqttConfig mqtt;
+  std::vector<SourceConfig> sources;
+};
+
+inline constexpr Millis kMinInterval{100};
+inline constexpr Millis kMaxInterval{3'600'000};
+
+// Loads and validates a config file. On any problem returns nullopt and
+// `diags` holds every problem found, not only the first.
+std::optional<Config> load_config(const std::string& path, Diagnostics& diags);
+
+// Same, from text (the file name is used in messages only).
+std::optional<Config> parse_config(const std::string& text, const std::string& file,
+                                   Diagnostics& diags);
+
+}  // namespace rackwatch

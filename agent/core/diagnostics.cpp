@@ -1,0 +1,31 @@
+#include "core/diagnostics.hpp"
+
+#include <algorithm>
+#include <ostream>
+#include <tuple>
+
+namespace rackwatch {
+
+void Diagnostics::error(SourceMark mark, std::string message) {
+  items_.push_back({std::move(mark), std::move(message)});
+}
+
+void Diagnostics::print(std::ostream& out) const {
+  auto sorted = items_;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.mark.file, a.mark.line, a.mark.column) <
+           std::tie(b.mark.file, b.mark.line, b.mark.column);
+  });
+  for (const auto& d : sorted) out << format_mark(d.mark) << ": " << d.message << '\n';
+}
+
+std::string format_mark(const SourceMark& mark) {
+  std::string s = mark.file.empty() ? "<config>" : mark.file;
+  if (mark.line > 0) {
+    s += ':' + std::to_string(mark.line);
+    s += ':' + std::to_string(mark.column > 0 ? mark.column : 1);
+  }
+  return s;
+}
+
+}  // namespace rackwatch

@@ -1,0 +1,77 @@
+// A Source is one configured device: it knows its protocol and its points,
+// owns its connection, and returns one poll's readings. A SourceType reads a
+// source's own config keys and makes Sources of its kind.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "core/config.hpp"
+#include "core/reading.hpp"
+
+namespace YAML {
+class Node;
+}
+
+namespace rackwatch {
+
+class ConfigReader;
+
+// What a source may use: the agent's executor (all its state lives there) and
+// an executor for blocking work that has no asynchronous API (sysfs reads that
+// sleep on I2C, vendor libraries). Results come back by posting to `executor`.
+struct SourceEnv {
+  boost::asio::any_io_executor executor;
+  boost::asio::any_io_executor blocking;
+};
+
+class Source {
+ public:
+  explicit Source(const SourceConfig& config) : config_(config) {}
+  virtual ~Source() = default;
+  Source(const Source&) = delete;
+  Source& operator=(const Source&) = delete;
+
+  const SourceConfig& config() const { return config_; }
+
+  // Reads every point once: exactly one RawReading per configured point, in
+  // config order. Device errors are readings with an error, never exceptions.
+  // Runs on the agent's executor; must not block it.
+  virtual boost::asio::awaitable<std::vector<RawReading>> poll() = 0;
+
+ private:
+  SourceConfig config_;
+};
+
+class SourceType {
+ public:
+  virtual ~SourceType() = default;
+
+  // The `type:` value that selects this kind of source.
+  virtual std::string_view name() const = 0;
+  // Keys this type accepts in a source mapping and in each point, beyond the
+  // common ones (name, type, interval, timeout, points / name, quantity, ...).
+  virtual std::vector<std::string_view> source_keys() const = 0;
+  virtual std::vector<std::string_view> point_keys() const = 0;
+
+  // Reads and checks the type's own keys. `points` hold the common fields
+  // already parsed and may be completed here (a type may infer a point's
+  // quantity and unit); `point_nodes[i]` is the YAML of `points[i]`.
+  // Reports problems through `reader`; returns the settings (may be partial
+  // when problems were reported).
+  virtual std::shared_ptr<const SourceSettings> parse(const YAML::Node& source,
+                                                      const std::vector<YAML::Node>& point_nodes,
+                                                      std::vector<PointConfig>& points,
+                                                      ConfigReader& reader) const = 0;
+
+  // Makes a source of a validated config. Does no I/O: connecting and
+  // resolving happen in poll(), so that check-config can build sources too.
+  virtual std::unique_ptr<Source> create(const SourceConfig& config,
+                                         const SourceEnv& env) const = 0;
+};
+
+}  // namespace rackwatch
