@@ -272,8 +272,11 @@ std::optional<SourceConfig> parse_source(const YAML::Node& node, ConfigReader& r
       s.points.push_back(std::move(p));
     }
   }
+  const auto problems_before = r.diags().size();
   if (type) s.settings = type->parse(node, point_nodes, s.points, r);
-  for (std::size_t i = 0; i < s.points.size(); ++i) {
+  // A type that found problems has said what is wrong with its points.
+  const bool type_complained = r.diags().size() > problems_before;
+  for (std::size_t i = 0; i < s.points.size() && !type_complained; ++i) {
     if (s.points[i].unit == Unit::unspecified) {
       r.error(point_nodes[i], "point '" + s.points[i].name + "' needs a quantity or a unit");
     }

@@ -1,0 +1,128 @@
+// rackwatchd: polls the rack's power and cooling devices and publishes the
+// readings over MQTT. See README.md.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/log.hpp"
+#include "daemon/agent.hpp"
+#include "daemon/systemd_notify.hpp"
+
+namespace asio = boost::asio;
+using namespace rackwatch;
+
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/rackwatch/rackwatchd.yaml";
+constexpr std::chrono::milliseconds kShutdownDrain{3'000};
+
+void usage(std::ostream& out) {
+  out << "usage: rackwatchd [--config FILE] [--verbose]\n"
+         "\n"
+         "Polls the rack's power and cooling devices and publishes the readings\n"
+         "over MQTT. Logs go to stderr.\n"
+         "\n"
+         "  -c, --config FILE   configuration (default " << kDefaultConfig << ")\n"
+         "  -v, --verbose       log debug messages too\n"
+         "      --version       print the version and exit\n"
+         "  -h, --help          print this help and exit\n";
+}
+
+void schedule_watchdog(asio::steady_timer& timer, std::chrono::microseconds every) {
+  timer.expires_after(every);
+  timer.async_wait([&timer, every](const boost::system::error_code& ec) {
+    if (ec) return;
+    notify_watchdog();
+    schedule_watchdog(timer, every);
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path = kDefaultConfig;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if ((arg == "--config" || arg == "-c") && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      config_path = arg.substr(9);
+    } else if (arg == "--verbose" || arg == "-v") {
+      log::set_level(log::Level::debug);
+    } else if (arg == "--version") {
+      std::cout << "rackwatchd " << RACKWATCH_VERSION << '\n';
+      return 0;
+    } else if (arg == "--help" || arg == "-h") {
+      usage(std::cout);
+      return 0;
+    } else {
+      std::cerr << "rackwatchd: unknown argument '" << arg << "'\n";
+      usage(std::cerr);
+      return 2;
+    }
+  }
+
+  Diagnostics diags;
+  auto config = load_config(config_path, diags);
+  if (!config) {
+    diags.print(std::cerr);
+    log::error("configuration ", config_path, " is invalid (", diags.size(),
+               " problem", diags.size() == 1 ? "" : "s", "); not starting");
+    return 1;
+  }
+
+  // Paho and closed sockets must not kill us with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  asio::io_context io(1);
+  asio::thread_pool blocking(2);
+  Agent agent(io.get_executor(), blocking.get_executor(), std::move(*config));
+  log::info("rackwatchd ", RACKWATCH_VERSION, " starting: site ", agent.config().agent.site,
+            ", rack ", agent.config().agent.rack, ", agent ", agent.config().agent.id, ", config ",
+            config_path);
+
+  asio::steady_timer watchdog(io);
+  if (auto every = watchdog_ping_interval()) schedule_watchdog(watchdog, *every);
+
+  agent.on_ready([] { notify_ready(); });
+
+  asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  bool stopping = false;
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+          log::warning("SIGHUP: configuration reload is not supported yet; restart the service to apply changes");
+          signals.async_wait(on_signal);
+          return;
+        }
+        if (stopping) {
+          log::warning("second ", strsignal(sig), ": exiting now");
+          io.stop();
+          return;
+        }
+        stopping = true;
+        log::info(strsignal(sig), ": shutting down");
+        notify_stopping();
+        agent.stop(kShutdownDrain, [&] {
+          watchdog.cancel();
+          signals.cancel();
+          io.stop();
+        });
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
+
+  agent.start();
+  io.run();
+  blocking.stop();  // abandon queued blocking work; a read in progress still finishes
+  blocking.join();
+  log::info("rackwatchd stopped");
+  return 0;
+}

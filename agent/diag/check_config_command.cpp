@@ -1,0 +1,37 @@
+// `rackwatch check-config FILE`: exit 0 when valid, else every problem as
+// FILE:LINE:COL: message on stderr and exit 1.
+#include <iostream>
+
+#include "core/config.hpp"
+#include "diag/commands.hpp"
+
+namespace rackwatch::cli {
+
+int check_config(const Args& args) {
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << "usage: rackwatch check-config FILE\n\n"
+                 "Validates FILE. Exit 0 when valid; otherwise prints each problem as\n"
+                 "FILE:LINE:COL: message on stderr and exits 1.\n";
+    return 0;
+  }
+  if (args.size() != 1) {
+    std::cerr << "usage: rackwatch check-config FILE\n";
+    return 2;
+  }
+  Diagnostics diags;
+  auto config = load_config(args[0], diags);
+  if (!config) {
+    diags.print(std::cerr);
+    std::cerr << args[0] << ": " << diags.size() << " problem" << (diags.size() == 1 ? "" : "s")
+              << '\n';
+    return 1;
+  }
+  std::size_t points = 0;
+  for (const auto& s : config->sources) points += s.points.size();
+  std::cout << args[0] << ": valid (" << config->sources.size() << " source"
+            << (config->sources.size() == 1 ? "" : "s") << ", " << points << " point"
+            << (points == 1 ? "" : "s") << ")\n";
+  return 0;
+}
+
+}  // namespace rackwatch::cli

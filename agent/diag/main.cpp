@@ -1,0 +1,47 @@
+// rackwatch: the operator's local diagnostic command. See README.md.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "diag/commands.hpp"
+
+namespace {
+
+void usage(std::ostream& out) {
+  out << "usage: rackwatch COMMAND [OPTIONS]\n"
+         "\n"
+         "Commands:\n"
+         "  check-config FILE        validate a configuration; problems as FILE:LINE:COL: message\n"
+         "  probe --config FILE      poll each source once, without broker or daemon\n"
+         "        [--source NAME] [--json]\n"
+         "  tail --broker URI        subscribe and decode what an agent publishes\n"
+         "        [--prefix P] [--topic FILTER] [--count N] [--json]\n"
+         "  version                  print the version\n"
+         "\n"
+         "Run 'rackwatch COMMAND --help' for the options of a command.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(std::cerr);
+    return 2;
+  }
+  const std::string verb = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  if (verb == "check-config") return rackwatch::cli::check_config(args);
+  if (verb == "probe") return rackwatch::cli::probe(args);
+  if (verb == "tail") return rackwatch::cli::tail(args);
+  if (verb == "version" || verb == "--version") {
+    std::cout << "rackwatch " << RACKWATCH_VERSION << '\n';
+    return 0;
+  }
+  if (verb == "help" || verb == "--help" || verb == "-h") {
+    usage(std::cout);
+    return 0;
+  }
+  std::cerr << "rackwatch: unknown command '" << verb << "'\n\n";
+  usage(std::cerr);
+  return 2;
+}

@@ -1,0 +1,448 @@
+#include "publish/mqtt_session.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <mqtt/async_client.h>
+
+#include "publish/mqtt_backoff.hpp"
+
+namespace rackwatch {
+namespace {
+
+enum class State { idle, connecting, connected, disconnected, stopped };
+enum class StopPhase { none, awaiting_last, disconnecting, done };
+
+// After the DISCONNECT is queued, how long stop() waits for Paho to report
+// it sent before giving up on it.
+constexpr std::chrono::milliseconds kDisconnectGrace{2'000};
+
+// Paho takes whole seconds; round up so that a sub-second setting does not
+// become 0 (which means "no keep-alive" / "no timeout").
+int whole_seconds(std::chrono::milliseconds ms, int at_least) {
+  const auto seconds = (ms.count() + 999) / 1000;
+  return static_cast<int>(std::clamp<std::int64_t>(seconds, at_least, 65'535));
+}
+
+std::string rc_text(int rc) {
+  std::string text = mqtt::exception::error_str(rc);
+  if (text.empty()) text = "code " + std::to_string(rc);
+  return text;
+}
+
+// Paho carries an opaque pointer per operation; ours carries an id number.
+void* to_context(std::uint64_t id) {
+  return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
+}
+std::uint64_t from_context(void* context) {
+  return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(context));
+}
+
+}  // namespace
+
+class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl> {
+ public:
+  Impl(boost::asio::any_io_executor executor, MqttConfig config, Message will,
+       Handlers handlers);
+
+  void init();  // needs shared_from_this(): after construction
+  void start();
+  void publish(const Message& message, PublishDone done);
+  void stop(std::optional<Message> last, std::chrono::milliseconds timeout,
+            std::function<void()> done);
+  void close();
+
+  // Results posted by the Bridge; each runs on the executor.
+  void on_connect_result(std::uint64_t attempt, bool ok, int rc);
+  void on_connection_lost(const std::string& cause);
+  void on_publish_result(std::uint64_t id, bool ok, int rc);
+  void on_disconnect_result(std::uint64_t id);
+
+  class Bridge;
+
+  boost::asio::any_io_executor executor_;
+  MqttConfig config_;
+  Message will_;
+  Handlers handlers_;
+  Stats stats_;
+  State state_ = State::idle;
+  MqttBackoff backoff_;
+  boost::asio::steady_timer reconnect_timer_;
+  boost::asio::steady_timer stop_timer_;
+
+  std::uint64_t next_id_ = 0;
+  std::uint64_t attempt_ = 0;        // id of the connect attempt in flight
+  std::uint64_t disconnect_id_ = 0;  // id of stop()'s disconnect
+  std::unordered_map<std::uint64_t, PublishDone> outstanding_;
+
+  bool stopping_ = false;
+  bool closed_ = false;  // the MqttSession is gone: run no handler any more
+  StopPhase stop_phase_ = StopPhase::none;
+  std::vector<std::function<void()>> stop_done_;
+
+  // Declared before the client: the client holds a raw pointer to the
+  // bridge (as every token's listener) and must be destroyed first.
+  std::unique_ptr<Bridge> bridge_;
+  std::unique_ptr<mqtt::async_client> client_;
+
+ private:
+  void attempt_connect();
+  void schedule_reconnect(std::chrono::milliseconds delay);
+  void send(const Message& message, PublishDone done);
+  void fail_outstanding(const std::string& why);
+  void post_done(PublishDone done, bool ok, std::string error);
+  void begin_disconnect();
+  void finish_stop();
+  const std::string& current_broker() const { return config_.brokers[backoff_.broker()]; }
+};
+
+// Receives Paho's calls on Paho's threads, with Paho's mutex held. It copies
+// what it needs and posts it to the executor; it never touches the session,
+// never blocks, and holds only a weak reference, so the session (and with it
+// the Paho client) is never destroyed on a Paho thread.
+class MqttSession::Impl::Bridge final : public mqtt::iaction_listener {
+ public:
+  Bridge(boost::asio::any_io_executor executor, std::weak_ptr<Impl> impl)
+      : executor_(std::move(executor)), impl_(std::move(impl)) {}
+
+  void on_success(const mqtt::token& token) override { forward(token, true); }
+  void on_failure(const mqtt::token& token) override { forward(token, false); }
+
+  void connection_lost(const std::string& cause) {
+    post([cause](Impl& impl) { impl.on_connection_lost(cause); });
+  }
+
+ private:
+  void forward(const mqtt::token& token, bool ok) {
+    const std::uint64_t id = from_context(token.get_user_context());
+    const int rc = ok ? 0 : token.get_return_code();
+    switch (token.get_type()) {
+      case mqtt::token::Type::CONNECT:
+        post([id, ok, rc](Impl& impl) { impl.on_connect_result(id, ok, rc); });
+        break;
+      case mqtt::token::Type::PUBLISH:
+        post([id, ok, rc](Impl& impl) { impl.on_publish_result(id, ok, rc); });
+        break;
+      case mqtt::token::Type::DISCONNECT:
+        post([id](Impl& impl) { impl.on_disconnect_result(id); });
+        break;
+      default:
+        break;
+    }
+  }
+
+  template <class F>
+  void post(F f) {
+    boost::asio::post(executor_, [weak = impl_, f = std::move(f)] {
+      if (auto impl = weak.lock(); impl && !impl->closed_) f(*impl);
+    });
+  }
+
+  boost::asio::any_io_executor executor_;
+  std::weak_ptr<Impl> impl_;
+};
+
+MqttSession::Impl::Impl(boost::asio::any_io_executor executor, MqttConfig config,
+                        Message will, Handlers handlers)
+    : executor_(std::move(executor)),
+      config_(std::move(config)),
+      will_(std::move(will)),
+      handlers_(std::move(handlers)),
+      backoff_(config_.reconnect_min, config_.reconnect_max, config_.brokers.size(),
+               std::random_device{}()),
+      reconnect_timer_(executor_),
+      stop_timer_(executor_) {
+  if (config_.brokers.empty()) throw std::invalid_argument("mqtt: no broker configured");
+}
+
+void MqttSession::Impl::init() {
+  bridge_ = std::make_unique<Bridge>(executor_, weak_from_this());
+
+  // One client for the session's whole life; each attempt names its broker
+  // with connect_options::set_servers. Recreating the client per attempt
+  // would also work with a clean session, but a persistent session (a later
+  // step) keeps its in-flight state in the client, which must then survive
+  // reconnects. The URI given here only has to be valid.
+  mqtt::create_options create(MQTTVERSION_3_1_1);
+  create.set_send_while_disconnected(false);  // no offline buffer: the outbox is ours
+  client_ = std::make_unique<mqtt::async_client>(config_.brokers.front(), config_.client_id,
+                                                 create, nullptr);
+
+  // Before the first connect(): setting callbacks later can deadlock with a
+  // completing token (paho.mqtt.cpp #356). Only connection loss is needed:
+  // the connect token reports success and failure of each attempt.
+  client_->set_connection_lost_handler(
+      [bridge = bridge_.get()](const std::string& cause) { bridge->connection_lost(cause); });
+}
+
+void MqttSession::Impl::start() {
+  if (closed_ || stopping_ || state_ != State::idle) return;
+  attempt_connect();
+}
+
+void MqttSession::Impl::attempt_connect() {
+  if (closed_ || stopping_) return;
+  state_ = State::connecting;
+  attempt_ = ++next_id_;
+  const std::string& broker = current_broker();
+
+  mqtt::connect_options options;
+  options.set_mqtt_version(MQTTVERSION_3_1_1);  // the default may fall back to 3.1
+  options.set_servers(mqtt::string_collection::create({broker}));
+  options.set_clean_session(true);
+  options.set_automatic_reconnect(false);  // we own the reconnect loop
+  options.set_keep_alive_interval(whole_seconds(config_.keepalive, 0));
+  options.set_connect_timeout(whole_seconds(config_.connect_timeout, 1));
+  if (!config_.username.empty()) options.set_user_name(config_.username);
+  if (!config_.password.empty()) options.set_password(config_.password);
+  // Paho copies the will at each connect(): set it on every attempt.
+  options.set_will_message(mqtt::message(will_.topic, will_.payload, will_.qos, will_.retain));
+
+  try {
+    client_->connect(std::move(options), to_context(attempt_), *bridge_);
+  } catch (const mqtt::exception& e) {
+    // Report through the executor like any other result, never inline.
+    const int rc = e.get_return_code();
+    boost::asio::post(executor_, [weak = weak_from_this(), attempt = attempt_, rc] {
+      if (auto impl = weak.lock(); impl && !impl->closed_)
+        impl->on_connect_result(attempt, false, rc);
+    });
+  }
+}
+
+void MqttSession::Impl::schedule_reconnect(std::chrono::milliseconds delay) {
+  reconnect_timer_.expires_after(delay);
+  reconnect_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto impl = weak.lock(); impl && !impl->closed_) impl->attempt_connect();
+  });
+}
+
+void MqttSession::Impl::on_connect_result(std::uint64_t attempt, bool ok, int rc) {
+  if (attempt != attempt_) return;
+  if (stopping_) {
+    // stop() gave this attempt up; a connection it made anyway is closed
+    // cleanly, so that no will is published for it.
+    if (ok && client_) {
+      try {
+        client_->disconnect(0, to_context(++next_id_), *bridge_);
+      } catch (const mqtt::exception&) {
+      }
+    }
+    return;
+  }
+  if (state_ != State::connecting) return;
+  const std::string broker = current_broker();
+  if (ok) {
+    state_ = State::connected;
+    ++stats_.connects;
+    stats_.broker = broker;
+    backoff_.connected();
+    if (handlers_.connected) handlers_.connected(broker);
+    return;
+  }
+  state_ = State::disconnected;
+  ++stats_.connect_failures;
+  stats_.last_error = "connect to " + broker + " failed: " + rc_text(rc);
+  schedule_reconnect(backoff_.failed());
+  if (handlers_.disconnected) handlers_.disconnected(stats_.last_error);
+}
+
+void MqttSession::Impl::on_connection_lost(const std::string& cause) {
+  if (state_ != State::connected) return;
+  state_ = State::disconnected;
+  ++stats_.connection_losses;
+  stats_.last_error = "connection to " + stats_.broker + " lost" +
+                      (cause.empty() ? std::string() : ": " + cause);
+  // Paho fails in-flight QoS 1 publishes only at the next connect (clean
+  // session) or never; the caller must know now.
+  fail_outstanding("connection lost");
+  if (!stopping_) schedule_reconnect(backoff_.lost());
+  if (handlers_.disconnected) handlers_.disconnected(stats_.last_error);
+}
+
+void MqttSession::Impl::publish(const Message& message, PublishDone done) {
+  if (closed_) return;
+  if (stopping_ || state_ == State::stopped) {
+    ++stats_.publish_failures;
+    post_done(std::move(done), false, "session stopped");
+  } else if (state_ != State::connected) {
+    ++stats_.publish_failures;
+    post_done(std::move(done), false, "not connected");
+  } else {
+    send(message, std::move(done));
+  }
+}
+
+// The only place that calls Paho's publish: concurrent publishers can hang
+// Paho (paho.mqtt.cpp #499).
+void MqttSession::Impl::send(const Message& message, PublishDone done) {
+  const std::uint64_t id = ++next_id_;
+  outstanding_.emplace(id, std::move(done));
+  try {
+    auto msg = mqtt::make_message(message.topic, message.payload, message.qos, message.retain);
+    client_->publish(std::move(msg), to_context(id), *bridge_);
+  } catch (const mqtt::exception& e) {
+    // Paho refused it synchronously and will not call the listener.
+    auto node = outstanding_.extract(id);
+    ++stats_.publish_failures;
+    post_done(std::move(node.mapped()), false, e.what());
+  }
+}
+
+void MqttSession::Impl::on_publish_result(std::uint64_t id, bool ok, int rc) {
+  auto node = outstanding_.extract(id);
+  if (node.empty()) return;  // already failed at connection loss or stop
+  if (ok) {
+    ++stats_.published;
+    if (node.mapped()) node.mapped()(true, std::string());
+  } else {
+    ++stats_.publish_failures;
+    if (node.mapped()) node.mapped()(false, rc_text(rc));
+  }
+}
+
+void MqttSession::Impl::fail_outstanding(const std::string& why) {
+  auto failed = std::exchange(outstanding_, {});
+  for (auto& [id, done] : failed) {
+    ++stats_.publish_failures;
+    post_done(std::move(done), false, why);
+  }
+}
+
+// Completions are posted, never run inline, so that a caller's `done` never
+// runs inside its own call to publish(). None runs once the session is gone.
+void MqttSession::Impl::post_done(PublishDone done, bool ok, std::string error) {
+  if (!done) return;
+  boost::asio::post(executor_, [weak = weak_from_this(), done = std::move(done), ok,
+                                error = std::move(error)] {
+    if (auto impl = weak.lock(); impl && !impl->closed_) done(ok, error);
+  });
+}
+
+void MqttSession::Impl::stop(std::optional<Message> last, std::chrono::milliseconds timeout,
+                             std::function<void()> done) {
+  if (closed_) return;
+  if (done) stop_done_.push_back(std::move(done));
+  if (stopping_) {
+    if (stop_phase_ == StopPhase::done) finish_stop();  // runs the new `done`
+    return;
+  }
+  stopping_ = true;
+  reconnect_timer_.cancel();
+  if (state_ != State::connected) {
+    // A connect attempt in flight is abandoned: its answer is ignored, and
+    // a success is undone by close() or by the next disconnect.
+    finish_stop();
+    return;
+  }
+  stop_phase_ = StopPhase::awaiting_last;
+  stop_timer_.expires_after(timeout);
+  stop_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    auto impl = weak.lock();
+    if (!impl || impl->closed_) return;
+    if (impl->stop_phase_ == StopPhase::awaiting_last) {
+      impl->begin_disconnect();
+    } else if (impl->stop_phase_ == StopPhase::disconnecting) {
+      impl->finish_stop();
+    }
+  });
+  if (last) {
+    send(*last, [weak = weak_from_this()](bool, const std::string&) {
+      if (auto impl = weak.lock(); impl && !impl->closed_) impl->begin_disconnect();
+    });
+  } else {
+    begin_disconnect();
+  }
+}
+
+void MqttSession::Impl::begin_disconnect() {
+  if (stop_phase_ != StopPhase::awaiting_last) return;
+  stop_phase_ = StopPhase::disconnecting;
+  if (state_ != State::connected) {
+    finish_stop();
+    return;
+  }
+  disconnect_id_ = ++next_id_;
+  try {
+    // A clean DISCONNECT: the broker discards the will. Timeout 0: we have
+    // already waited for what mattered (`last`).
+    client_->disconnect(0, to_context(disconnect_id_), *bridge_);
+  } catch (const mqtt::exception&) {
+    finish_stop();
+    return;
+  }
+  stop_timer_.expires_after(kDisconnectGrace);
+  stop_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto impl = weak.lock(); impl && !impl->closed_) impl->finish_stop();
+  });
+}
+
+void MqttSession::Impl::on_disconnect_result(std::uint64_t id) {
+  if (id == disconnect_id_ && stop_phase_ == StopPhase::disconnecting) finish_stop();
+}
+
+void MqttSession::Impl::finish_stop() {
+  stop_phase_ = StopPhase::done;
+  state_ = State::stopped;
+  reconnect_timer_.cancel();
+  stop_timer_.cancel();
+  fail_outstanding("session stopped");
+  for (auto& done : std::exchange(stop_done_, {})) {
+    boost::asio::post(executor_, [weak = weak_from_this(), done = std::move(done)] {
+      if (auto impl = weak.lock(); impl && !impl->closed_) done();
+    });
+  }
+}
+
+// Runs on the owner's thread (the executor), never on a Paho thread: only
+// MqttSession's destructor calls it.
+void MqttSession::Impl::close() {
+  if (closed_) return;
+  closed_ = true;  // from here on no handler of the caller runs
+  reconnect_timer_.cancel();
+  stop_timer_.cancel();
+  outstanding_.clear();
+  // Destroying the Paho client takes its mutex, so it waits for a callback
+  // in flight; afterwards no callback comes. Paho sends a DISCONNECT itself
+  // if still connected. Callbacks hold only weak references: none can keep
+  // this object alive or outlive the client.
+  client_.reset();
+}
+
+MqttSession::MqttSession(boost::asio::any_io_executor executor, MqttConfig config,
+                         Message will, Handlers handlers)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config), std::move(will),
+                                   std::move(handlers))) {
+  impl_->init();
+}
+
+MqttSession::~MqttSession() {
+  if (impl_) impl_->close();
+}
+
+void MqttSession::start() { impl_->start(); }
+
+bool MqttSession::connected() const { return impl_->state_ == State::connected; }
+
+void MqttSession::publish(const Message& message, PublishDone done) {
+  impl_->publish(message, std::move(done));
+}
+
+void MqttSession::stop(std::optional<Message> last, std::chrono::milliseconds timeout,
+                       std::function<void()> done) {
+  impl_->stop(std::move(last), timeout, std::move(done));
+}
+
+const MqttSession::Stats& MqttSession::stats() const { return impl_->stats_; }
+
+}  // namespace rackwatch

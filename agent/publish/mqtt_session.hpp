@@ -1,0 +1,72 @@
+// The MQTT connection to the facility broker, on Paho's async_client: connect
+// with a last will, reconnect with exponential back-off and jitter across the
+// broker list, publish with acknowledgement. Paho's callbacks run on Paho's
+// threads; they only copy their data and post it to the agent's executor, so
+// every handler below runs on that executor. Queueing and ordering belong to
+// the caller (the Publisher): this class never buffers a message itself.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "core/config.hpp"
+#include "publish/message.hpp"
+#include "publish/transport.hpp"
+
+namespace rackwatch {
+
+class MqttSession : public Transport {
+ public:
+  struct Handlers {
+    // Connected (first time or again) to `broker`. The caller publishes its
+    // birth messages from here.
+    std::function<void(const std::string& broker)> connected;
+    // Connection lost or a connect attempt failed; a reconnect is scheduled.
+    std::function<void(const std::string& why)> disconnected;
+  };
+
+  struct Stats {
+    std::uint64_t connects = 0;         // successful connections
+    std::uint64_t connect_failures = 0;
+    std::uint64_t connection_losses = 0;
+    std::uint64_t published = 0;        // acknowledged
+    std::uint64_t publish_failures = 0;
+    std::string broker;                 // current or last broker
+    std::string last_error;
+  };
+
+  MqttSession(boost::asio::any_io_executor executor, MqttConfig config, Message will,
+              Handlers handlers);
+  ~MqttSession() override;
+  MqttSession(const MqttSession&) = delete;
+  MqttSession& operator=(const MqttSession&) = delete;
+
+  // Starts connecting; from then on reconnects by itself until stop().
+  void start();
+
+  bool connected() const override;
+
+  // Sends one message now. Only while connected(); otherwise `done` is called
+  // (posted) with ok = false. `done` always runs exactly once, on the executor.
+  void publish(const Message& message, PublishDone done) override;
+
+  // Publishes `last` if connected (e.g. status offline), waits for its
+  // acknowledgement up to `timeout`, disconnects cleanly and stops
+  // reconnecting; then calls `done` on the executor.
+  void stop(std::optional<Message> last, std::chrono::milliseconds timeout,
+            std::function<void()> done);
+
+  const Stats& stats() const;
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace rackwatch

@@ -1,0 +1,119 @@
+#include "publish/native_encoder.hpp"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <cstdio>
+
+#include "rackwatch/v1/telemetry.pb.h"
+
+namespace rackwatch {
+
+struct NativeEncoder::Buffers {
+  v1::Catalog catalog;
+  v1::Telemetry telemetry;  // reused: Clear() keeps its allocations
+};
+
+namespace {
+
+std::string serialize_deterministic(const google::protobuf::MessageLite& m) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+}  // namespace
+
+std::string fnv1a_hex(const std::string& bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : bytes) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+NativeEncoder::NativeEncoder(const Config& config, AgentIdentity identity)
+    : identity_(std::move(identity)),
+      topics_(config.mqtt.prefix, config.agent.site, config.agent.rack),
+      buffers_(std::make_unique<Buffers>()) {
+  auto& cat = buffers_->catalog;
+  cat.set_agent_id(identity_.agent_id);
+  cat.set_site(identity_.site);
+  cat.set_rack(identity_.rack);
+  std::uint32_t index = 0;
+  for (const auto& source : config.sources) {
+    first_point_.push_back(index);
+    for (const auto& p : source.points) {
+      auto* point = cat.add_points();
+      point->set_id(source.name + "." + p.name);
+      point->set_device(source.name);
+      point->set_quantity(p.quantity);
+      point->set_unit(static_cast<v1::Unit>(p.unit));
+      point->set_unit_symbol(std::string(unit_symbol(p.unit)));
+      point->set_location(p.location);
+      point->set_source_type(source.type);
+      point->set_interval_ms(static_cast<std::uint32_t>(source.interval.count()));
+      point->set_description(p.description);
+      ++index;
+    }
+  }
+  point_count_ = index;
+  // The id covers the points only, so it changes exactly when they change.
+  catalog_id_ = fnv1a_hex(serialize_deterministic(cat));
+  cat.set_catalog_id(catalog_id_);
+}
+
+NativeEncoder::~NativeEncoder() = default;
+
+Message NativeEncoder::status(bool online, const StatusCounters& counters, TimePoint now) const {
+  v1::AgentStatus s;
+  s.set_state(online ? v1::AgentStatus::STATE_ONLINE : v1::AgentStatus::STATE_OFFLINE);
+  s.set_agent_id(identity_.agent_id);
+  s.set_version(identity_.version);
+  s.set_boot_id(identity_.boot_id);
+  s.set_start_time_ms(to_unix_ms(identity_.start_time));
+  s.set_time_ms(to_unix_ms(now));
+  s.set_hostname(identity_.hostname);
+  s.set_catalog_id(catalog_id_);
+  s.set_messages_published(counters.messages_published);
+  s.set_messages_dropped(counters.messages_dropped);
+  s.set_telemetry_sequence(counters.telemetry_sequence);
+  return Message{topics_.status(), s.SerializeAsString(), 1, true};
+}
+
+Message NativeEncoder::catalog(TimePoint now) const {
+  auto& cat = buffers_->catalog;
+  cat.set_time_ms(to_unix_ms(now));
+  return Message{topics_.catalog(), cat.SerializeAsString(), 1, true};
+}
+
+Message NativeEncoder::telemetry(const std::string& source, std::uint64_t sequence, TimePoint tick,
+                                 const std::vector<Sample>& samples) {
+  auto& t = buffers_->telemetry;
+  t.Clear();
+  t.set_agent_id(identity_.agent_id);
+  t.set_boot_id(identity_.boot_id);
+  t.set_sequence(sequence);
+  t.set_catalog_id(catalog_id_);
+  t.set_source(source);
+  const auto base = to_unix_ms(tick);
+  t.set_time_ms(base);
+  for (const auto& s : samples) {
+    auto* out = t.add_samples();
+    out->set_point(s.point);
+    out->set_value(s.value);
+    out->set_quality(static_cast<v1::Quality>(s.quality));
+    out->set_time_offset_ms(to_unix_ms(s.time) - base);
+    if (!s.reason.empty()) out->set_reason(s.reason);
+  }
+  return Message{topics_.telemetry(), t.SerializeAsString(), 1, false};
+}
+
+}  // namespace rackwatch

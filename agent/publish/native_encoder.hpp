@@ -1,0 +1,69 @@
+// Encodes the agent's status, catalog and telemetry as rackwatch.v1 Protobuf
+// messages on the native topics. Pure apart from reusing its own buffers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/reading.hpp"
+#include "publish/message.hpp"
+#include "publish/topics.hpp"
+
+namespace rackwatch {
+
+// Who is speaking: constant for the life of one agent process.
+struct AgentIdentity {
+  std::string agent_id;
+  std::string site;
+  std::string rack;
+  std::string boot_id;
+  std::string version;
+  std::string hostname;
+  TimePoint start_time{};
+};
+
+// Publishing-path counters carried in the status message.
+struct StatusCounters {
+  std::uint64_t messages_published = 0;
+  std::uint64_t messages_dropped = 0;
+  std::uint64_t telemetry_sequence = 0;
+};
+
+class NativeEncoder {
+ public:
+  NativeEncoder(const Config& config, AgentIdentity identity);
+  ~NativeEncoder();
+  NativeEncoder(const NativeEncoder&) = delete;
+  NativeEncoder& operator=(const NativeEncoder&) = delete;
+
+  const Topics& topics() const { return topics_; }
+  const AgentIdentity& identity() const { return identity_; }
+  // 16 hex digits identifying the list of points.
+  const std::string& catalog_id() const { return catalog_id_; }
+  // Catalog index of the first point of the n-th configured source; the
+  // source's points follow in config order.
+  std::uint32_t first_point(std::size_t source) const { return first_point_.at(source); }
+  std::size_t point_count() const { return point_count_; }
+
+  Message status(bool online, const StatusCounters& counters, TimePoint now) const;
+  Message catalog(TimePoint now) const;
+  Message telemetry(const std::string& source, std::uint64_t sequence, TimePoint tick,
+                    const std::vector<Sample>& samples);
+
+ private:
+  struct Buffers;
+  AgentIdentity identity_;
+  Topics topics_;
+  std::string catalog_id_;
+  std::vector<std::uint32_t> first_point_;
+  std::size_t point_count_ = 0;
+  std::unique_ptr<Buffers> buffers_;
+};
+
+// FNV-1a 64 of `bytes`, as 16 lowercase hex digits.
+std::string fnv1a_hex(const std::string& bytes);
+
+}  // namespace rackwatch

@@ -1,0 +1,277 @@
+// rackwatchd end to end: the real daemon, a real Mosquitto, a subscriber.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "rackwatch/v1/telemetry.pb.h"
+#include "support/mosquitto.hpp"
+#include "support/process.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_subscriber.hpp"
+#include "support/wait.hpp"
+
+namespace rackwatch::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+const std::string kBase = "rackwatch/v1/hall-t/r99";
+
+// Two simulated sources at a short interval; `extra` adds sources.
+std::string config_for(const std::string& broker, const std::string& extra = "") {
+  return R"(agent: {site: hall-t, rack: r99, id: test-agent}
+mqtt:
+  brokers: [)" + broker + R"(]
+  reconnect_min: 100ms
+  reconnect_max: 500ms
+  keepalive: 5s
+sources:
+  - name: pdu
+    type: sim
+    interval: 200ms
+    seed: 3
+    points:
+      - {name: l1, signal: pdu.l1.power}
+      - {name: l2, signal: pdu.l2.power}
+      - {name: l3, signal: pdu.l3.power}
+      - {name: total, signal: pdu.total.power}
+  - name: cdu
+    type: sim
+    interval: 500ms
+    points:
+      - {name: supply, signal: cdu.supply_temp}
+      - {name: return, signal: cdu.return_temp}
+)" + extra;
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void start_agent(const std::string& extra = "") {
+    write_file(dir_ / "agent.yaml", config_for(broker_.uri(), extra));
+    agent_ = std::make_unique<Process>(
+        std::vector<std::string>{bin("rackwatchd"), "--config", (dir_ / "agent.yaml").string()},
+        dir_.path());
+  }
+
+  static std::optional<v1::Telemetry> telemetry(const mqtt::const_message_ptr& m) {
+    if (m->get_topic() != kBase + "/telemetry") return std::nullopt;
+    v1::Telemetry t;
+    if (!t.ParseFromString(m->get_payload_str())) return std::nullopt;
+    return t;
+  }
+
+  static std::optional<v1::AgentStatus> status(const std::optional<mqtt::const_message_ptr>& m) {
+    if (!m) return std::nullopt;
+    v1::AgentStatus s;
+    if (!s.ParseFromString((*m)->get_payload_str())) return std::nullopt;
+    return s;
+  }
+
+  std::string diagnostics() { return agent_ ? "--- agent log ---\n" + agent_->log() : ""; }
+
+  void SetUp() override { broker_.start(); }
+
+  TempDir dir_{"rackwatch-daemon"};
+  Mosquitto broker_;
+  std::unique_ptr<Process> agent_;
+};
+
+TEST_F(DaemonTest, PublishesBirthCatalogAndTelemetryThatProtocDecodes) {
+  TestSubscriber sub(broker_.uri(), "rackwatch/v1/#");
+  start_agent();
+
+  auto st = status(sub.wait_for_topic(kBase + "/status", 10s));
+  ASSERT_TRUE(st) << diagnostics();
+  EXPECT_EQ(st->state(), v1::AgentStatus::STATE_ONLINE);
+  EXPECT_EQ(st->agent_id(), "test-agent");
+  EXPECT_EQ(st->boot_id().size(), 32u);
+
+  auto cat_msg = sub.wait_for_topic(kBase + "/catalog", 10s);
+  ASSERT_TRUE(cat_msg) << diagnostics();
+  v1::Catalog cat;
+  ASSERT_TRUE(cat.ParseFromString((*cat_msg)->get_payload_str()));
+  ASSERT_EQ(cat.points_size(), 6);
+  EXPECT_EQ(cat.points(3).id(), "pdu.total");
+  EXPECT_EQ(cat.points(3).unit_symbol(), "W");
+  EXPECT_EQ(cat.points(5).id(), "cdu.return");
+
+  // Both are retained: a subscriber that comes later still gets them.
+  auto retained_status = TestSubscriber::read_retained(broker_.uri(), kBase + "/status", 3s);
+  ASSERT_TRUE(retained_status);
+  EXPECT_EQ(status(retained_status)->state(), v1::AgentStatus::STATE_ONLINE);
+  EXPECT_TRUE(TestSubscriber::read_retained(broker_.uri(), kBase + "/catalog", 3s));
+
+  // Telemetry every interval, sequence numbers without gaps, values that
+  // add up as the rack model says (phases sum to the total).
+  ASSERT_TRUE(wait_until(
+      [&] {
+        int n = 0;
+        for (const auto& m : sub.messages()) n += telemetry(m) ? 1 : 0;
+        return n >= 12;
+      },
+      15s))
+      << diagnostics();
+  std::vector<v1::Telemetry> all;
+  for (const auto& m : sub.messages()) {
+    if (auto t = telemetry(m)) all.push_back(*t);
+  }
+  for (std::size_t i = 1; i < all.size(); ++i) EXPECT_EQ(all[i].sequence(), all[i - 1].sequence() + 1);
+  int pdu_polls = 0;
+  for (const auto& t : all) {
+    EXPECT_EQ(t.catalog_id(), cat.catalog_id());
+    EXPECT_EQ(t.boot_id(), st->boot_id());
+    if (t.source() != "pdu") continue;
+    ++pdu_polls;
+    ASSERT_EQ(t.samples_size(), 4);
+    double phases = 0;
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_EQ(t.samples(k).quality(), v1::QUALITY_GOOD) << t.samples(k).reason();
+      phases += t.samples(k).value();
+    }
+    EXPECT_NEAR(phases, t.samples(3).value(), 1e-6 * t.samples(3).value());
+    EXPECT_GT(t.samples(3).value(), 10'000);  // a GPU rack draws tens of kW
+    EXPECT_EQ(t.time_ms() % 200, 0) << "ticks are aligned to the interval";
+  }
+  EXPECT_GE(pdu_polls, 6);
+
+  // protoc's own decoder reads a telemetry payload with nothing but the .proto.
+  std::string payload;
+  for (const auto& m : sub.messages()) {
+    if (telemetry(m)) {
+      payload = m->get_payload_str();
+      break;
+    }
+  }
+  write_file(dir_ / "telemetry.bin", payload);
+  auto decoded = run({"/bin/sh", "-c",
+                      "cd \"$0\" && protoc --decode=rackwatch.v1.Telemetry "
+                      "proto/rackwatch/v1/telemetry.proto < \"$1\"",
+                      std::string(RACKWATCH_SOURCE_DIR), (dir_ / "telemetry.bin").string()});
+  EXPECT_EQ(decoded.exit_code, 0) << decoded.err;
+  EXPECT_THAT(decoded.out, HasSubstr("agent_id: \"test-agent\""));
+  EXPECT_THAT(decoded.out, HasSubstr("sequence: "));
+  EXPECT_THAT(decoded.out, HasSubstr("samples {"));
+}
+
+TEST_F(DaemonTest, ReconnectsByItselfAfterTheBrokerIsKilled) {
+  start_agent();
+  {
+    TestSubscriber sub(broker_.uri(), kBase + "/#");
+    ASSERT_TRUE(sub.wait_for([](const auto& m) { return telemetry(m).has_value(); }, 10s))
+        << diagnostics();
+  }
+  broker_.kill();  // SIGKILL: no goodbye to anyone; retained messages are gone with it
+  std::this_thread::sleep_for(1s);  // the agent polls on while the broker is away
+  broker_.restart();
+
+  // The birth is published again by itself, and telemetry resumes.
+  TestSubscriber sub(broker_.uri(), kBase + "/#");
+  auto st = status(sub.wait_for_topic(kBase + "/status", 15s));
+  ASSERT_TRUE(st) << diagnostics();
+  EXPECT_EQ(st->state(), v1::AgentStatus::STATE_ONLINE);
+  EXPECT_TRUE(sub.wait_for_topic(kBase + "/catalog", 5s));
+  auto first = sub.wait_for([](const auto& m) { return telemetry(m).has_value(); }, 10s);
+  ASSERT_TRUE(first) << diagnostics();
+  const auto seq = telemetry(*first)->sequence();
+  EXPECT_TRUE(sub.wait_for(
+      [&](const auto& m) {
+        auto t = telemetry(m);
+        return t && t->sequence() > seq + 3;
+      },
+      10s));
+  EXPECT_TRUE(agent_->running());
+  EXPECT_THAT(agent_->log(), HasSubstr("(again)"));
+}
+
+TEST_F(DaemonTest, SigtermLeavesStatusOfflineAndExitsZero) {
+  start_agent();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto st = status(TestSubscriber::read_retained(broker_.uri(), kBase + "/status", 200ms));
+        return st && st->state() == v1::AgentStatus::STATE_ONLINE;
+      },
+      10s))
+      << diagnostics();
+  ASSERT_TRUE(agent_->signal(SIGTERM));
+  auto exit_status = agent_->wait_exit(10s);
+  ASSERT_TRUE(exit_status) << diagnostics();
+  EXPECT_TRUE(WIFEXITED(*exit_status) && WEXITSTATUS(*exit_status) == 0)
+      << Process::describe(*exit_status) << diagnostics();
+  auto st = status(TestSubscriber::read_retained(broker_.uri(), kBase + "/status", 2s));
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->state(), v1::AgentStatus::STATE_OFFLINE);
+  EXPECT_GT(st->messages_published(), 0u) << "a clean stop reports its counters";
+}
+
+TEST_F(DaemonTest, SigkillMakesTheBrokerPublishTheWill) {
+  TestSubscriber sub(broker_.uri(), kBase + "/status");
+  start_agent();
+  auto online = status(sub.wait_for_topic(kBase + "/status", 10s));
+  ASSERT_TRUE(online && online->state() == v1::AgentStatus::STATE_ONLINE) << diagnostics();
+  agent_->kill();
+  auto will = sub.wait_for(
+      [](const auto& m) {
+        auto s = status(m);
+        return s && s->state() == v1::AgentStatus::STATE_OFFLINE;
+      },
+      10s);
+  ASSERT_TRUE(will) << "no will after SIGKILL\n" << broker_.log();
+  EXPECT_EQ(status(will)->boot_id(), online->boot_id());
+  auto retained = status(TestSubscriber::read_retained(broker_.uri(), kBase + "/status", 2s));
+  ASSERT_TRUE(retained);
+  EXPECT_EQ(retained->state(), v1::AgentStatus::STATE_OFFLINE);
+}
+
+TEST_F(DaemonTest, ASlowSourceDelaysNoOther) {
+  // A device that takes 3 s to answer, with a 300 ms deadline.
+  TestSubscriber sub(broker_.uri(), kBase + "/telemetry");
+  start_agent(R"(  - name: slow
+    type: sim
+    interval: 1s
+    timeout: 300ms
+    delay: 3s
+    points:
+      - {name: leak, signal: leak}
+)");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        int slow = 0;
+        for (const auto& m : sub.messages()) slow += telemetry(m)->source() == "slow" ? 1 : 0;
+        return slow >= 4;
+      },
+      15s))
+      << diagnostics();
+  const auto messages = sub.messages();
+  int pdu = 0;
+  int timeouts = 0;
+  int still_running = 0;
+  std::int64_t first_ms = 0;
+  std::int64_t last_ms = 0;
+  for (const auto& m : messages) {
+    auto t = telemetry(m);
+    if (t->source() == "pdu") {
+      if (first_ms == 0) first_ms = t->time_ms();
+      last_ms = t->time_ms();
+      ++pdu;
+      EXPECT_EQ(t->samples(0).quality(), v1::QUALITY_GOOD);
+    }
+    if (t->source() == "slow") {
+      EXPECT_EQ(t->samples(0).quality(), v1::QUALITY_BAD);
+      timeouts += t->samples(0).reason().find("timeout") != std::string::npos;
+      still_running += t->samples(0).reason().find("still running") != std::string::npos;
+    }
+  }
+  // The fast source kept its 200 ms cadence meanwhile (a tick may be lost to
+  // a starved test machine, not to the slow source).
+  const auto ticks = (last_ms - first_ms) / 200 + 1;
+  EXPECT_GE(pdu, ticks * 9 / 10) << pdu << " messages for " << ticks << " ticks";
+  EXPECT_GE(ticks, 15);
+  EXPECT_GE(timeouts, 1);
+  EXPECT_GE(still_running, 1);
+}
+
+}  // namespace
+}  // namespace rackwatch::test

@@ -1,0 +1,427 @@
+// MqttSession against a real Mosquitto started by the test on a free
+// loopback port. The session lives on an io_context run by a thread of the
+// test; the test thread talks to it only through on_io().
+#include "publish/mqtt_session.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <gtest/gtest.h>
+
+#include "../support/mosquitto.hpp"
+#include "../support/net.hpp"
+#include "../support/process.hpp"
+#include "../support/test_subscriber.hpp"
+#include "../support/wait.hpp"
+
+namespace rackwatch {
+namespace {
+
+using namespace std::chrono_literals;
+using test::Mosquitto;
+using test::Process;
+using test::TestSubscriber;
+using test::wait_until;
+
+constexpr auto kWait = 10s;  // bound of every wait for something that should happen
+const std::string kStatusTopic = "rw/test/status";
+
+// What the session reported, recorded on the io thread, read by the test.
+class Events {
+ public:
+  void connected(const std::string& broker) {
+    std::lock_guard lock(mutex_);
+    connected_.push_back(broker);
+  }
+  void disconnected(const std::string& why) {
+    std::lock_guard lock(mutex_);
+    disconnected_.push_back(why);
+  }
+  std::size_t connects() const {
+    std::lock_guard lock(mutex_);
+    return connected_.size();
+  }
+  std::size_t disconnects() const {
+    std::lock_guard lock(mutex_);
+    return disconnected_.size();
+  }
+  std::vector<std::string> connected_brokers() const {
+    std::lock_guard lock(mutex_);
+    return connected_;
+  }
+  std::vector<std::string> disconnect_reasons() const {
+    std::lock_guard lock(mutex_);
+    return disconnected_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> connected_;
+  std::vector<std::string> disconnected_;
+};
+
+// The outcome of one publish; counts calls so that "exactly once" is checked.
+// The callback shares its state, so it stays valid whenever it runs.
+class Completion {
+ public:
+  MqttSession::PublishDone callback() {
+    return [state = state_](bool ok, const std::string& error) {
+      std::lock_guard lock(state->mutex);
+      ++state->calls;
+      state->ok = ok;
+      state->error = error;
+    };
+  }
+  int calls() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->calls;
+  }
+  bool ok() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->ok;
+  }
+  std::string error() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->error;
+  }
+  bool wait(std::chrono::milliseconds timeout = kWait) const {
+    return wait_until([this] { return calls() > 0; }, timeout);
+  }
+
+ private:
+  struct State {
+    std::mutex mutex;
+    int calls = 0;
+    bool ok = false;
+    std::string error;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
+std::string unique_client_id() {
+  static std::atomic<unsigned> counter{0};
+  return "rw-session-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+class MqttSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    broker_.start();
+    io_thread_ = std::thread([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    on_io([this] { session_.reset(); });
+    work_.reset();
+    io_.stop();
+    io_thread_.join();
+  }
+
+  // Runs `f` on the io thread and waits for it. A hang there is a bug under
+  // test that leaves the io thread unusable: report it and end the run.
+  template <class F>
+  void on_io(F f, std::chrono::milliseconds timeout = kWait) {
+    auto done = std::make_shared<std::promise<void>>();
+    auto future = done->get_future();
+    boost::asio::post(io_, [f = std::move(f), done]() mutable {
+      f();
+      done->set_value();
+    });
+    if (future.wait_for(timeout) != std::future_status::ready) {
+      std::fprintf(stderr, "io thread did not finish a task within %lld ms: aborting\n",
+                   static_cast<long long>(timeout.count()));
+      std::fflush(stderr);
+      std::abort();
+    }
+  }
+
+  MqttConfig config(std::vector<std::string> brokers) {
+    MqttConfig c;
+    c.brokers = std::move(brokers);
+    c.client_id = client_id_;
+    c.keepalive = 5s;
+    c.connect_timeout = 2s;
+    c.reconnect_min = 50ms;
+    c.reconnect_max = 400ms;
+    return c;
+  }
+
+  void make_session(MqttConfig c, MqttSession::Handlers handlers = {}) {
+    if (!handlers.connected)
+      handlers.connected = [this](const std::string& broker) { events_.connected(broker); };
+    if (!handlers.disconnected)
+      handlers.disconnected = [this](const std::string& why) { events_.disconnected(why); };
+    on_io([&] {
+      session_ = std::make_unique<MqttSession>(io_.get_executor(), std::move(c), will_,
+                                               std::move(handlers));
+    });
+  }
+
+  void start_session(MqttConfig c) {
+    make_session(std::move(c));
+    on_io([this] { session_->start(); });
+  }
+
+  void publish(const Message& m, Completion& completion) {
+    on_io([&] { session_->publish(m, completion.callback()); });
+  }
+
+  bool session_connected() {
+    bool connected = false;
+    on_io([&] { connected = session_ && session_->connected(); });
+    return connected;
+  }
+
+  MqttSession::Stats stats() {
+    MqttSession::Stats s;
+    on_io([&] { s = session_->stats(); });
+    return s;
+  }
+
+  bool wait_connects(std::size_t n) {
+    return wait_until([&] { return events_.connects() >= n; }, kWait);
+  }
+
+  Mosquitto broker_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(io_);
+  std::thread io_thread_;
+  Events events_;
+  std::string client_id_ = unique_client_id();
+  Message will_{kStatusTopic, "offline", 1, true};
+  std::unique_ptr<MqttSession> session_;  // created, used and destroyed on the io thread
+};
+
+TEST_F(MqttSessionTest, ConnectsAndAPublishIsAcknowledgedAndDelivered) {
+  TestSubscriber subscriber(broker_.uri(), "rw/test/#");
+  start_session(config({broker_.uri()}));
+  ASSERT_TRUE(wait_connects(1)) << broker_.log();
+  EXPECT_EQ(events_.connected_brokers().front(), broker_.uri());
+  EXPECT_TRUE(session_connected());
+
+  Completion qos1;
+  Completion qos0;
+  publish({"rw/test/telemetry", "hello", 1, false}, qos1);
+  publish({"rw/test/telemetry", "fast", 0, false}, qos0);
+  ASSERT_TRUE(qos1.wait());
+  ASSERT_TRUE(qos0.wait());
+  EXPECT_TRUE(qos1.ok()) << qos1.error();
+  EXPECT_TRUE(qos0.ok()) << qos0.error();
+
+  auto received = subscriber.wait_for_topic("rw/test/telemetry", kWait, "hello");
+  ASSERT_TRUE(received.has_value());
+  EXPECT_EQ((*received)->get_qos(), 1);
+  EXPECT_TRUE(subscriber.wait_for_topic("rw/test/telemetry", kWait, "fast").has_value());
+
+  const auto s = stats();
+  EXPECT_EQ(s.connects, 1U);
+  EXPECT_EQ(s.published, 2U);
+  EXPECT_EQ(s.publish_failures, 0U);
+  EXPECT_EQ(s.broker, broker_.uri());
+  EXPECT_EQ(qos1.calls(), 1);
+  EXPECT_EQ(events_.disconnects(), 0U);
+}
+
+TEST_F(MqttSessionTest, BrokerKilledFailsOutstandingPublishesAndReconnectsAfterRestart) {
+  start_session(config({broker_.uri()}));
+  ASSERT_TRUE(wait_connects(1)) << broker_.log();
+
+  // Frozen, the broker acknowledges nothing: these stay outstanding until
+  // the kill drops the connection.
+  ASSERT_TRUE(broker_.freeze());
+  std::vector<std::unique_ptr<Completion>> outstanding;
+  for (int i = 0; i < 3; ++i) {
+    outstanding.push_back(std::make_unique<Completion>());
+    publish({"rw/test/telemetry", "pending " + std::to_string(i), 1, false}, *outstanding.back());
+  }
+  broker_.kill();
+
+  ASSERT_TRUE(wait_until([&] { return events_.disconnects() >= 1; }, kWait));
+  for (auto& c : outstanding) {
+    ASSERT_TRUE(c->wait()) << "an outstanding publish never completed";
+    EXPECT_FALSE(c->ok());
+    EXPECT_EQ(c->calls(), 1);
+  }
+  EXPECT_FALSE(session_connected());
+
+  Completion while_down;
+  publish({"rw/test/telemetry", "nobody home", 1, false}, while_down);
+  ASSERT_TRUE(while_down.wait());
+  EXPECT_FALSE(while_down.ok());
+  EXPECT_FALSE(while_down.error().empty());
+
+  auto s = stats();
+  EXPECT_EQ(s.connection_losses, 1U);
+  EXPECT_GE(s.publish_failures, 4U);
+  EXPECT_EQ(s.published, 0U);
+  EXPECT_FALSE(s.last_error.empty());
+
+  broker_.restart();
+  ASSERT_TRUE(wait_connects(2)) << "no reconnect after the broker came back\n" << broker_.log();
+  TestSubscriber subscriber(broker_.uri(), "rw/test/#");
+  Completion after;
+  publish({"rw/test/telemetry", "back", 1, false}, after);
+  ASSERT_TRUE(after.wait());
+  EXPECT_TRUE(after.ok()) << after.error();
+  EXPECT_TRUE(subscriber.wait_for_topic("rw/test/telemetry", kWait, "back").has_value());
+
+  // Late failures Paho reports for the old connection's messages must not
+  // reach their (already completed) callers a second time.
+  for (auto& c : outstanding) EXPECT_EQ(c->calls(), 1);
+  s = stats();
+  EXPECT_EQ(s.connects, 2U);
+  EXPECT_EQ(s.published, 1U);
+}
+
+TEST_F(MqttSessionTest, FailsOverToTheNextBrokerOfTheList) {
+  const std::string dead = "tcp://127.0.0.1:" + std::to_string(test::free_port());
+  start_session(config({dead, broker_.uri()}));
+  ASSERT_TRUE(wait_connects(1)) << broker_.log();
+  EXPECT_EQ(events_.connected_brokers().front(), broker_.uri());
+
+  const auto reasons = events_.disconnect_reasons();
+  ASSERT_GE(reasons.size(), 1U);
+  EXPECT_NE(reasons.front().find(dead), std::string::npos) << reasons.front();
+  const auto s = stats();
+  EXPECT_GE(s.connect_failures, 1U);
+  EXPECT_EQ(s.broker, broker_.uri());
+}
+
+// Checks the method the next test relies on: a client that vanishes without
+// a DISCONNECT does get its will published, and the subscriber sees it.
+TEST_F(MqttSessionTest, AWillIsSeenWhenAClientVanishes) {
+  TestSubscriber subscriber(broker_.uri(), kStatusTopic);
+  Process client({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(broker_.port()), "-i",
+                  "will-client", "-t", "rw/test/none", "--will-topic", kStatusTopic,
+                  "--will-payload", "offline", "--will-qos", "1", "--will-retain"},
+                 broker_.dir());
+  ASSERT_TRUE(wait_until([&] { return broker_.log().find("as will-client") != std::string::npos; },
+                         kWait))
+      << broker_.log();
+  client.kill();
+  EXPECT_TRUE(subscriber.wait_for_topic(kStatusTopic, kWait, "offline").has_value())
+      << broker_.log();
+}
+
+TEST_F(MqttSessionTest, StopPublishesLastAndDisconnectsWithoutTheWill) {
+  TestSubscriber subscriber(broker_.uri(), "rw/test/#");
+  start_session(config({broker_.uri()}));
+  ASSERT_TRUE(wait_connects(1)) << broker_.log();
+
+  std::atomic<int> stopped{0};
+  on_io([&] {
+    session_->stop(Message{kStatusTopic, "stopped", 1, true}, 5s, [&] { ++stopped; });
+  });
+  ASSERT_TRUE(wait_until([&] { return stopped.load() > 0; }, kWait));
+  EXPECT_FALSE(session_connected());
+  EXPECT_EQ(stats().published, 1U);
+
+  ASSERT_TRUE(subscriber.wait_for_topic(kStatusTopic, kWait, "stopped").has_value());
+  // Once the broker has logged the clean disconnect it has also dropped (or
+  // sent) the will; a barrier through the subscriber's own connection then
+  // flushes anything queued for it before.
+  ASSERT_TRUE(wait_until(
+      [&] { return broker_.log().find("Client " + client_id_ + " disconnected") != std::string::npos; },
+      kWait))
+      << broker_.log();
+  subscriber.publish("rw/test/barrier", "1");
+  ASSERT_TRUE(subscriber.wait_for_topic("rw/test/barrier", kWait).has_value());
+  for (const auto& m : subscriber.messages()) {
+    EXPECT_FALSE(m->get_topic() == kStatusTopic && m->to_string() == "offline")
+        << "the broker published the will after a clean stop";
+  }
+  auto retained = TestSubscriber::read_retained(broker_.uri(), kStatusTopic, 2s);
+  ASSERT_TRUE(retained.has_value());
+  EXPECT_EQ((*retained)->to_string(), "stopped");
+
+  // Stopped for good: publishes fail, a second stop completes too.
+  Completion late;
+  publish({"rw/test/telemetry", "late", 1, false}, late);
+  ASSERT_TRUE(late.wait());
+  EXPECT_FALSE(late.ok());
+  on_io([&] { session_->stop(std::nullopt, 1s, [&] { ++stopped; }); });
+  EXPECT_TRUE(wait_until([&] { return stopped.load() == 2; }, kWait));
+}
+
+TEST_F(MqttSessionTest, StopWhileDisconnectedCompletesWithoutPublishing) {
+  const std::string dead = "tcp://127.0.0.1:" + std::to_string(test::free_port());
+  start_session(config({dead}));
+  ASSERT_TRUE(wait_until([&] { return events_.disconnects() >= 1; }, kWait));
+
+  std::atomic<int> stopped{0};
+  on_io([&] {
+    session_->stop(Message{kStatusTopic, "stopped", 1, true}, 5s, [&] { ++stopped; });
+  });
+  ASSERT_TRUE(wait_until([&] { return stopped.load() > 0; }, kWait));
+  const auto s = stats();
+  EXPECT_EQ(s.published, 0U);
+  EXPECT_EQ(s.connects, 0U);
+}
+
+TEST_F(MqttSessionTest, StopWaitsNoLongerThanItsTimeoutForTheLastAck) {
+  start_session(config({broker_.uri()}));
+  ASSERT_TRUE(wait_connects(1)) << broker_.log();
+  ASSERT_TRUE(broker_.freeze());  // `last` will never be acknowledged
+
+  std::atomic<int> stopped{0};
+  on_io([&] {
+    session_->stop(Message{kStatusTopic, "stopped", 1, true}, 300ms, [&] { ++stopped; });
+  });
+  // 300 ms for the ack, then the disconnect's own grace: well within kWait.
+  ASSERT_TRUE(wait_until([&] { return stopped.load() > 0; }, kWait));
+  EXPECT_EQ(stats().published, 0U);
+  broker_.thaw();
+}
+
+TEST_F(MqttSessionTest, DestroyingAConnectedSessionWithOutstandingPublishesIsSafe) {
+  start_session(config({broker_.uri()}));
+  ASSERT_TRUE(wait_connects(1)) << broker_.log();
+  ASSERT_TRUE(broker_.freeze());
+  Completion pending;
+  publish({"rw/test/telemetry", "pending", 1, false}, pending);
+
+  on_io([this] { session_.reset(); });  // bounded: a hang aborts the run
+  broker_.thaw();
+  on_io([] {});  // whatever was posted before has run
+  EXPECT_EQ(pending.calls(), 0) << "a completion ran after the session was destroyed";
+}
+
+TEST_F(MqttSessionTest, DestroyingASessionWhileItConnectsIsSafe) {
+  ASSERT_TRUE(broker_.freeze());  // accepts the TCP connection, never sends CONNACK
+  start_session(config({broker_.uri()}));
+  on_io([this] { session_.reset(); });
+  broker_.thaw();
+  on_io([] {});
+  EXPECT_EQ(events_.connects(), 0U);
+}
+
+TEST_F(MqttSessionTest, ASessionCanBeDestroyedFromItsOwnHandler) {
+  std::atomic<bool> destroyed{false};
+  MqttSession::Handlers handlers;
+  handlers.connected = [&](const std::string&) {
+    session_.reset();  // on the io thread, inside the session's own call
+    destroyed = true;
+  };
+  make_session(config({broker_.uri()}), std::move(handlers));
+  on_io([this] { session_->start(); });
+  ASSERT_TRUE(wait_until([&] { return destroyed.load(); }, kWait)) << broker_.log();
+  on_io([] {});
+}
+
+}  // namespace
+}  // namespace rackwatch

@@ -1,0 +1,64 @@
+// Runs a command to completion and captures its exit code, stdout and
+// stderr: for tests of the `rackwatch` command line.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace rackwatch::test {
+
+struct RunResult {
+  int exit_code = -1;  // -1 when it did not exit by itself in time
+  std::string out;
+  std::string err;
+};
+
+// Runs argv with stdin from /dev/null; kills it after `timeout`.
+inline RunResult run(const std::vector<std::string>& argv,
+                     std::chrono::milliseconds timeout = std::chrono::seconds{30},
+                     const std::string& stdin_file = "/dev/null") {
+  TempDir dir("rackwatch-run");
+  // The shell splits stdout from stderr; arguments are passed as $1.. so
+  // nothing is re-parsed.
+  std::vector<std::string> sh{"/bin/sh", "-c",
+                              "exec \"$@\" <\"$RW_IN\" >\"$RW_OUT\" 2>\"$RW_ERR\"", "sh"};
+  sh.insert(sh.end(), argv.begin(), argv.end());
+  Process::Options options;
+  options.env = {"RW_IN=" + stdin_file, "RW_OUT=" + (dir / "out").string(),
+                 "RW_ERR=" + (dir / "err").string()};
+  Process p(sh, dir.path(), options);
+  RunResult r;
+  auto status = p.wait_exit(timeout);
+  if (!status) p.kill();
+  if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
+  auto slurp = [](const std::filesystem::path& f) {
+    std::ifstream in(f, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  r.out = slurp(dir / "out");
+  r.err = slurp(dir / "err");
+  return r;
+}
+
+inline std::string bin(const std::string& name) { return std::string(RACKWATCH_BIN_DIR) + "/" + name; }
+inline std::string source_path(const std::string& rel) {
+  return std::string(RACKWATCH_SOURCE_DIR) + "/" + rel;
+}
+
+inline void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+}  // namespace rackwatch::test

@@ -1,0 +1,167 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/config.hpp"
+#include "core/config_reader.hpp"
+
+namespace rackwatch {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A minimal valid document; tests append or edit lines of it.
+const std::string kValid = R"(agent:
+  site: hall-a
+  rack: r07
+mqtt:
+  brokers: [tcp://127.0.0.1:1883]
+sources:
+  - name: pdu
+    type: sim
+    interval: 1s
+    points:
+      - name: total
+        signal: pdu.total.power
+)";
+
+std::vector<std::string> lines_of(const Diagnostics& d) {
+  std::vector<std::string> out;
+  for (const auto& i : d.items()) out.push_back(format_mark(i.mark) + ": " + i.message);
+  return out;
+}
+
+TEST(ConfigTest, ValidMinimalConfigGetsDefaults) {
+  Diagnostics d;
+  auto cfg = parse_config(kValid, "t.yaml", d);
+  ASSERT_TRUE(cfg) << ::testing::PrintToString(lines_of(d));
+  EXPECT_EQ(cfg->agent.site, "hall-a");
+  EXPECT_FALSE(cfg->agent.id.empty());  // host name
+  EXPECT_EQ(cfg->mqtt.client_id, "rackwatch-" + cfg->agent.id);
+  EXPECT_EQ(cfg->mqtt.prefix, "rackwatch/v1");
+  ASSERT_EQ(cfg->sources.size(), 1u);
+  EXPECT_EQ(cfg->sources[0].interval, Millis{1000});
+  EXPECT_EQ(cfg->sources[0].timeout, Millis{1000});  // capped by the interval
+  EXPECT_EQ(cfg->sources[0].points[0].unit, Unit::watt);
+}
+
+TEST(ConfigTest, ReportsEveryProblemWithItsPlace) {
+  const std::string text = R"(agent:
+  site: hall-a
+  rack: r07
+  colour: blue
+mqtt:
+  brokers: [tcp://127.0.0.1:1883]
+  keepalive: often
+sources:
+  - name: pdu
+    type: sim
+    interval: 1s
+    points:
+      - name: total
+        signal: pdu.total.power
+  - name: pdu
+    type: sim
+    interval: 10ms
+    points:
+      - name: total
+        signal: pdu.total.power
+        scale: lots
+)";
+  Diagnostics d;
+  EXPECT_FALSE(parse_config(text, "bad.yaml", d));
+  const auto lines = lines_of(d);
+  EXPECT_THAT(lines, ::testing::Contains(HasSubstr("bad.yaml:4:3: unknown key 'colour' in agent")));
+  EXPECT_THAT(lines, ::testing::Contains(HasSubstr("bad.yaml:7:14: 'keepalive': expected a duration")));
+  EXPECT_THAT(lines, ::testing::Contains(HasSubstr("bad.yaml:15:11: duplicate source name 'pdu'")));
+  EXPECT_THAT(lines, ::testing::Contains(HasSubstr("bad.yaml:17:15: interval 10ms is out of range")));
+  EXPECT_THAT(lines, ::testing::Contains(HasSubstr("bad.yaml:21:16: 'scale': expected a number, found 'lots'")));
+  EXPECT_EQ(d.size(), 5u) << ::testing::PrintToString(lines);
+}
+
+TEST(ConfigTest, YamlSyntaxErrorHasAPlace) {
+  Diagnostics d;
+  EXPECT_FALSE(parse_config("agent:\n  site: [unclosed\n", "s.yaml", d));
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_THAT(lines_of(d)[0], HasSubstr("s.yaml:"));
+  EXPECT_THAT(lines_of(d)[0], HasSubstr("YAML syntax"));
+}
+
+TEST(ConfigTest, UnitsMustFitTheQuantity) {
+  std::string text = kValid;
+  text += "        quantity: temperature\n        unit: W\n";
+  Diagnostics d;
+  EXPECT_FALSE(parse_config(text, "u.yaml", d));
+  EXPECT_THAT(lines_of(d), ::testing::Contains(HasSubstr("unit 'W' does not fit quantity 'temperature'")));
+}
+
+TEST(ConfigTest, NonCanonicalUnitSuggestsFromUnit) {
+  std::string text = kValid;
+  text += "        unit: kW\n";
+  Diagnostics d;
+  EXPECT_FALSE(parse_config(text, "u.yaml", d));
+  EXPECT_THAT(lines_of(d), ::testing::Contains(HasSubstr("write unit: W and from_unit: kW")));
+}
+
+TEST(ConfigTest, FromUnitSetsTheConversion) {
+  std::string text = kValid;
+  text += "        from_unit: kW\n";
+  Diagnostics d;
+  auto cfg = parse_config(text, "u.yaml", d);
+  ASSERT_TRUE(cfg) << ::testing::PrintToString(lines_of(d));
+  EXPECT_EQ(cfg->sources[0].points[0].from.factor, 1000.0);
+}
+
+TEST(ConfigTest, TimeoutMustNotExceedInterval) {
+  std::string text = kValid;
+  text.replace(text.find("interval: 1s"), 12, "interval: 1s\n    timeout: 2s");
+  Diagnostics d;
+  EXPECT_FALSE(parse_config(text, "t.yaml", d));
+  EXPECT_THAT(lines_of(d), ::testing::Contains(HasSubstr("t.yaml:10:14: timeout 2000ms must be")));
+}
+
+TEST(ConfigTest, UnknownSourceTypeListsKnownOnes) {
+  std::string text = kValid;
+  text.replace(text.find("type: sim"), 9, "type: carrier-pigeon");
+  Diagnostics d;
+  EXPECT_FALSE(parse_config(text, "t.yaml", d));
+  EXPECT_THAT(lines_of(d), ::testing::Contains(HasSubstr("unknown source type 'carrier-pigeon' (known: hwmon, sim)")));
+}
+
+TEST(ConfigTest, MissingSectionsAreReported) {
+  Diagnostics d;
+  EXPECT_FALSE(parse_config("agent:\n  site: a\n  rack: b\n", "m.yaml", d));
+  EXPECT_THAT(lines_of(d), ::testing::Contains(HasSubstr("missing required section 'mqtt'")));
+  EXPECT_THAT(lines_of(d), ::testing::Contains(HasSubstr("missing required section 'sources'")));
+}
+
+TEST(ConfigTest, BrokerSchemeIsChecked) {
+  std::string text = kValid;
+  text.replace(text.find("tcp://127.0.0.1:1883"), 20, "http://broker");
+  Diagnostics d;
+  EXPECT_FALSE(parse_config(text, "b.yaml", d));
+  EXPECT_THAT(lines_of(d), ::testing::Contains(HasSubstr("must start with tcp://")));
+}
+
+TEST(ConfigTest, DurationsParse) {
+  EXPECT_EQ(parse_duration("250ms"), Millis{250});
+  EXPECT_EQ(parse_duration("1.5s"), Millis{1500});
+  EXPECT_EQ(parse_duration("2m"), Millis{120'000});
+  EXPECT_EQ(parse_duration("1h"), Millis{3'600'000});
+  EXPECT_EQ(parse_duration("7"), Millis{7'000});
+  EXPECT_FALSE(parse_duration("soon"));
+  EXPECT_FALSE(parse_duration("5 parsecs"));
+  EXPECT_FALSE(parse_duration(""));
+}
+
+TEST(ConfigTest, ShippedConfigsAreValid) {
+  for (const char* name : {"/config/rackwatchd.yaml", "/config/demo.yaml"}) {
+    Diagnostics d;
+    EXPECT_TRUE(load_config(std::string(RACKWATCH_SOURCE_DIR) + name, d))
+        << name << ": " << ::testing::PrintToString(lines_of(d));
+  }
+}
+
+}  // namespace
+}  // namespace rackwatch

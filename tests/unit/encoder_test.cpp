@@ -1,0 +1,122 @@
+#include <gtest/gtest.h>
+
+#include "core/config.hpp"
+#include "core/schedule.hpp"
+#include "publish/native_encoder.hpp"
+#include "rackwatch/v1/telemetry.pb.h"
+
+namespace rackwatch {
+namespace {
+
+Config two_sources() {
+  const std::string text = R"(agent: {site: hall-b, rack: r42, id: ctl-42}
+mqtt: {brokers: [tcp://127.0.0.1:1883], prefix: dc1/rackwatch}
+sources:
+  - name: pdu
+    type: sim
+    interval: 1s
+    points:
+      - {name: l1, signal: pdu.l1.power, location: PDU A L1}
+      - {name: l2, signal: pdu.l2.power}
+  - name: cdu
+    type: sim
+    interval: 2s
+    points:
+      - {name: supply, signal: cdu.supply_temp}
+)";
+  Diagnostics d;
+  auto cfg = parse_config(text, "enc.yaml", d);
+  EXPECT_TRUE(cfg);
+  return *cfg;
+}
+
+AgentIdentity identity() {
+  return {"ctl-42", "hall-b", "r42", "b00710", "1.2.3", "host", TimePoint(std::chrono::seconds(1000))};
+}
+
+TEST(NativeEncoderTest, TopicsFollowTheContract) {
+  NativeEncoder enc(two_sources(), identity());
+  EXPECT_EQ(enc.topics().status(), "dc1/rackwatch/hall-b/r42/status");
+  EXPECT_EQ(enc.topics().telemetry(), "dc1/rackwatch/hall-b/r42/telemetry");
+  auto status = enc.status(true, {}, TimePoint{});
+  EXPECT_TRUE(status.retain);
+  EXPECT_EQ(status.qos, 1);
+  auto cat = enc.catalog(TimePoint{});
+  EXPECT_TRUE(cat.retain);
+  EXPECT_EQ(cat.topic, "dc1/rackwatch/hall-b/r42/catalog");
+}
+
+TEST(NativeEncoderTest, CatalogListsEveryPointInOrderWithAStableId) {
+  NativeEncoder enc(two_sources(), identity());
+  v1::Catalog c;
+  ASSERT_TRUE(c.ParseFromString(enc.catalog(TimePoint(std::chrono::seconds(5))).payload));
+  ASSERT_EQ(c.points_size(), 3);
+  EXPECT_EQ(c.points(0).id(), "pdu.l1");
+  EXPECT_EQ(c.points(0).location(), "PDU A L1");
+  EXPECT_EQ(c.points(0).unit(), v1::UNIT_WATT);
+  EXPECT_EQ(c.points(0).unit_symbol(), "W");
+  EXPECT_EQ(c.points(2).id(), "cdu.supply");
+  EXPECT_EQ(c.points(2).unit_symbol(), "°C");
+  EXPECT_EQ(c.points(2).interval_ms(), 2000u);
+  EXPECT_EQ(c.catalog_id(), enc.catalog_id());
+  EXPECT_EQ(c.catalog_id().size(), 16u);
+  EXPECT_EQ(enc.first_point(1), 2u);
+  // Same points → same id, across agents and times; another agent id does not matter.
+  auto other = identity();
+  other.boot_id = "ffff";
+  EXPECT_EQ(NativeEncoder(two_sources(), other).catalog_id(), enc.catalog_id());
+  auto changed = two_sources();
+  changed.sources[0].points[0].location = "PDU B L1";
+  EXPECT_NE(NativeEncoder(changed, identity()).catalog_id(), enc.catalog_id());
+}
+
+TEST(NativeEncoderTest, TelemetryCarriesSequenceQualityAndTimes) {
+  NativeEncoder enc(two_sources(), identity());
+  const TimePoint tick(std::chrono::milliseconds(1'800'000'000'000));
+  std::vector<Sample> samples{{0, 1234.5, Quality::good, {}, tick + std::chrono::milliseconds(3)},
+                              {1, 0, Quality::bad, "timeout", tick + std::chrono::milliseconds(9)}};
+  auto m = enc.telemetry("pdu", 17, tick, samples);
+  EXPECT_FALSE(m.retain);
+  v1::Telemetry t;
+  ASSERT_TRUE(t.ParseFromString(m.payload));
+  EXPECT_EQ(t.sequence(), 17u);
+  EXPECT_EQ(t.boot_id(), "b00710");
+  EXPECT_EQ(t.catalog_id(), enc.catalog_id());
+  EXPECT_EQ(t.source(), "pdu");
+  EXPECT_EQ(t.time_ms(), 1'800'000'000'000);
+  ASSERT_EQ(t.samples_size(), 2);
+  EXPECT_EQ(t.samples(0).value(), 1234.5);
+  EXPECT_EQ(t.samples(0).time_offset_ms(), 3);
+  EXPECT_EQ(t.samples(1).quality(), v1::QUALITY_BAD);
+  EXPECT_EQ(t.samples(1).reason(), "timeout");
+  // The reused buffer must not leak samples into the next message.
+  auto m2 = enc.telemetry("cdu", 18, tick, {{2, 30, Quality::good, {}, tick}});
+  ASSERT_TRUE(t.ParseFromString(m2.payload));
+  EXPECT_EQ(t.samples_size(), 1);
+}
+
+TEST(NativeEncoderTest, StatusSaysOnlineOrOffline) {
+  NativeEncoder enc(two_sources(), identity());
+  v1::AgentStatus s;
+  ASSERT_TRUE(s.ParseFromString(enc.status(false, {5, 2, 9}, TimePoint{}).payload));
+  EXPECT_EQ(s.state(), v1::AgentStatus::STATE_OFFLINE);
+  EXPECT_EQ(s.messages_published(), 5u);
+  EXPECT_EQ(s.messages_dropped(), 2u);
+  EXPECT_EQ(s.telemetry_sequence(), 9u);
+  EXPECT_EQ(s.version(), "1.2.3");
+  ASSERT_TRUE(s.ParseFromString(enc.status(true, {}, TimePoint{}).payload));
+  EXPECT_EQ(s.state(), v1::AgentStatus::STATE_ONLINE);
+}
+
+TEST(ScheduleTest, TicksAreAlignedMultiplesOfTheInterval) {
+  using namespace std::chrono;
+  const TimePoint now(milliseconds(1'700'000'001'234));
+  EXPECT_EQ(next_tick(now, milliseconds(1000)), TimePoint(milliseconds(1'700'000'002'000)));
+  EXPECT_EQ(next_tick(now, milliseconds(5000)), TimePoint(milliseconds(1'700'000'005'000)));
+  // Exactly on a tick: the next one, never the same (no double poll).
+  const TimePoint on(milliseconds(1'700'000'002'000));
+  EXPECT_EQ(next_tick(on, milliseconds(1000)), TimePoint(milliseconds(1'700'000'003'000)));
+}
+
+}  // namespace
+}  // namespace rackwatch

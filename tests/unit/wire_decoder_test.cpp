@@ -1,0 +1,61 @@
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "core/config.hpp"
+#include "diag/wire_decoder.hpp"
+#include "publish/native_encoder.hpp"
+
+namespace rackwatch {
+namespace {
+
+TEST(WireDecoderTest, SplitsTopicsUnderAPrefix) {
+  auto p = cli::split_topic("rackwatch/v1", "rackwatch/v1/hall-a/r01/telemetry");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->site, "hall-a");
+  EXPECT_EQ(p->rack, "r01");
+  EXPECT_EQ(p->kind, "telemetry");
+  EXPECT_FALSE(cli::split_topic("rackwatch/v1", "other/hall-a/r01/telemetry"));
+  EXPECT_FALSE(cli::split_topic("rackwatch/v1", "rackwatch/v1/hall-a/telemetry"));
+  EXPECT_FALSE(cli::split_topic("rackwatch/v1", "rackwatch/v10/a/b/telemetry"));
+}
+
+TEST(WireDecoderTest, NamesTelemetryValuesOnceTheCatalogIsSeen) {
+  Diagnostics d;
+  auto cfg = parse_config(R"(agent: {site: s1, rack: r1, id: a1}
+mqtt: {brokers: [tcp://127.0.0.1:1]}
+sources:
+  - {name: cdu, type: sim, interval: 1s, points: [{name: flow, signal: cdu.flow}]}
+)", "w.yaml", d);
+  ASSERT_TRUE(cfg);
+  NativeEncoder enc(*cfg, {"a1", "s1", "r1", "boot", "v", "h", TimePoint{}});
+  const TimePoint t(std::chrono::milliseconds(1'800'000'000'000));
+  auto tel = enc.telemetry("cdu", 3, t, {{0, 412.5, Quality::good, {}, t}});
+
+  cli::WireDecoder dec("rackwatch/v1");
+  auto before = dec.decode(tel.topic, tel.payload);
+  EXPECT_FALSE(before.at("catalog_known").as_bool());
+  EXPECT_EQ(before.at("samples").as_array()[0].as_object().at("point").as_string(), "#0");
+
+  auto cat = enc.catalog(t);
+  auto c = dec.decode(cat.topic, cat.payload);
+  EXPECT_EQ(c.at("type").as_string(), "catalog");
+
+  auto after = dec.decode(tel.topic, tel.payload);
+  const auto& s = after.at("samples").as_array()[0].as_object();
+  EXPECT_EQ(s.at("point").as_string(), "cdu.flow");
+  EXPECT_EQ(s.at("unit").as_string(), "L/min");
+  EXPECT_EQ(s.at("value").as_double(), 412.5);
+  EXPECT_EQ(after.at("sequence").as_uint64(), 3u);
+  EXPECT_NE(dec.to_text(after).find("cdu.flow"), std::string::npos);
+}
+
+TEST(WireDecoderTest, GarbageSaysWhatItIsNot) {
+  cli::WireDecoder dec("rackwatch/v1");
+  auto o = dec.decode("rackwatch/v1/s/r/telemetry", std::string("\xff\xff\xff\xff", 4));
+  ASSERT_TRUE(o.contains("error"));
+  EXPECT_NE(std::string(o.at("error").as_string()).find("Telemetry"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rackwatch
