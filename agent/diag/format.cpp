@@ -49,6 +49,7 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
       if (r) line += pad + row[i];
       else line += row[i] + (i + 1 < row.size() ? pad : "");
     }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
     out << line << '\n';
   }
 }
