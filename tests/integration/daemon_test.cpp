@@ -2,10 +2,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <boost/json.hpp>
 #include <csignal>
+#include <sstream>
 
 #include "rackwatch/v1/telemetry.pb.h"
 #include "support/mosquitto.hpp"
+#include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/run.hpp"
 #include "support/temp_dir.hpp"
@@ -271,6 +277,104 @@ TEST_F(DaemonTest, ASlowSourceDelaysNoOther) {
   EXPECT_GE(ticks, 15);
   EXPECT_GE(timeouts, 1);
   EXPECT_GE(still_running, 1);
+}
+
+TEST_F(DaemonTest, TailDecodesWhatTheAgentPublishes) {
+  start_agent();
+  // Wait for the retained catalog so that tail names the values at once.
+  ASSERT_TRUE(wait_until(
+      [&] { return TestSubscriber::read_retained(broker_.uri(), kBase + "/catalog", 200ms).has_value(); },
+      10s))
+      << diagnostics();
+  auto r = run({bin("rackwatch"), "tail", "--broker", broker_.uri(), "--count", "6", "--timeout",
+                "20s", "--json"},
+               30s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<boost::json::object> lines;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(boost::json::parse(line).as_object());
+  ASSERT_EQ(lines.size(), 6u) << r.out;
+  // Retained status and catalog come first, then telemetry with names and units.
+  EXPECT_EQ(lines[0].at("type").as_string(), "status");
+  EXPECT_EQ(lines[0].at("state").as_string(), "online");
+  EXPECT_TRUE(lines[0].at("retained").as_bool());
+  EXPECT_EQ(lines[1].at("type").as_string(), "catalog");
+  bool saw_named_pdu = false;
+  for (std::size_t i = 2; i < lines.size(); ++i) {
+    ASSERT_EQ(lines[i].at("type").as_string(), "telemetry");
+    EXPECT_TRUE(lines[i].at("catalog_known").as_bool());
+    for (const auto& sv : lines[i].at("samples").as_array()) {
+      const auto& sample = sv.as_object();
+      if (sample.at("point").as_string() == "pdu.total") {
+        saw_named_pdu = true;
+        EXPECT_EQ(sample.at("unit").as_string(), "W");
+        EXPECT_EQ(sample.at("quality").as_string(), "good");
+        EXPECT_GT(sample.at("value").to_number<double>(), 10'000);
+      }
+    }
+  }
+  EXPECT_TRUE(saw_named_pdu) << r.out;
+
+  // The text form names values with units too.
+  auto text = run({bin("rackwatch"), "tail", "--broker", broker_.uri(), "--count", "4", "--timeout", "20s"},
+                  30s);
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("status online"));
+  EXPECT_THAT(text.out, ::testing::ContainsRegex("pdu\\.total +[0-9.]+ +W"));
+}
+
+TEST_F(DaemonTest, TailSaysWhenItCannotConnect) {
+  auto r = run({bin("rackwatch"), "tail", "--broker", "tcp://127.0.0.1:" + std::to_string(free_port()),
+                "--count", "1"},
+               30s);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("cannot connect to tcp://127.0.0.1:"));
+}
+
+// rackwatchd tells systemd it is ready after the first polls, pings the
+// watchdog when asked to, and says when it stops: a datagram socket stands
+// in for systemd's notify socket, as the protocol allows.
+TEST_F(DaemonTest, NotifiesSystemdReadyWatchdogAndStopping) {
+  const auto sock_path = dir_ / "notify.sock";
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval tv{0, 200'000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+
+  write_file(dir_ / "agent.yaml", config_for(broker_.uri()));
+  Process::Options options;
+  options.env = {"NOTIFY_SOCKET=" + sock_path.string(), "WATCHDOG_USEC=400000"};
+  agent_ = std::make_unique<Process>(
+      std::vector<std::string>{bin("rackwatchd"), "--config", (dir_ / "agent.yaml").string()},
+      dir_.path(), options);
+
+  std::vector<std::string> got;
+  auto receive_until = [&](const std::string& what, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      char buf[512];
+      const auto n = ::recv(fd, buf, sizeof buf, 0);
+      if (n > 0) {
+        got.emplace_back(buf, static_cast<std::size_t>(n));
+        if (got.back().find(what) != std::string::npos) return true;
+      }
+    }
+    return false;
+  };
+  EXPECT_TRUE(receive_until("READY=1", 10s)) << diagnostics();
+  int pings = 0;
+  for (int i = 0; i < 3; ++i) pings += receive_until("WATCHDOG=1", 2s) ? 1 : 0;
+  EXPECT_EQ(pings, 3) << "the watchdog is pinged every WATCHDOG_USEC/2";
+  agent_->signal(SIGTERM);
+  EXPECT_TRUE(receive_until("STOPPING=1", 10s));
+  auto exit_status = agent_->wait_exit(10s);
+  ASSERT_TRUE(exit_status);
+  EXPECT_TRUE(WIFEXITED(*exit_status) && WEXITSTATUS(*exit_status) == 0);
+  ::close(fd);
 }
 
 }  // namespace
