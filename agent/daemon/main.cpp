@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -103,9 +104,10 @@ int main(int argc, char** argv) {
           return;
         }
         if (stopping) {
-          log::warning("second ", strsignal(sig), ": exiting now");
-          io.stop();
-          return;
+          // Leave without a DISCONNECT so that the broker publishes the will
+          // (offline): a clean teardown here would leave "online" retained.
+          log::warning("second ", strsignal(sig), ": exiting now, queued readings are lost");
+          std::_Exit(1);
         }
         stopping = true;
         log::info(strsignal(sig), ": shutting down");

@@ -43,6 +43,9 @@ class MqttSession : public Transport {
 
   MqttSession(boost::asio::any_io_executor executor, MqttConfig config, Message will,
               Handlers handlers);
+  // Paho closes a connected client with a DISCONNECT, so the broker does not
+  // publish the will: call stop() first to leave a last message. No handler
+  // and no PublishDone runs after destruction.
   ~MqttSession() override;
   MqttSession(const MqttSession&) = delete;
   MqttSession& operator=(const MqttSession&) = delete;
@@ -53,7 +56,8 @@ class MqttSession : public Transport {
   bool connected() const override;
 
   // Sends one message now. Only while connected(); otherwise `done` is called
-  // (posted) with ok = false. `done` always runs exactly once, on the executor.
+  // (posted) with ok = false. `done` runs exactly once, on the executor,
+  // unless the session is destroyed first.
   void publish(const Message& message, PublishDone done) override;
 
   // Publishes `last` if connected (e.g. status offline), waits for its

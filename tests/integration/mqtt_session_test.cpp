@@ -22,11 +22,11 @@
 #include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
 
-#include "../support/mosquitto.hpp"
-#include "../support/net.hpp"
-#include "../support/process.hpp"
-#include "../support/test_subscriber.hpp"
-#include "../support/wait.hpp"
+#include "support/mosquitto.hpp"
+#include "support/net.hpp"
+#include "support/process.hpp"
+#include "support/test_subscriber.hpp"
+#include "support/wait.hpp"
 
 namespace rackwatch {
 namespace {
