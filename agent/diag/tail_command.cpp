@@ -23,7 +23,7 @@ constexpr const char* kUsage =
     "Subscribes to {prefix}/# (or FILTER) and prints each status, catalog,\n"
     "telemetry and alarm message decoded, until Ctrl-C.\n"
     "\n"
-    "  --broker URI        tcp://host:port (or ssl://); several may be given\n"
+    "  --broker URI        tcp://host:port; several may be given, tried in turn\n"
     "  --prefix P          topic prefix (default rackwatch/v1)\n"
     "  --topic FILTER      subscribe to FILTER instead of {prefix}/#\n"
     "  --username U, --password P   broker credentials\n"

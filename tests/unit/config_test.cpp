@@ -142,6 +142,11 @@ TEST(ConfigTest, BrokerSchemeIsChecked) {
   Diagnostics d;
   EXPECT_FALSE(parse_config(text, "b.yaml", d));
   EXPECT_THAT(lines_of(d), ::testing::Contains(HasSubstr("must start with tcp://")));
+  text = kValid;
+  text.replace(text.find("tcp://127.0.0.1:1883"), 20, "ssl://127.0.0.1:8883");
+  Diagnostics tls;
+  EXPECT_FALSE(parse_config(text, "b.yaml", tls));
+  EXPECT_THAT(lines_of(tls), ::testing::Contains(HasSubstr("TLS brokers are not supported")));
 }
 
 TEST(ConfigTest, DurationsParse) {
