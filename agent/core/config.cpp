@@ -68,7 +68,8 @@ void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
   }
   r.check_keys(node,
                {"brokers", "client_id", "username", "password", "password_file", "keepalive",
-                "connect_timeout", "reconnect_min", "reconnect_max", "prefix", "queue_limit"},
+                "connect_timeout", "reconnect_min", "reconnect_max", "prefix", "clean_session",
+                "status_interval", "queue_limit"},
                "mqtt");
   if (auto b = r.string_list(node, "brokers", true)) {
     if (b->empty()) r.error(r.child(node, "brokers"), "'brokers' must list at least one broker");
@@ -125,9 +126,53 @@ void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
       out.prefix = *v;
     }
   }
+  if (auto v = r.boolean(node, "clean_session")) out.clean_session = *v;
   if (auto v = r.integer(node, "queue_limit")) {
     if (*v < 1 || *v > 10'000'000) r.error(r.child(node, "queue_limit"), "'queue_limit' must be 1..10000000");
     else out.queue_limit = static_cast<std::size_t>(*v);
+  }
+  ranged("status_interval", Millis{1'000}, Millis{3'600'000}, out.status_interval);
+}
+
+void parse_outbox(const YAML::Node& node, ConfigReader& r, OutboxConfig& out) {
+  out.dir_mark = r.mark(node);
+  if (!node.IsDefined()) return;  // all defaults
+  if (!node.IsMap()) {
+    r.error(node, "'outbox' must be a mapping");
+    return;
+  }
+  r.check_keys(node, {"dir", "max_size", "fsync", "fsync_interval"}, "outbox");
+  if (auto v = r.string(node, "dir")) {
+    if (v->empty() || v->front() != '/') {
+      r.error(r.child(node, "dir"), "outbox 'dir' must be an absolute path");
+    }
+    out.dir = *v;
+    out.dir_mark = r.mark(r.child(node, "dir"));
+  }
+  if (auto n = r.child(node, "max_size"); n.IsDefined()) {
+    auto bytes = n.IsScalar() ? parse_size(n.Scalar()) : std::nullopt;
+    if (!bytes) {
+      r.error(n, "'max_size': expected a size such as 64MiB, 512KiB or a number of bytes, found " +
+                     (n.IsScalar() ? "'" + n.Scalar() + "'" : std::string("a non-scalar")));
+    } else if (*bytes < (64ull << 10) || *bytes > (1ull << 40)) {
+      r.error(n, "'max_size' must be between 64KiB and 1TiB");
+    } else {
+      out.max_bytes = *bytes;
+    }
+  }
+  if (auto v = r.string(node, "fsync")) {
+    if (*v != "always" && *v != "interval" && *v != "never") {
+      r.error(r.child(node, "fsync"), "'fsync' must be always, interval or never, found '" + *v + "'");
+    } else {
+      out.fsync = *v;
+    }
+  }
+  if (auto d = r.duration(node, "fsync_interval")) {
+    if (*d < Millis{10} || *d > Millis{60'000}) {
+      r.error(r.child(node, "fsync_interval"), "'fsync_interval' must be between 10ms and 60s");
+    } else {
+      out.fsync_interval = *d;
+    }
   }
 }
 
@@ -309,9 +354,10 @@ std::optional<Config> parse_config(const std::string& text, const std::string& f
     r.error(root, "the config must be a mapping with agent, mqtt and sources");
     return std::nullopt;
   }
-  r.check_keys(root, {"agent", "mqtt", "sources"}, "the top level");
+  r.check_keys(root, {"agent", "mqtt", "outbox", "sources"}, "the top level");
   parse_agent(r.child(root, "agent"), r, cfg.agent);
   parse_mqtt(r.child(root, "mqtt"), r, cfg.mqtt);
+  parse_outbox(r.child(root, "outbox"), r, cfg.outbox);
   if (cfg.mqtt.client_id.empty()) cfg.mqtt.client_id = "rackwatch-" + cfg.agent.id;
 
   auto sources = r.child(root, "sources");

@@ -32,7 +32,18 @@ struct MqttConfig {
   Millis reconnect_min{1'000};
   Millis reconnect_max{60'000};
   std::string prefix = "rackwatch/v1";
+  bool clean_session = false;  // persistent session: the broker keeps our state across reconnects
+  Millis status_interval{60'000};  // the retained status (with counters) is refreshed this often
   std::size_t queue_limit = 10'000;  // messages held while the broker is away
+};
+
+// Where messages wait for the broker (see publish/outbox.hpp).
+struct OutboxConfig {
+  std::string dir = "/var/lib/rackwatch/outbox";
+  std::uint64_t max_bytes = 64ull << 20;
+  std::string fsync = "interval";  // always | interval | never
+  Millis fsync_interval{200};
+  SourceMark dir_mark;             // for messages about the directory
 };
 
 struct PointConfig {
@@ -71,6 +82,7 @@ struct Config {
   std::string file;
   AgentConfig agent;
   MqttConfig mqtt;
+  OutboxConfig outbox;
   std::vector<SourceConfig> sources;
 };
 

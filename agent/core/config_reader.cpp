@@ -62,6 +62,30 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   return std::chrono::milliseconds(static_cast<long long>(std::llround(ms)));
 }
 
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
+  if (i == 0) return std::nullopt;
+  double n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + i, n);
+  if (ec != std::errc{} || p != text.data() + i) return std::nullopt;
+  std::string_view suffix = text.substr(i);
+  while (!suffix.empty() && suffix.front() == ' ') suffix.remove_prefix(1);
+  double unit = 0;
+  if (suffix.empty() || suffix == "B") unit = 1;
+  else if (suffix == "KiB") unit = 1024.0;
+  else if (suffix == "MiB") unit = 1024.0 * 1024;
+  else if (suffix == "GiB") unit = 1024.0 * 1024 * 1024;
+  else if (suffix == "kB" || suffix == "KB") unit = 1e3;
+  else if (suffix == "MB") unit = 1e6;
+  else if (suffix == "GB") unit = 1e9;
+  else return std::nullopt;
+  const double bytes = n * unit;
+  if (!std::isfinite(bytes) || bytes > 1.8e19) return std::nullopt;
+  return static_cast<std::uint64_t>(std::llround(bytes));
+}
+
 SourceMark ConfigReader::mark(const YAML::Node& node) const {
   SourceMark m{file_, 0, 0};
   if (node.IsDefined()) {

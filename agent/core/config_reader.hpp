@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -67,5 +68,8 @@ class ConfigReader {
 
 // Parses "250ms", "10s", "1.5s", "5m", "1h" or a bare number of seconds.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// Parses "64MiB", "512KiB", "1GiB", "10MB", "2kB" or a bare number of bytes.
+std::optional<std::uint64_t> parse_size(std::string_view text);
 
 }  // namespace rackwatch

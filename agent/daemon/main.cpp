@@ -121,7 +121,12 @@ int main(int argc, char** argv) {
       };
   signals.async_wait(on_signal);
 
-  agent.start();
+  try {
+    agent.start();
+  } catch (const std::exception& e) {
+    log::error("cannot start: ", e.what());
+    return 1;
+  }
   io.run();
   blocking.stop();  // abandon queued blocking work; a read in progress still finishes
   blocking.join();

@@ -196,7 +196,9 @@ void MqttSession::Impl::attempt_connect() {
   mqtt::connect_options options;
   options.set_mqtt_version(MQTTVERSION_3_1_1);  // the default may fall back to 3.1
   options.set_servers(mqtt::string_collection::create({broker}));
-  options.set_clean_session(true);
+  // Persistent unless configured otherwise: the broker keeps our session
+  // across reconnects. Our outbox, not Paho, resends what was not acknowledged.
+  options.set_clean_session(config_.clean_session);
   options.set_automatic_reconnect(false);  // we own the reconnect loop
   options.set_keep_alive_interval(whole_seconds(config_.keepalive, 0));
   options.set_connect_timeout(whole_seconds(config_.connect_timeout, 1));

@@ -29,7 +29,15 @@ class TestSubscriber {
   // std::runtime_error if either is not confirmed within `timeout`.
   TestSubscriber(const std::string& uri, const std::string& topic_filter,
                  std::chrono::milliseconds timeout = std::chrono::seconds{10})
-      : client_(uri, unique_client_id(), mqtt::create_options(MQTTVERSION_3_1_1), nullptr) {
+      : TestSubscriber(uri, topic_filter, std::string(), timeout) {}
+
+  // With a `client_id`, the session is persistent (clean session off): a new
+  // subscriber with the same id after a broker restart (with persistence)
+  // receives what the broker queued for it meanwhile.
+  TestSubscriber(const std::string& uri, const std::string& topic_filter,
+                 const std::string& client_id, std::chrono::milliseconds timeout)
+      : client_(uri, client_id.empty() ? unique_client_id() : client_id,
+                mqtt::create_options(MQTTVERSION_3_1_1), nullptr) {
     // Paho calls this on its own thread with its mutex held: only store and
     // notify, never call back into the client.
     client_.set_message_callback([this](mqtt::const_message_ptr message) {
@@ -43,7 +51,7 @@ class TestSubscriber {
 
     mqtt::connect_options options;
     options.set_mqtt_version(MQTTVERSION_3_1_1);
-    options.set_clean_session(true);
+    options.set_clean_session(client_id.empty());
     options.set_connect_timeout(std::chrono::seconds{5});
     options.set_automatic_reconnect(false);
     auto connected = client_.connect(options);

@@ -168,5 +168,43 @@ TEST(ConfigTest, ShippedConfigsAreValid) {
   }
 }
 
+TEST(ConfigTest, OutboxSectionHasDefaultsAndChecks) {
+  Diagnostics d;
+  auto cfg = parse_config(kValid, "o.yaml", d);
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->outbox.dir, "/var/lib/rackwatch/outbox");
+  EXPECT_EQ(cfg->outbox.fsync, "interval");
+  EXPECT_EQ(cfg->outbox.max_bytes, 64ull << 20);
+  EXPECT_FALSE(cfg->mqtt.clean_session);
+
+  std::string text = kValid + "outbox:\n  dir: /srv/spool\n  max_size: 1MiB\n  fsync: always\n";
+  Diagnostics d2;
+  cfg = parse_config(text, "o.yaml", d2);
+  ASSERT_TRUE(cfg) << ::testing::PrintToString(lines_of(d2));
+  EXPECT_EQ(cfg->outbox.dir, "/srv/spool");
+  EXPECT_EQ(cfg->outbox.max_bytes, 1u << 20);
+  EXPECT_EQ(cfg->outbox.fsync, "always");
+  EXPECT_EQ(cfg->outbox.dir_mark.line, 14);
+
+  text = kValid + "outbox:\n  dir: spool\n  max_size: huge\n  fsync: sometimes\n  fsync_interval: 1h\n";
+  Diagnostics d3;
+  EXPECT_FALSE(parse_config(text, "o.yaml", d3));
+  const auto lines = lines_of(d3);
+  EXPECT_THAT(lines, ::testing::Contains(HasSubstr("o.yaml:14:8: outbox 'dir' must be an absolute path")));
+  EXPECT_THAT(lines, ::testing::Contains(HasSubstr("o.yaml:15:13: 'max_size': expected a size")));
+  EXPECT_THAT(lines, ::testing::Contains(HasSubstr("o.yaml:16:10: 'fsync' must be always, interval or never")));
+  EXPECT_THAT(lines, ::testing::Contains(HasSubstr("o.yaml:17:19: 'fsync_interval' must be between")));
+}
+
+TEST(ConfigTest, SizesParse) {
+  EXPECT_EQ(parse_size("64MiB"), 64ull << 20);
+  EXPECT_EQ(parse_size("512KiB"), 512ull << 10);
+  EXPECT_EQ(parse_size("1.5GiB"), 3ull << 29);
+  EXPECT_EQ(parse_size("10MB"), 10'000'000u);
+  EXPECT_EQ(parse_size("4096"), 4096u);
+  EXPECT_FALSE(parse_size("lots"));
+  EXPECT_FALSE(parse_size("5 parsecs"));
+}
+
 }  // namespace
 }  // namespace rackwatch
