@@ -69,7 +69,7 @@ void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
   r.check_keys(node,
                {"brokers", "client_id", "username", "password", "password_file", "keepalive",
                 "connect_timeout", "reconnect_min", "reconnect_max", "prefix", "clean_session",
-                "status_interval", "queue_limit"},
+                "status_interval"},
                "mqtt");
   if (auto b = r.string_list(node, "brokers", true)) {
     if (b->empty()) r.error(r.child(node, "brokers"), "'brokers' must list at least one broker");
@@ -127,10 +127,6 @@ void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
     }
   }
   if (auto v = r.boolean(node, "clean_session")) out.clean_session = *v;
-  if (auto v = r.integer(node, "queue_limit")) {
-    if (*v < 1 || *v > 10'000'000) r.error(r.child(node, "queue_limit"), "'queue_limit' must be 1..10000000");
-    else out.queue_limit = static_cast<std::size_t>(*v);
-  }
   ranged("status_interval", Millis{1'000}, Millis{3'600'000}, out.status_interval);
 }
 

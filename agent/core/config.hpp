@@ -34,7 +34,6 @@ struct MqttConfig {
   std::string prefix = "rackwatch/v1";
   bool clean_session = false;  // persistent session: the broker keeps our state across reconnects
   Millis status_interval{60'000};  // the retained status (with counters) is refreshed this often
-  std::size_t queue_limit = 10'000;  // messages held while the broker is away
 };
 
 // Where messages wait for the broker (see publish/outbox.hpp).

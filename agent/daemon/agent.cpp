@@ -9,11 +9,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 #include <random>
+#include <stdexcept>
 
 #include "core/log.hpp"
 #include "core/source_runner.hpp"
 #include "pipeline/condition.hpp"
 #include "publish/mqtt_session.hpp"
+#include "publish/outbox.hpp"
 #include "publish/publisher.hpp"
 #include "sources/registry.hpp"
 #include "sources/source.hpp"
@@ -53,12 +55,57 @@ Agent::~Agent() = default;
 
 StatusCounters Agent::counters() const {
   StatusCounters c;
-  if (publisher_) {
-    c.messages_published = publisher_->stats().published;
-    c.messages_dropped = publisher_->stats().dropped;
-  }
   c.telemetry_sequence = sequence_;
+  if (!publisher_ || !outbox_) return c;
+  const auto& p = publisher_->stats();
+  const auto& o = outbox_->stats();
+  c.messages_published = p.acknowledged;
+  c.messages_dropped = o.dropped + p.refused;
+  c.outbox.pending = o.pending;
+  c.outbox.in_flight = p.in_flight;
+  c.outbox.acknowledged = p.acknowledged;
+  c.outbox.dropped = o.dropped;
+  c.outbox.replayed = p.replayed;
+  c.outbox.bytes_on_disk = o.bytes_on_disk;
+  c.outbox.oldest_ms = o.oldest_ms;
+  c.outbox.skipped = o.skipped;
+  c.outbox.write_errors = o.write_errors + p.lost;
+  c.outbox.recovered = o.recovered;
   return c;
+}
+
+namespace {
+
+FsyncPolicy fsync_policy(const std::string& name) {
+  if (name == "always") return FsyncPolicy::always;
+  if (name == "never") return FsyncPolicy::never;
+  return FsyncPolicy::interval;
+}
+
+}  // namespace
+
+void Agent::schedule_sync() {
+  sync_timer_->expires_after(config_.outbox.fsync_interval);
+  sync_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto err = outbox_->sync()) {
+      log::error("outbox ", config_.outbox.dir, ": sync failed: ", err.message());
+    }
+    schedule_sync();
+  });
+}
+
+void Agent::schedule_status() {
+  status_timer_->expires_after(config_.mqtt.status_interval);
+  status_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    // State, not history: sent when connected, never stored in the outbox.
+    if (session_->connected()) {
+      session_->publish(encoder_->status(true, counters(), Clock::now()),
+                        [](bool, const std::string&) {});
+    }
+    schedule_status();
+  });
 }
 
 std::vector<Message> Agent::birth() {
@@ -67,6 +114,25 @@ std::vector<Message> Agent::birth() {
 }
 
 void Agent::start() {
+  const auto& oc = config_.outbox;
+  OutboxOptions options;
+  options.dir = oc.dir;
+  options.max_bytes = oc.max_bytes;
+  options.fsync = fsync_policy(oc.fsync);
+  options.fsync_interval = oc.fsync_interval;
+  std::error_code error;
+  outbox_ = Outbox::open(options, error);
+  if (!outbox_) {
+    throw std::runtime_error("outbox directory '" + oc.dir + "': " + error.message());
+  }
+  const auto& os = outbox_->stats();
+  log::info("outbox ", oc.dir, ": ", os.pending, " messages waiting (", os.bytes_on_disk,
+            " bytes in ", os.segments, " segments), fsync ", oc.fsync);
+  if (os.skipped > 0 || os.skipped_bytes > 0) {
+    log::warning("outbox ", oc.dir, ": skipped ", os.skipped, " unreadable records (",
+                 os.skipped_bytes, " bytes) found at start");
+  }
+
   auto will = encoder_->status(false, {}, Clock::now());
   MqttSession::Handlers handlers;
   handlers.connected = [this](const std::string& broker) {
@@ -80,7 +146,13 @@ void Agent::start() {
   };
   session_ = std::make_unique<MqttSession>(executor_, config_.mqtt, std::move(will),
                                            std::move(handlers));
-  publisher_ = std::make_unique<Publisher>(*session_, config_.mqtt.queue_limit, kInFlightWindow);
+  publisher_ = std::make_unique<Publisher>(*session_, *outbox_, kInFlightWindow);
+  if (options.fsync == FsyncPolicy::interval) {
+    sync_timer_ = std::make_unique<asio::steady_timer>(executor_);
+    schedule_sync();
+  }
+  status_timer_ = std::make_unique<asio::steady_timer>(executor_);
+  schedule_status();
 
   const SourceEnv env{executor_, blocking_};
   first_poll_done_.assign(config_.sources.size(), false);
@@ -101,7 +173,7 @@ void Agent::start() {
   }
   session_->start();
   log::info("publishing to ", encoder_->topics().base, " (catalog ", encoder_->catalog_id(), ", ",
-            encoder_->point_count(), " points)");
+            encoder_->point_count(), " points, boot ", encoder_->identity().boot_id, ")");
 }
 
 void Agent::deliver(std::size_t source, TimePoint tick, std::vector<RawReading> readings) {
@@ -113,7 +185,10 @@ void Agent::deliver(std::size_t source, TimePoint tick, std::vector<RawReading> 
     samples.push_back(condition(sc.points[k], first + static_cast<std::uint32_t>(k), readings[k]));
   }
   ++sequence_;
-  publisher_->enqueue(encoder_->telemetry(sc.name, sequence_, tick, samples));
+  if (publisher_->enqueue(encoder_->telemetry(sc.name, sequence_, tick, samples))) {
+    log::debug("stored telemetry #", sequence_, " of ", sc.name, " as outbox record ",
+               outbox_->last_id());
+  }
 
   if (!first_poll_done_[source]) {
     first_poll_done_[source] = true;
@@ -126,6 +201,7 @@ void Agent::deliver(std::size_t source, TimePoint tick, std::vector<RawReading> 
 
 void Agent::stop(std::chrono::milliseconds drain, std::function<void()> done) {
   for (auto& r : runners_) r->stop();
+  if (status_timer_) status_timer_->cancel();
   if (!session_) {
     done();
     return;
@@ -143,8 +219,12 @@ asio::awaitable<void> Agent::drain_then_stop(std::chrono::milliseconds drain,
     timer.expires_after(std::chrono::milliseconds(20));
     co_await timer.async_wait(asio::use_awaitable);
   }
+  if (sync_timer_) sync_timer_->cancel();
+  if (auto err = outbox_->sync()) {
+    log::error("outbox ", config_.outbox.dir, ": sync failed: ", err.message());
+  }
   if (!publisher_->idle()) {
-    log::warning(publisher_->stats().queued, " messages still queued at shutdown are lost");
+    log::info(outbox_->stats().pending, " messages wait in the outbox for the next start");
   }
   finish_stop(std::move(done));
 }

@@ -10,6 +10,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "core/config.hpp"
 #include "publish/native_encoder.hpp"
@@ -17,6 +18,7 @@
 namespace rackwatch {
 
 class MqttSession;
+class Outbox;
 class Publisher;
 class SourceRunner;
 
@@ -28,6 +30,8 @@ class Agent {
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
+  // Opens the outbox (throws std::runtime_error naming the directory when it
+  // cannot), then starts polling and connecting.
   // Called once, after every source has completed its first poll.
   void on_ready(std::function<void()> ready) { ready_ = std::move(ready); }
 
@@ -43,6 +47,8 @@ class Agent {
   void deliver(std::size_t source, TimePoint tick, std::vector<RawReading> readings);
   std::vector<Message> birth();
   StatusCounters counters() const;
+  void schedule_sync();
+  void schedule_status();
   boost::asio::awaitable<void> drain_then_stop(std::chrono::milliseconds drain,
                                                std::function<void()> done);
   void finish_stop(std::function<void()> done);
@@ -51,8 +57,11 @@ class Agent {
   boost::asio::any_io_executor blocking_;
   Config config_;
   std::unique_ptr<NativeEncoder> encoder_;
+  std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<MqttSession> session_;
   std::unique_ptr<Publisher> publisher_;
+  std::unique_ptr<boost::asio::steady_timer> sync_timer_;
+  std::unique_ptr<boost::asio::steady_timer> status_timer_;
   std::vector<std::unique_ptr<SourceRunner>> runners_;
   std::vector<bool> first_poll_done_;
   std::size_t first_polls_left_ = 0;

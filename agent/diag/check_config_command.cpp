@@ -4,6 +4,7 @@
 
 #include "core/config.hpp"
 #include "diag/commands.hpp"
+#include "publish/outbox.hpp"
 
 namespace rackwatch::cli {
 
@@ -20,6 +21,13 @@ int check_config(const Args& args) {
   }
   Diagnostics diags;
   auto config = load_config(args[0], diags);
+  // The outbox directory must be usable where this runs (the service's host).
+  if (config) {
+    if (auto problem = check_outbox_dir(config->outbox.dir)) {
+      diags.error(config->outbox.dir_mark, *problem);
+      config.reset();
+    }
+  }
   if (!config) {
     diags.print(std::cerr);
     std::cerr << args[0] << ": " << diags.size() << " problem" << (diags.size() == 1 ? "" : "s")

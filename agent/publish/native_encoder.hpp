@@ -28,8 +28,20 @@ struct AgentIdentity {
 // Publishing-path counters carried in the status message.
 struct StatusCounters {
   std::uint64_t messages_published = 0;
-  std::uint64_t messages_dropped = 0;
+  std::uint64_t messages_dropped = 0;  // by a full outbox, or refused by the broker
   std::uint64_t telemetry_sequence = 0;
+  struct Outbox {
+    std::uint64_t pending = 0;
+    std::uint64_t in_flight = 0;
+    std::uint64_t acknowledged = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t replayed = 0;
+    std::uint64_t bytes_on_disk = 0;
+    std::int64_t oldest_ms = 0;
+    std::uint64_t skipped = 0;
+    std::uint64_t write_errors = 0;
+    std::uint64_t recovered = 0;
+  } outbox;
 };
 
 class NativeEncoder {

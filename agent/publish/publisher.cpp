@@ -1,39 +1,45 @@
 #include "publish/publisher.hpp"
 
-#include <algorithm>
-
 #include "core/log.hpp"
+#include "publish/outbox.hpp"
 #include "publish/transport.hpp"
 
 namespace rackwatch {
 namespace {
 // A message the broker refuses while the connection stays up (too large,
-// not allowed) would otherwise block the queue for ever.
+// not allowed) would otherwise block its lane for ever.
 constexpr int kMaxFailuresWhileConnected = 3;
 }  // namespace
 
-Publisher::Publisher(Transport& session, std::size_t limit, std::size_t window)
-    : session_(session), limit_(limit), window_(window) {}
+Publisher::Publisher(Transport& transport, Outbox& outbox, std::size_t window)
+    : transport_(transport), outbox_(outbox), window_(window) {}
 
-void Publisher::enqueue(Message message) {
-  while (queue_.size() >= limit_) {
-    if (queue_.front().in_flight) --in_flight_;
-    queue_.pop_front();
-    ++stats_.dropped;
-    if (stats_.dropped == 1 || stats_.dropped % 1000 == 0) {
-      log::warning("publish queue full (", limit_, " messages): dropped the oldest, ",
-                   stats_.dropped, " dropped so far");
+bool Publisher::enqueue(const Message& message) {
+  std::error_code error;
+  if (!outbox_.append(message, error)) {
+    ++stats_.lost;
+    if (stats_.lost == 1 || stats_.lost % 1000 == 0) {
+      log::error("outbox ", outbox_.options().dir, ": cannot store a message on ", message.topic,
+                 ": ", error.message(), " (", stats_.lost, " lost so far)");
     }
+    return false;
   }
-  queue_.push_back(Entry{next_id_++, std::move(message)});
-  ++stats_.enqueued;
-  stats_.queued = queue_.size();
+  ++stats_.stored;
   pump();
+  return true;
 }
 
 void Publisher::connected(const std::vector<Message>& birth) {
+  ++generation_;
+  in_flight_.clear();
+  retry_.clear();
+  failures_.clear();
+  // Everything stored so far is backlog, oldest first; what comes next is fresh.
+  backlog_end_ = outbox_.last_id();
+  backlog_cursor_ = 0;
+  fresh_cursor_ = backlog_end_;
   for (const auto& m : birth) {
-    session_.publish(m, [topic = m.topic](bool ok, const std::string& error) {
+    transport_.publish(m, [topic = m.topic](bool ok, const std::string& error) {
       if (!ok) log::warning("birth message on ", topic, " not delivered: ", error);
     });
   }
@@ -41,56 +47,71 @@ void Publisher::connected(const std::vector<Message>& birth) {
 }
 
 void Publisher::disconnected() {
-  for (auto& e : queue_) e.in_flight = false;
-  in_flight_ = 0;
+  ++generation_;
+  in_flight_.clear();
+  retry_.clear();
   stats_.in_flight = 0;
 }
 
-Publisher::Entry* Publisher::find(std::uint64_t id) {
-  // Ids rise along the queue: binary search.
-  auto it = std::lower_bound(queue_.begin(), queue_.end(), id,
-                             [](const Entry& e, std::uint64_t v) { return e.id < v; });
-  if (it == queue_.end() || it->id != id) return nullptr;
-  return &*it;
+bool Publisher::idle() const { return outbox_.first_pending() == 0 && in_flight_.empty(); }
+
+bool Publisher::send_next(bool backlog) {
+  std::uint64_t id = 0;
+  if (!retry_.empty() && backlog) {
+    id = *retry_.begin();
+    retry_.erase(retry_.begin());
+    ++stats_.resent;
+  } else {
+    auto& cursor = backlog ? backlog_cursor_ : fresh_cursor_;
+    const auto next = outbox_.pending(cursor, 1);
+    if (next.empty()) return false;
+    if (backlog && next.front() > backlog_end_) return false;
+    id = next.front();
+    cursor = id;
+    if (backlog) ++stats_.replayed;
+  }
+  auto record = outbox_.read(id);
+  if (!record) return true;  // dropped by the cap meanwhile, or unreadable: the next one
+  in_flight_.insert(id);
+  transport_.publish(record->message, [this, id, gen = generation_](bool ok, const std::string& error) {
+    if (gen == generation_) completed(id, ok, error);
+  });
+  return true;
 }
 
 void Publisher::pump() {
-  if (!session_.connected()) return;
-  for (auto& e : queue_) {
-    if (in_flight_ >= window_) break;
-    if (e.in_flight || e.acked) continue;
-    e.in_flight = true;
-    ++in_flight_;
-    if (e.sent_before) ++stats_.resent;
-    e.sent_before = true;
-    const auto id = e.id;
-    session_.publish(e.message, [this, id](bool ok, const std::string& error) {
-      completed(id, ok, error);
-    });
+  if (!transport_.connected()) return;
+  while (in_flight_.size() < window_) {
+    // One for one while both lanes have messages; either alone takes the window.
+    const bool first = prefer_backlog_;
+    if (send_next(first)) {
+      prefer_backlog_ = !first;
+      continue;
+    }
+    if (!send_next(!first)) break;
   }
-  stats_.in_flight = in_flight_;
+  stats_.in_flight = in_flight_.size();
 }
 
 void Publisher::completed(std::uint64_t id, bool ok, const std::string& error) {
-  Entry* e = find(id);
-  if (e && e->in_flight) {
-    e->in_flight = false;
-    --in_flight_;
-    if (ok) {
-      e->acked = true;
-    } else if (session_.connected() && ++e->failures >= kMaxFailuresWhileConnected) {
-      log::error("dropping a message on ", e->message.topic, " after ", e->failures,
-                 " refusals: ", error);
-      e->acked = true;
-      ++stats_.dropped;
+  in_flight_.erase(id);
+  if (ok) {
+    outbox_.acknowledge(id);
+    failures_.erase(id);
+    ++stats_.acknowledged;
+  } else if (transport_.connected()) {
+    if (++failures_[id] >= kMaxFailuresWhileConnected) {
+      log::error("dropping a message on the broker's refusal (", failures_[id], " times): ", error);
+      outbox_.acknowledge(id);
+      failures_.erase(id);
+      ++stats_.refused;
+    } else {
+      retry_.insert(id);
     }
   }
-  while (!queue_.empty() && queue_.front().acked) {
-    if (queue_.front().failures < kMaxFailuresWhileConnected) ++stats_.published;
-    queue_.pop_front();
-  }
-  stats_.queued = queue_.size();
-  stats_.in_flight = in_flight_;
+  // Not connected: disconnected() has been or will be called; the message
+  // stays in the outbox and is sent again after the next connect.
+  stats_.in_flight = in_flight_.size();
   pump();
 }
 

@@ -1,63 +1,68 @@
-// Keeps the messages that wait for the broker, in order, and feeds them to
-// the MQTT session within an in-flight window; a message leaves the queue
-// only when the broker acknowledged it. This queue lives in memory and is
-// bounded: when full, the oldest message is dropped and counted.
+// Sends what the outbox holds to the broker, in order, within an in-flight
+// window; a message leaves the outbox only when the broker acknowledged it.
+//
+// After a (re)connect two lanes share the window one for one: the backlog
+// (everything stored before the connect, oldest first) and fresh messages
+// (stored since). Each lane is in order; fresh readings reach the broker
+// within a window of round trips even behind hours of backlog, and the
+// backlog still drains at half the link's pace or better.
 #pragma once
 
 #include <cstdint>
-#include <deque>
-#include <functional>
+#include <map>
+#include <set>
 #include <vector>
 
 #include "publish/message.hpp"
 
 namespace rackwatch {
 
+class Outbox;
 class Transport;
 
 struct PublisherStats {
-  std::uint64_t enqueued = 0;
-  std::uint64_t published = 0;  // acknowledged by the broker
-  std::uint64_t dropped = 0;    // oldest dropped from a full queue, or refused by the broker
-  std::uint64_t resent = 0;     // sent again after a lost connection
-  std::size_t queued = 0;       // waiting, including in flight
+  std::uint64_t stored = 0;        // messages appended to the outbox
+  std::uint64_t acknowledged = 0;  // by the broker
+  std::uint64_t replayed = 0;      // sent from the backlog after a (re)connect or restart
+  std::uint64_t resent = 0;        // sent again after a failed attempt
+  std::uint64_t refused = 0;       // dropped after the broker refused them repeatedly
+  std::uint64_t lost = 0;          // could not be stored (disk full, I/O error)
   std::size_t in_flight = 0;
 };
 
 class Publisher {
  public:
-  Publisher(Transport& session, std::size_t limit, std::size_t window);
+  Publisher(Transport& transport, Outbox& outbox, std::size_t window);
 
-  // Queues a message behind the others; sends it when the window allows.
-  void enqueue(Message message);
-  // The session is connected: `birth` goes first, then the queue in order.
+  // Stores the message durably, then sends it when the window allows.
+  // Returns false when it could not be stored (counted in stats().lost).
+  bool enqueue(const Message& message);
+  // The transport is connected: `birth` goes first, then the outbox.
   void connected(const std::vector<Message>& birth);
-  // The session lost its connection: whatever was in flight is sent again.
+  // The transport lost its connection: what was in flight is sent again
+  // after the next connect.
   void disconnected();
 
-  bool idle() const { return queue_.empty(); }
+  // Nothing waits for the broker.
+  bool idle() const;
   const PublisherStats& stats() const { return stats_; }
 
  private:
-  struct Entry {
-    std::uint64_t id;
-    Message message;
-    bool in_flight = false;
-    bool acked = false;
-    bool sent_before = false;
-    int failures = 0;
-  };
-
   void pump();
+  bool send_next(bool backlog);
   void completed(std::uint64_t id, bool ok, const std::string& error);
-  Entry* find(std::uint64_t id);
 
-  Transport& session_;
-  std::size_t limit_;
+  Transport& transport_;
+  Outbox& outbox_;
   std::size_t window_;
-  std::deque<Entry> queue_;
-  std::uint64_t next_id_ = 1;
-  std::size_t in_flight_ = 0;
+  std::uint64_t generation_ = 0;       // bumps at every (dis)connect: stale completions are ignored
+  std::uint64_t backlog_end_ = 0;      // last id stored before the connect
+  std::uint64_t backlog_cursor_ = 0;   // last backlog id sent
+  std::uint64_t fresh_cursor_ = 0;     // last fresh id sent
+  bool prefer_backlog_ = true;
+  std::set<std::uint64_t> retry_;      // failed while connected: sent again first
+  std::map<std::uint64_t, int> failures_;
+  std::set<std::uint64_t> in_flight_;
   PublisherStats stats_;
 };
 

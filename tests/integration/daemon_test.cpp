@@ -27,13 +27,16 @@ using ::testing::HasSubstr;
 const std::string kBase = "rackwatch/v1/hall-t/r99";
 
 // Two simulated sources at a short interval; `extra` adds sources.
-std::string config_for(const std::string& broker, const std::string& extra = "") {
+std::string config_for(const std::string& broker, const std::filesystem::path& outbox,
+                       const std::string& extra = "") {
   return R"(agent: {site: hall-t, rack: r99, id: test-agent}
 mqtt:
   brokers: [)" + broker + R"(]
   reconnect_min: 100ms
   reconnect_max: 500ms
   keepalive: 5s
+outbox:
+  dir: )" + outbox.string() + R"(
 sources:
   - name: pdu
     type: sim
@@ -56,7 +59,7 @@ sources:
 class DaemonTest : public ::testing::Test {
  protected:
   void start_agent(const std::string& extra = "") {
-    write_file(dir_ / "agent.yaml", config_for(broker_.uri(), extra));
+    write_file(dir_ / "agent.yaml", config_for(broker_.uri(), dir_ / "outbox", extra));
     agent_ = std::make_unique<Process>(
         std::vector<std::string>{bin("rackwatchd"), "--config", (dir_ / "agent.yaml").string()},
         dir_.path());
@@ -345,7 +348,7 @@ TEST_F(DaemonTest, NotifiesSystemdReadyWatchdogAndStopping) {
   timeval tv{0, 200'000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
-  write_file(dir_ / "agent.yaml", config_for(broker_.uri()));
+  write_file(dir_ / "agent.yaml", config_for(broker_.uri(), dir_ / "outbox"));
   Process::Options options;
   options.env = {"NOTIFY_SOCKET=" + sock_path.string(), "WATCHDOG_USEC=400000"};
   agent_ = std::make_unique<Process>(

@@ -98,8 +98,18 @@ TEST(NativeEncoderTest, TelemetryCarriesSequenceQualityAndTimes) {
 TEST(NativeEncoderTest, StatusSaysOnlineOrOffline) {
   NativeEncoder enc(two_sources(), identity());
   v1::AgentStatus s;
-  ASSERT_TRUE(s.ParseFromString(enc.status(false, {5, 2, 9}, TimePoint{}).payload));
+  StatusCounters counters;
+  counters.messages_published = 5;
+  counters.messages_dropped = 2;
+  counters.telemetry_sequence = 9;
+  counters.outbox.pending = 40;
+  counters.outbox.dropped = 2;
+  counters.outbox.oldest_ms = 1'800'000'000'000;
+  ASSERT_TRUE(s.ParseFromString(enc.status(false, counters, TimePoint{}).payload));
   EXPECT_EQ(s.state(), v1::AgentStatus::STATE_OFFLINE);
+  EXPECT_EQ(s.outbox().pending(), 40u);
+  EXPECT_EQ(s.outbox().dropped(), 2u);
+  EXPECT_EQ(s.outbox().oldest_ms(), 1'800'000'000'000);
   EXPECT_EQ(s.messages_published(), 5u);
   EXPECT_EQ(s.messages_dropped(), 2u);
   EXPECT_EQ(s.telemetry_sequence(), 9u);

@@ -2,8 +2,10 @@
 
 #include <deque>
 
+#include "publish/outbox.hpp"
 #include "publish/publisher.hpp"
 #include "publish/transport.hpp"
+#include "support/temp_dir.hpp"
 
 namespace rackwatch {
 namespace {
@@ -27,87 +29,144 @@ class FakeTransport : public Transport {
     sent.pop_front();
     s.done(ok, ok ? "" : "connection lost");
   }
+  std::vector<std::string> payloads() const {
+    std::vector<std::string> out;
+    for (const auto& s : sent) out.push_back(s.message.payload);
+    return out;
+  }
 };
 
 Message msg(int n) { return Message{"t", std::to_string(n), 1, false}; }
 
-TEST(PublisherTest, HoldsMessagesUntilConnectedAndSendsInOrder) {
+class PublisherTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Outbox> open() {
+    std::error_code ec;
+    OutboxOptions o;
+    o.dir = (dir_ / "outbox").string();
+    o.fsync = FsyncPolicy::never;
+    auto box = Outbox::open(o, ec);
+    EXPECT_TRUE(box) << ec.message();
+    return box;
+  }
+  test::TempDir dir_{"rackwatch-publisher"};
+};
+
+TEST_F(PublisherTest, StoresWhileDisconnectedThenSendsBirthAndTheBacklogInOrder) {
+  auto box = open();
   FakeTransport t;
-  Publisher p(t, 100, 4);
+  Publisher p(t, *box, 4);
   for (int i = 0; i < 3; ++i) p.enqueue(msg(i));
   EXPECT_TRUE(t.sent.empty());
+  EXPECT_EQ(box->stats().pending, 3u);
   t.up = true;
   p.connected({Message{"status", "online", 1, true}});
-  ASSERT_EQ(t.sent.size(), 4u);
-  EXPECT_EQ(t.sent[0].message.topic, "status");  // birth first
-  EXPECT_EQ(t.sent[1].message.payload, "0");
-  EXPECT_EQ(t.sent[3].message.payload, "2");
+  EXPECT_EQ(t.payloads(), (std::vector<std::string>{"online", "0", "1", "2"}));
+  EXPECT_EQ(p.stats().replayed, 3u);
 }
 
-TEST(PublisherTest, RespectsTheInFlightWindow) {
+TEST_F(PublisherTest, RespectsTheWindowAndLeavesOnlyOnAcknowledgement) {
+  auto box = open();
   FakeTransport t;
   t.up = true;
-  Publisher p(t, 100, 2);
+  Publisher p(t, *box, 2);
+  p.connected({});
   for (int i = 0; i < 5; ++i) p.enqueue(msg(i));
-  EXPECT_EQ(t.sent.size(), 2u);
-  EXPECT_EQ(p.stats().in_flight, 2u);
+  EXPECT_EQ(t.payloads(), (std::vector<std::string>{"0", "1"}));
   t.complete(true);
-  EXPECT_EQ(t.sent.size(), 2u);  // one acknowledged, one more sent
-  EXPECT_EQ(t.sent.back().message.payload, "2");
-  EXPECT_EQ(p.stats().published, 1u);
-  EXPECT_EQ(p.stats().queued, 4u);
+  EXPECT_EQ(t.payloads(), (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(box->stats().pending, 4u);
+  EXPECT_EQ(p.stats().acknowledged, 1u);
 }
 
-TEST(PublisherTest, ResendsWhatWasInFlightAfterAReconnect) {
+TEST_F(PublisherTest, WhatWasInFlightAtADisconnectIsSentAgainAfterTheConnect) {
+  auto box = open();
   FakeTransport t;
   t.up = true;
-  Publisher p(t, 100, 8);
+  Publisher p(t, *box, 8);
+  p.connected({});
   for (int i = 0; i < 3; ++i) p.enqueue(msg(i));
   t.complete(true);  // 0 acknowledged
   t.up = false;
   p.disconnected();
   t.complete(false);  // 1 and 2 fail with the connection
   t.complete(false);
+  p.enqueue(msg(3));  // stored while away
   EXPECT_TRUE(t.sent.empty());
   t.up = true;
   p.connected({});
-  ASSERT_EQ(t.sent.size(), 2u);
-  EXPECT_EQ(t.sent[0].message.payload, "1");
-  EXPECT_EQ(t.sent[1].message.payload, "2");
-  EXPECT_EQ(p.stats().resent, 2u);
-  t.complete(true);
-  t.complete(true);
+  EXPECT_EQ(t.payloads(), (std::vector<std::string>{"1", "2", "3"}));
+  for (int i = 0; i < 3; ++i) t.complete(true);
   EXPECT_TRUE(p.idle());
-  EXPECT_EQ(p.stats().published, 3u);
-  EXPECT_EQ(p.stats().dropped, 0u);
+  EXPECT_EQ(box->stats().pending, 0u);
 }
 
-TEST(PublisherTest, DropsTheOldestWhenFullAndCountsIt) {
+TEST_F(PublisherTest, FreshMessagesShareTheWindowWithTheBacklog) {
+  auto box = open();
   FakeTransport t;
-  Publisher p(t, 3, 8);
-  for (int i = 0; i < 5; ++i) p.enqueue(msg(i));
-  EXPECT_EQ(p.stats().dropped, 2u);
-  EXPECT_EQ(p.stats().queued, 3u);
+  Publisher p(t, *box, 2);
+  for (int i = 0; i < 10; ++i) p.enqueue(msg(i));  // an outage's backlog
   t.up = true;
   p.connected({});
-  ASSERT_EQ(t.sent.size(), 3u);
-  EXPECT_EQ(t.sent[0].message.payload, "2");
+  EXPECT_EQ(t.payloads(), (std::vector<std::string>{"0", "1"}));
+  p.enqueue(msg(100));  // a fresh reading
+  p.enqueue(msg(101));
+  std::vector<std::string> order;
+  while (!t.sent.empty()) {
+    order.push_back(t.sent.front().message.payload);
+    t.complete(true);
+  }
+  // The fresh readings went out long before the backlog was through, and
+  // each lane kept its order.
+  const auto pos100 = std::find(order.begin(), order.end(), "100") - order.begin();
+  const auto pos101 = std::find(order.begin(), order.end(), "101") - order.begin();
+  EXPECT_LT(pos100, 5);
+  EXPECT_LT(pos100, pos101);
+  std::vector<std::string> backlog;
+  for (const auto& s : order) {
+    if (s.size() < 3) backlog.push_back(s);
+  }
+  EXPECT_EQ(backlog, (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}));
+  EXPECT_TRUE(p.idle());
 }
 
-TEST(PublisherTest, AMessageRefusedWhileConnectedIsDroppedAfterRetries) {
+TEST_F(PublisherTest, ARestartResendsWhatWasNotAcknowledged) {
+  {
+    auto box = open();
+    FakeTransport t;
+    t.up = true;
+    Publisher p(t, *box, 8);
+    p.connected({});
+    for (int i = 0; i < 4; ++i) p.enqueue(msg(i));
+    t.complete(true);
+    t.complete(true);
+    box->sync();
+  }
+  auto box = open();
   FakeTransport t;
   t.up = true;
-  Publisher p(t, 10, 8);
+  Publisher p(t, *box, 8);
+  p.connected({});
+  EXPECT_EQ(t.payloads(), (std::vector<std::string>{"2", "3"}));
+}
+
+TEST_F(PublisherTest, AMessageRefusedWhileConnectedIsDroppedAfterRetries) {
+  auto box = open();
+  FakeTransport t;
+  t.up = true;
+  Publisher p(t, *box, 8);
+  p.connected({});
   p.enqueue(msg(0));
   p.enqueue(msg(1));
   t.complete(true);  // 0 ok; now only 1 outstanding
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(t.sent.size(), 1u);
+    EXPECT_EQ(t.sent.front().message.payload, "1");
     t.complete(false);
   }
   EXPECT_TRUE(p.idle());
-  EXPECT_EQ(p.stats().dropped, 1u);
-  EXPECT_EQ(p.stats().published, 1u);
+  EXPECT_EQ(p.stats().refused, 1u);
+  EXPECT_EQ(p.stats().acknowledged, 1u);
 }
 
 }  // namespace

@@ -1,0 +1,326 @@
+// No reading lost: the real daemon, a real Mosquitto killed and restarted,
+// the agent stopped and killed mid-outage, a full outbox, a damaged outbox.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "rackwatch/v1/telemetry.pb.h"
+#include "support/mosquitto.hpp"
+#include "support/process.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_subscriber.hpp"
+#include "support/wait.hpp"
+
+namespace rackwatch::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+const std::string kBase = "rackwatch/v1/hall-o/r07";
+
+// Seconds of broker outage in OutageLosesNothing (the issue asks for 60;
+// RACKWATCH_OUTAGE_SECONDS shortens it for a quick local run).
+std::chrono::seconds outage_length() {
+  if (const char* env = std::getenv("RACKWATCH_OUTAGE_SECONDS")) return std::chrono::seconds(std::atoi(env));
+  return 60s;
+}
+
+struct Seen {
+  std::map<std::string, std::vector<std::uint64_t>> by_boot;  // arrival order
+};
+
+Seen telemetry_seen(const std::vector<mqtt::const_message_ptr>& messages) {
+  Seen seen;
+  for (const auto& m : messages) {
+    if (m->get_topic() != kBase + "/telemetry") continue;
+    v1::Telemetry t;
+    if (!t.ParseFromString(m->get_payload_str())) continue;
+    seen.by_boot[t.boot_id()].push_back(t.sequence());
+  }
+  return seen;
+}
+
+std::set<std::uint64_t> distinct(const std::vector<std::uint64_t>& v) { return {v.begin(), v.end()}; }
+
+// The sequence numbers 1..n without those in `missing`.
+std::set<std::uint64_t> range(std::uint64_t first, std::uint64_t last) {
+  std::set<std::uint64_t> out;
+  for (auto i = first; i <= last; ++i) out.insert(i);
+  return out;
+}
+
+class OutboxDeliveryTest : public ::testing::Test {
+ protected:
+  OutboxDeliveryTest() : broker_(Mosquitto::Options{true, "max_queued_messages 0\nmax_inflight_messages 0\n", 10s}) {}
+
+  // One source at 100 ms: 10 readings a second; `points` sim points each.
+  std::string config(const std::string& fsync, std::size_t points = 4,
+                     const std::string& max_size = "64MiB") {
+    std::string text = R"(agent: {site: hall-o, rack: r07, id: outbox-agent}
+mqtt:
+  brokers: [)" + broker_.uri() + R"(]
+  reconnect_min: 100ms
+  reconnect_max: 1s
+  keepalive: 5s
+outbox:
+  dir: )" + (dir_ / "outbox").string() + R"(
+  fsync: )" + fsync + R"(
+  fsync_interval: 200ms
+  max_size: )" + max_size + R"(
+sources:
+  - name: pdu
+    type: sim
+    interval: 100ms
+    points:
+)";
+    for (std::size_t i = 0; i < points; ++i) {
+      text += "      - {name: p" + std::to_string(i) + ", signal: pdu.l" + std::to_string(i % 3 + 1) +
+              ".power}\n";
+    }
+    return text;
+  }
+
+  std::unique_ptr<Process> start_agent(const std::string& text, const std::string& log_name) {
+    write_file(dir_ / "agent.yaml", text);
+    Process::Options options;
+    options.log_name = log_name;
+    return std::make_unique<Process>(
+        std::vector<std::string>{bin("rackwatchd"), "--verbose", "--config", (dir_ / "agent.yaml").string()},
+        dir_.path(), options);
+  }
+
+  // A subscriber whose session the broker keeps across its own restarts.
+  std::unique_ptr<TestSubscriber> subscriber() {
+    return std::make_unique<TestSubscriber>(broker_.uri(), kBase + "/#", "outbox-test-subscriber", 10s);
+  }
+
+  // The boot id an agent's log names.
+  static std::string boot_of(const std::string& log) {
+    std::smatch m;
+    static const std::regex re("boot ([0-9a-f]{32})");
+    return std::regex_search(log, m, re) ? m[1].str() : std::string();
+  }
+
+  // The last telemetry sequence the agent logged as stored.
+  static std::uint64_t last_stored(const std::string& log) {
+    static const std::regex re("stored telemetry #([0-9]+)");
+    std::uint64_t last = 0;
+    for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it) {
+      last = std::stoull((*it)[1]);
+    }
+    return last;
+  }
+
+  std::uint64_t outbox_bytes() {
+    std::uint64_t total = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir_ / "outbox", ec)) {
+      if (e.is_regular_file()) total += e.file_size();
+    }
+    return total;
+  }
+
+  TempDir dir_{"rackwatch-outbox-it"};
+  Mosquitto broker_;
+};
+
+TEST_F(OutboxDeliveryTest, OutageLosesNothing) {
+  broker_.start();
+  auto sub = subscriber();
+  auto agent = start_agent(config("interval"), "agent.log");
+  ASSERT_TRUE(sub->wait_for([](const auto& m) { return m->get_topic() == kBase + "/telemetry"; }, 10s))
+      << agent->log();
+  std::this_thread::sleep_for(1500ms);  // the broker saves the subscriber's session every second
+  broker_.kill();
+  // What arrived before the outage counts too.
+  auto before = sub->messages();
+  sub.reset();
+  std::this_thread::sleep_for(outage_length());
+  broker_.restart();
+  sub = subscriber();
+  auto all_messages = [&] {
+    auto all = before;
+    auto now = sub->messages();
+    all.insert(all.end(), now.begin(), now.end());
+    return all;
+  };
+
+  // Everything taken during the outage arrives, in order, then fresh readings.
+  const auto taken_by_now = last_stored(agent->log());
+  ASSERT_GT(taken_by_now, outage_length().count() * 8u) << "about 10 readings a second were taken";
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto seen = telemetry_seen(all_messages());
+        for (const auto& [boot, seqs] : seen.by_boot) {
+          if (distinct(seqs).count(taken_by_now + 5)) return true;
+        }
+        return false;
+      },
+      60s, 100ms))
+      << agent->log();
+  agent->stop(10s);
+  auto seen = telemetry_seen(all_messages());
+  ASSERT_EQ(seen.by_boot.size(), 1u);
+  const auto& seqs = seen.by_boot.begin()->second;
+  const auto got = distinct(seqs);
+  // The subscriber was there before the agent started: every reading, from the first.
+  EXPECT_EQ(got, range(1, *got.rbegin()));
+  // The backlog, which is what was taken while the broker was away, arrived in order.
+  std::vector<std::uint64_t> backlog;
+  for (auto s : seqs) {
+    if (s <= taken_by_now) backlog.push_back(s);
+  }
+  EXPECT_TRUE(std::is_sorted(backlog.begin(), backlog.end()));
+}
+
+// Stopped (SIGTERM) while the broker is away, then started again: what was
+// taken before the stop arrives once the broker is back.
+TEST_F(OutboxDeliveryTest, RestartDuringOutageLosesNothing) {
+  for (const char* how : {"term", "kill"}) {
+    SCOPED_TRACE(how);
+    broker_.start();
+    auto sub = subscriber();
+    std::this_thread::sleep_for(1500ms);  // let the broker save the session
+    broker_.kill();
+
+    const std::string fsync = std::string(how) == "kill" ? "always" : "interval";
+    auto first = start_agent(config(fsync), std::string("first-") + how + ".log");
+    ASSERT_TRUE(wait_until([&] { return last_stored(first->log()) >= 20; }, 15s)) << first->log();
+    if (std::string(how) == "term") {
+      auto status = first->stop(10s);
+      ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << first->log();
+    } else {
+      first->kill();
+    }
+    const auto taken = last_stored(first->log());
+    const auto first_log = first->log();
+    const auto first_boot = boot_of(first_log);
+    ASSERT_FALSE(first_boot.empty()) << first_log;
+
+    broker_.restart();
+    sub = subscriber();
+    auto second = start_agent(config(fsync), std::string("second-") + how + ".log");
+    ASSERT_TRUE(wait_until(
+        [&] { return distinct(telemetry_seen(sub->messages()).by_boot[first_boot]).count(taken) > 0; },
+        30s))
+        << "first run:\n" << first_log << "second run:\n" << second->log();
+    second->stop(10s);
+    auto seqs = telemetry_seen(sub->messages()).by_boot[first_boot];
+    // Every reading the first run stored, from 1 on, in order.
+    EXPECT_EQ(distinct(seqs), range(1, taken));
+    EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end()));
+    broker_.kill();
+    sub.reset();
+    fs::remove_all(dir_ / "outbox");
+  }
+}
+
+TEST_F(OutboxDeliveryTest, AFullOutboxDropsTheOldestAndCountsThemExactly) {
+  broker_.start();
+  auto sub = subscriber();
+  std::this_thread::sleep_for(1500ms);
+  broker_.kill();
+  // 400 points a reading: about 6 KiB a message, 60 KiB a second into a 1 MiB cap.
+  auto agent = start_agent(config("interval", 400, "1MiB"), "agent.log");
+  std::uint64_t peak = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        peak = std::max(peak, outbox_bytes());
+        return agent->log().find("dropped") != std::string::npos && last_stored(agent->log()) > 300;
+      },
+      90s, 20ms))
+      << agent->log();
+  EXPECT_LE(peak, 1u << 20) << "the outbox stays under its cap";
+  broker_.restart();
+  sub = subscriber();
+  // Once the backlog is through, a clean stop publishes the final counters.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto seen = telemetry_seen(sub->messages());
+        return !seen.by_boot.empty() && distinct(seen.by_boot.begin()->second).count(last_stored(agent->log()) - 5);
+      },
+      60s, 100ms));
+  ASSERT_TRUE(agent->stop(10s));
+  const auto offline = sub->wait_for(
+      [](const auto& m) {
+        if (m->get_topic() != kBase + "/status") return false;
+        v1::AgentStatus s;
+        return s.ParseFromString(m->get_payload_str()) && s.state() == v1::AgentStatus::STATE_OFFLINE;
+      },
+      10s);
+  ASSERT_TRUE(offline);
+  v1::AgentStatus status;
+  ASSERT_TRUE(status.ParseFromString((*offline)->get_payload_str()));
+  auto seen = telemetry_seen(sub->messages());
+  ASSERT_EQ(seen.by_boot.size(), 1u);
+  const auto got = distinct(seen.by_boot.begin()->second);
+  const auto taken = status.telemetry_sequence();
+  ASSERT_GT(status.outbox().dropped(), 0u);
+  EXPECT_EQ(taken - got.size(), status.outbox().dropped())
+      << "taken " << taken << ", received " << got.size();
+  // The dropped ones are the oldest.
+  EXPECT_EQ(got, range(status.outbox().dropped() + 1, taken));
+}
+
+TEST_F(OutboxDeliveryTest, ADamagedOutboxDeliversEveryIntactRecord) {
+  // Fill an outbox with the broker away, then stop.
+  auto agent = start_agent(config("interval"), "first.log");
+  ASSERT_TRUE(wait_until([&] { return last_stored(agent->log()) >= 30; }, 15s)) << agent->log();
+  agent->stop(10s);
+  const auto taken = last_stored(agent->log());
+  const auto first_boot = boot_of(agent->log());
+  ASSERT_FALSE(first_boot.empty()) << agent->log();
+
+  // Damage it: one flipped byte in the middle of a segment, and a torn tail.
+  std::vector<fs::path> segments;
+  for (const auto& e : fs::directory_iterator(dir_ / "outbox")) {
+    if (e.path().extension() == ".rwq") segments.push_back(e.path());
+  }
+  ASSERT_FALSE(segments.empty());
+  std::sort(segments.begin(), segments.end());
+  const auto& seg = segments.back();
+  const auto size = fs::file_size(seg);
+  {
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(size / 2));
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x10);
+    f.seekp(static_cast<std::streamoff>(size / 2));
+    f.write(&c, 1);
+  }
+  fs::resize_file(seg, size - 7);
+  write_file(dir_ / "outbox" / "notes.txt", "not ours\n");
+
+  broker_.start();
+  auto sub = subscriber();
+  agent = start_agent(config("interval"), "second.log");
+  ASSERT_TRUE(wait_until(
+      [&] { return telemetry_seen(sub->messages()).by_boot.size() >= 2; }, 20s))
+      << agent->log();
+  std::this_thread::sleep_for(2s);  // the backlog is small: it is through by now
+  agent->stop(10s);
+  const auto log = agent->log();
+  EXPECT_THAT(log, ::testing::HasSubstr("skipped"));
+  EXPECT_THAT(log, ::testing::HasSubstr("notes.txt"));
+
+  auto seen = telemetry_seen(sub->messages());
+  const auto old_boot = distinct(seen.by_boot[first_boot]);
+  // All but the damaged record and the torn last one.
+  std::string missing;
+  for (std::uint64_t i = 1; i <= taken; ++i) {
+    if (!old_boot.count(i)) missing += " #" + std::to_string(i);
+  }
+  EXPECT_EQ(old_boot.size(), taken - 2) << "taken " << taken << ", missing" << missing << "\n" << log;
+  EXPECT_FALSE(old_boot.count(taken));
+}
+
+}  // namespace
+}  // namespace rackwatch::test
