@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -30,6 +32,40 @@ std::string host_name() {
   std::array<char, 256> buf{};
   if (gethostname(buf.data(), buf.size() - 1) != 0) return "rackwatch";
   return buf.data();
+}
+
+// A small secret from a regular file: its first line. Anything else (a FIFO,
+// /dev/zero, a huge file) would hang or bloat the config check.
+struct SecretResult {
+  std::optional<std::string> value;
+  std::string why;
+  explicit operator bool() const { return value.has_value(); }
+  std::string& operator*() { return *value; }
+  const std::string& error() const { return why; }
+};
+
+SecretResult read_secret_file(const std::string& path) {
+  constexpr std::size_t kMaxSecretBytes = 4096;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return {std::nullopt, std::strerror(errno)};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return {std::nullopt, "not a regular file"};
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxSecretBytes) {
+    ::close(fd);
+    return {std::nullopt, "larger than 4 KiB; expected one line"};
+  }
+  std::string text(kMaxSecretBytes, '\0');
+  const auto n = ::read(fd, text.data(), text.size());
+  const int saved = errno;
+  ::close(fd);
+  if (n < 0) return {std::nullopt, std::strerror(saved)};
+  text.resize(static_cast<std::size_t>(n));
+  const auto eol = text.find_first_of("\r\n");
+  if (eol != std::string::npos) text.resize(eol);
+  return {std::move(text), {}};
 }
 
 void parse_agent(const YAML::Node& node, ConfigReader& r, AgentConfig& out) {
@@ -91,11 +127,10 @@ void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
   if (auto v = r.string(node, "username")) out.username = *v;
   if (auto v = r.string(node, "password")) out.password = *v;
   if (auto v = r.string(node, "password_file")) {
-    std::ifstream in(*v);
-    if (!in) {
-      r.error(r.child(node, "password_file"), "cannot read password file '" + *v + "'");
+    if (auto password = read_secret_file(*v)) {
+      out.password = std::move(*password);
     } else {
-      std::getline(in, out.password);
+      r.error(r.child(node, "password_file"), "password file '" + *v + "': " + password.error());
     }
   }
   auto ranged = [&](std::string_view key, Millis lo, Millis hi, Millis& dst) {

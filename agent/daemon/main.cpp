@@ -4,6 +4,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -127,6 +129,9 @@ int main(int argc, char** argv) {
     log::error("cannot start: ", e.what());
     return 1;
   }
+  // The config's YAML tree is gone by now, but glibc keeps the pages it
+  // freed; at 10,000 points that is some 35 MB of a rack controller's memory.
+  malloc_trim(0);
   io.run();
   blocking.stop();  // abandon queued blocking work; a read in progress still finishes
   blocking.join();

@@ -1,5 +1,6 @@
 // `rackwatch tail`: subscribes to an agent's topics on a broker and prints
 // every message decoded into named values with units.
+#include <google/protobuf/stubs/logging.h>
 #include <mqtt/async_client.h>
 #include <unistd.h>
 
@@ -85,6 +86,9 @@ int tail(const Args& args) {
   }
   if (filter.empty()) filter = prefix + "/#";
 
+  // A payload that does not decode is reported in its line; protobuf's own
+  // log would let any publisher flood the terminal.
+  google::protobuf::SetLogHandler(nullptr);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);

@@ -138,7 +138,13 @@ json::object WireDecoder::decode(const std::string& topic, const std::string& pa
       else js["value"] = s.value();
       js["unit"] = named ? (*cat)[s.point()].unit : "";
       js["quality"] = quality_text(s.quality());
-      js["time_ms"] = t.time_ms() + s.time_offset_ms();
+      // Both come off the wire: an overflowing sum is shown as unknown.
+      std::int64_t sample_ms = 0;
+      if (__builtin_add_overflow(t.time_ms(), s.time_offset_ms(), &sample_ms)) {
+        js["time_ms"] = nullptr;
+      } else {
+        js["time_ms"] = sample_ms;
+      }
       if (!s.reason().empty()) js["reason"] = s.reason();
       samples.push_back(std::move(js));
     }
@@ -210,7 +216,8 @@ std::string WireDecoder::to_text(const json::object& d) const {
   } else if (kind == "alarm") {
     out << time_of("time_ms") << "  " << where << "  alarm " << str("severity") << " "
         << (d.at("raised").as_bool() ? "RAISED" : "cleared") << "  " << str("point") << "  value "
-        << str("value") << " limit " << str("limit") << "  " << str("message") << '\n';
+        << format_value(d.at("value").to_number<double>()) << " limit "
+        << format_value(d.at("limit").to_number<double>()) << "  " << str("message") << '\n';
   }
   return out.str();
 }

@@ -681,13 +681,27 @@ std::optional<std::string> check_outbox_dir(const std::string& dir) {
     return "outbox directory '" + dir + "': " + step + ": " + e.message();
   };
   if (dir.empty()) return std::string("outbox directory: empty path");
-  if (const auto e = make_dirs(dir)) {
-    if (e == std::errc::not_a_directory) {
-      struct stat st {};
-      if (::stat(dir.c_str(), &st) == 0) return "outbox directory '" + dir + "': not a directory";
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) return fail("cannot look at it", last_error());
+    // A check creates nothing: the agent makes the directory when it starts,
+    // so its nearest existing ancestor must let it.
+    std::string ancestor = dir;
+    while (true) {
+      const auto slash = ancestor.find_last_of('/');
+      ancestor = slash == 0 ? "/" : ancestor.substr(0, slash);
+      if (::stat(ancestor.c_str(), &st) == 0) break;
+      if (errno != ENOENT || ancestor == "/") return fail("cannot look at " + ancestor, last_error());
     }
-    return fail("cannot create", e);
+    if (!S_ISDIR(st.st_mode)) {
+      return "outbox directory '" + dir + "': cannot create: '" + ancestor + "' is not a directory";
+    }
+    if (::access(ancestor.c_str(), W_OK | X_OK) != 0) {
+      return fail("cannot create it in '" + ancestor + "'", last_error());
+    }
+    return std::nullopt;
   }
+  if (!S_ISDIR(st.st_mode)) return "outbox directory '" + dir + "': not a directory";
   const std::string probe = dir + "/.rackwatch-probe-" + std::to_string(::getpid());
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) return fail("not writable", last_error());

@@ -100,9 +100,10 @@ class Outbox {
   std::unique_ptr<Impl> impl_;
 };
 
-// Checks that `dir` exists or can be created, and that a file can be
-// created and written in it; otherwise a message that names the directory
-// and the reason. For the config check.
+// Checks that a file can be created and written in `dir` or, when it does
+// not exist yet, that it could be created (nothing is created then);
+// otherwise a message that names the directory and the reason. For the
+// config check.
 std::optional<std::string> check_outbox_dir(const std::string& dir);
 
 }  // namespace rackwatch

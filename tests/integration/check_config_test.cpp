@@ -56,6 +56,19 @@ sources:
   EXPECT_THAT(lines[2], HasSubstr(file + ":14:11: duplicate source name 'pdu'"));
 }
 
+TEST(CheckConfigCommand, RefusesAnOutboxDirectoryItCannotUse) {
+  TempDir dir;
+  write_file(dir / "blocker", "a file, not a directory\n");
+  const auto file = (dir / "outbox.yaml").string();
+  write_file(file, "agent: {site: a, rack: b}\nmqtt: {brokers: [tcp://127.0.0.1:1]}\noutbox:\n  dir: " +
+                       (dir / "blocker" / "spool").string() +
+                       "\nsources: [{name: s, type: sim, interval: 1s, points: [{name: p, signal: leak}]}]\n");
+  auto r = run({bin("rackwatch"), "check-config", file});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(file + ":4:8: outbox directory '" + (dir / "blocker" / "spool").string() +
+                               "': cannot look at it: Not a directory"));
+}
+
 TEST(CheckConfigCommand, MissingFileIsNamed) {
   auto r = run({bin("rackwatch"), "check-config", "/nonexistent/rw.yaml"});
   EXPECT_EQ(r.exit_code, 1);

@@ -1,6 +1,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "core/config.hpp"
@@ -204,6 +209,31 @@ TEST(ConfigTest, SizesParse) {
   EXPECT_EQ(parse_size("4096"), 4096u);
   EXPECT_FALSE(parse_size("lots"));
   EXPECT_FALSE(parse_size("5 parsecs"));
+}
+
+TEST(ConfigTest, PasswordFileMustBeASmallRegularFile) {
+  auto with_password_file = [](const std::string& path) {
+    std::string text = kValid;
+    text.replace(text.find("  brokers:"), 0, "  password_file: " + path + "\n");
+    Diagnostics d;
+    auto cfg = parse_config(text, "p.yaml", d);
+    return std::make_pair(cfg, lines_of(d));
+  };
+  auto [dev_zero, zero_lines] = with_password_file("/dev/zero");
+  EXPECT_FALSE(dev_zero);
+  EXPECT_THAT(zero_lines, ::testing::Contains(HasSubstr("password file '/dev/zero': not a regular file")));
+
+  const auto dir = std::filesystem::temp_directory_path() / ("rw-secret-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto fifo = dir / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto [from_fifo, fifo_lines] = with_password_file(fifo.string());  // must not block
+  EXPECT_FALSE(from_fifo);
+  std::ofstream(dir / "secret") << "s3cret\nsecond line\n";
+  auto [ok, ok_lines] = with_password_file((dir / "secret").string());
+  ASSERT_TRUE(ok) << ::testing::PrintToString(ok_lines);
+  EXPECT_EQ(ok->mqtt.password, "s3cret");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

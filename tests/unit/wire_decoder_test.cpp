@@ -57,5 +57,15 @@ TEST(WireDecoderTest, GarbageSaysWhatItIsNot) {
   EXPECT_NE(std::string(o.at("error").as_string()).find("Telemetry"), std::string::npos);
 }
 
+TEST(WireDecoderTest, SampleTimesThatOverflowAreUnknownNotUndefined) {
+  // time_ms = INT64_MAX and a sample offset of +1: a sum past int64.
+  const std::string payload("\x30\xff\xff\xff\xff\xff\xff\xff\xff\x7f\x3a\x02\x20\x02", 14);
+  cli::WireDecoder dec("rackwatch/v1");
+  auto o = dec.decode("rackwatch/v1/s/r/telemetry", payload);
+  ASSERT_FALSE(o.contains("error")) << boost::json::serialize(o);
+  const auto& sample = o.at("samples").as_array().at(0).as_object();
+  EXPECT_TRUE(sample.at("time_ms").is_null());
+}
+
 }  // namespace
 }  // namespace rackwatch
