@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <set>
+#include <utility>
 
 namespace rackwatch {
 namespace {
@@ -41,7 +42,10 @@ std::optional<double> to_double(const std::string& s) {
 
 }  // namespace
 
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+namespace {
+
+// "1.5 MiB" → {1.5, "MiB"}: a non-negative number and the unit after it.
+std::optional<std::pair<double, std::string_view>> split_quantity(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
     ++i;
@@ -51,27 +55,30 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (ec != std::errc{} || p != text.data() + i) return std::nullopt;
   std::string_view suffix = text.substr(i);
   while (!suffix.empty() && suffix.front() == ' ') suffix.remove_prefix(1);
+  return std::make_pair(n, suffix);
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  const auto q = split_quantity(text);
+  if (!q) return std::nullopt;
+  const auto& [n, suffix] = *q;
   double ms_per = 0;
   if (suffix.empty() || suffix == "s") ms_per = 1000;
   else if (suffix == "ms") ms_per = 1;
   else if (suffix == "m" || suffix == "min") ms_per = 60'000;
   else if (suffix == "h") ms_per = 3'600'000;
   else return std::nullopt;
-  double ms = n * ms_per;
+  const double ms = n * ms_per;
   if (!std::isfinite(ms) || ms > 1e12) return std::nullopt;
   return std::chrono::milliseconds(static_cast<long long>(std::llround(ms)));
 }
 
 std::optional<std::uint64_t> parse_size(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-    ++i;
-  if (i == 0) return std::nullopt;
-  double n = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + i, n);
-  if (ec != std::errc{} || p != text.data() + i) return std::nullopt;
-  std::string_view suffix = text.substr(i);
-  while (!suffix.empty() && suffix.front() == ' ') suffix.remove_prefix(1);
+  const auto q = split_quantity(text);
+  if (!q) return std::nullopt;
+  const auto& [n, suffix] = *q;
   double unit = 0;
   if (suffix.empty() || suffix == "B") unit = 1;
   else if (suffix == "KiB") unit = 1024.0;
