@@ -69,7 +69,8 @@ StatusCounters Agent::counters() const {
   c.outbox.bytes_on_disk = o.bytes_on_disk;
   c.outbox.oldest_ms = o.oldest_ms;
   c.outbox.skipped = o.skipped;
-  c.outbox.write_errors = o.write_errors + p.lost;
+  c.outbox.write_errors = o.write_errors;
+  c.messages_dropped += p.lost;
   c.outbox.recovered = o.recovered;
   return c;
 }

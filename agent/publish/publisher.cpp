@@ -9,6 +9,10 @@ namespace {
 // A message the broker refuses while the connection stays up (too large,
 // not allowed) would otherwise block its lane for ever.
 constexpr int kMaxFailuresWhileConnected = 3;
+// Messages held in memory while the outbox cannot store: a few minutes of a
+// rack's readings, a few MB at most.
+constexpr std::size_t kMaxUnstored = 2'000;
+constexpr std::uint64_t kUnstoredBase = 1ull << 63;
 }  // namespace
 
 Publisher::Publisher(Transport& transport, Outbox& outbox, std::size_t window)
@@ -17,11 +21,18 @@ Publisher::Publisher(Transport& transport, Outbox& outbox, std::size_t window)
 bool Publisher::enqueue(const Message& message) {
   std::error_code error;
   if (!outbox_.append(message, error)) {
-    ++stats_.lost;
-    if (stats_.lost == 1 || stats_.lost % 1000 == 0) {
-      log::error("outbox ", outbox_.options().dir, ": cannot store a message on ", message.topic,
-                 ": ", error.message(), " (", stats_.lost, " lost so far)");
+    ++stats_.unstored;
+    if (unstored_.size() >= kMaxUnstored) {
+      if (in_flight_.erase(unstored_.front().id) == 0) ++stats_.lost;
+      unstored_.pop_front();
     }
+    unstored_.push_back({next_unstored_id_++, message});
+    if (stats_.unstored == 1 || stats_.unstored % 1000 == 0) {
+      log::error("outbox ", outbox_.options().dir, ": cannot store a message on ", message.topic,
+                 ": ", error.message(), "; held in memory (", stats_.unstored,
+                 " so far, ", stats_.lost, " lost)");
+    }
+    pump();
     return false;
   }
   ++stats_.stored;
@@ -53,9 +64,24 @@ void Publisher::disconnected() {
   stats_.in_flight = 0;
 }
 
-bool Publisher::idle() const { return outbox_.first_pending() == 0 && in_flight_.empty(); }
+bool Publisher::idle() const {
+  return outbox_.first_pending() == 0 && in_flight_.empty() && unstored_.empty();
+}
+
+bool Publisher::send_unstored() {
+  for (const auto& u : unstored_) {
+    if (in_flight_.count(u.id) != 0) continue;
+    in_flight_.insert(u.id);
+    transport_.publish(u.message, [this, id = u.id, gen = generation_](bool ok, const std::string& error) {
+      if (gen == generation_) completed(id, ok, error);
+    });
+    return true;
+  }
+  return false;
+}
 
 bool Publisher::send_next(bool backlog) {
+  if (!backlog && send_unstored()) return true;
   std::uint64_t id = 0;
   if (!retry_.empty() && backlog) {
     id = *retry_.begin();
@@ -95,6 +121,19 @@ void Publisher::pump() {
 
 void Publisher::completed(std::uint64_t id, bool ok, const std::string& error) {
   in_flight_.erase(id);
+  if (id >= kUnstoredBase) {
+    // In memory only: gone once acknowledged; sent again otherwise.
+    const bool refused = !ok && transport_.connected() && ++failures_[id] >= kMaxFailuresWhileConnected;
+    if (ok || refused) {
+      std::erase_if(unstored_, [id](const Unstored& u) { return u.id == id; });
+      failures_.erase(id);
+      if (ok) ++stats_.acknowledged;
+      else ++stats_.refused;
+    }
+    stats_.in_flight = in_flight_.size();
+    pump();
+    return;
+  }
   if (ok) {
     outbox_.acknowledge(id);
     failures_.erase(id);

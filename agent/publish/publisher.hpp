@@ -6,9 +6,14 @@
 // (stored since). Each lane is in order; fresh readings reach the broker
 // within a window of round trips even behind hours of backlog, and the
 // backlog still drains at half the link's pace or better.
+//
+// A message the outbox cannot store (disk full, I/O error) is kept in a
+// small memory queue instead and sent first in the fresh lane: it survives
+// an outage, not a restart.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <set>
 #include <vector>
@@ -26,7 +31,8 @@ struct PublisherStats {
   std::uint64_t replayed = 0;      // sent from the backlog after a (re)connect or restart
   std::uint64_t resent = 0;        // sent again after a failed attempt
   std::uint64_t refused = 0;       // dropped after the broker refused them repeatedly
-  std::uint64_t lost = 0;          // could not be stored (disk full, I/O error)
+  std::uint64_t unstored = 0;      // could not be stored (disk full, I/O error): held in memory
+  std::uint64_t lost = 0;          // of those, dropped because the memory queue was full
   std::size_t in_flight = 0;
 };
 
@@ -35,7 +41,8 @@ class Publisher {
   Publisher(Transport& transport, Outbox& outbox, std::size_t window);
 
   // Stores the message durably, then sends it when the window allows.
-  // Returns false when it could not be stored (counted in stats().lost).
+  // Returns false when it could not be stored durably (counted in
+  // stats().unstored; it is then held in memory and still sent).
   bool enqueue(const Message& message);
   // The transport is connected: `birth` goes first, then the outbox.
   void connected(const std::vector<Message>& birth);
@@ -50,6 +57,7 @@ class Publisher {
  private:
   void pump();
   bool send_next(bool backlog);
+  bool send_unstored();
   void completed(std::uint64_t id, bool ok, const std::string& error);
 
   Transport& transport_;
@@ -63,6 +71,13 @@ class Publisher {
   std::set<std::uint64_t> retry_;      // failed while connected: sent again first
   std::map<std::uint64_t, int> failures_;
   std::set<std::uint64_t> in_flight_;
+  // Ids of unstored messages live above every outbox id.
+  struct Unstored {
+    std::uint64_t id;
+    Message message;
+  };
+  std::deque<Unstored> unstored_;
+  std::uint64_t next_unstored_id_ = 1ull << 63;
   PublisherStats stats_;
 };
 

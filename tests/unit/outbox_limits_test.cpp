@@ -122,33 +122,6 @@ TEST(OutboxCapTest, ALowerCapAppliesOnOpen) {
   EXPECT_EQ(outbox->stats().recovered, 4u);
 }
 
-// Lowers RLIMIT_FSIZE for this process: a write past `bytes` fails with
-// EFBIG (SIGXFSZ ignored), as a full disk would fail it with ENOSPC.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    previous_handler_ = ::signal(SIGXFSZ, SIG_IGN);
-    ::getrlimit(RLIMIT_FSIZE, &previous_);
-    rlimit lowered = previous_;
-    lowered.rlim_cur = bytes;
-    ok_ = ::setrlimit(RLIMIT_FSIZE, &lowered) == 0;
-  }
-  ~FileSizeLimit() { lift(); }
-  void lift() {
-    if (lifted_) return;
-    ::setrlimit(RLIMIT_FSIZE, &previous_);
-    ::signal(SIGXFSZ, previous_handler_);
-    lifted_ = true;
-  }
-  bool ok() const { return ok_; }
-
- private:
-  rlimit previous_{};
-  sighandler_t previous_handler_ = SIG_DFL;
-  bool ok_ = false;
-  bool lifted_ = false;
-};
-
 TEST(OutboxWriteErrorTest, AFailedWriteLeavesTheSegmentWholeAndLaterAppendsWork) {
   test::TempDir dir("outbox");
   auto options = outbox_options(dir.path());
@@ -163,7 +136,7 @@ TEST(OutboxWriteErrorTest, AFailedWriteLeavesTheSegmentWholeAndLaterAppendsWork)
 
     // Room for part of a record, then for none at all.
     for (const rlim_t room : {rlim_t{kRecord / 2}, rlim_t{0}}) {
-      FileSizeLimit limit(size + room);
+      test::FileSizeLimit limit(size + room);
       ASSERT_TRUE(limit.ok());
       std::error_code error;
       EXPECT_FALSE(outbox->append(outbox_message(40, kPayload), error));
@@ -199,7 +172,7 @@ TEST(OutboxWriteErrorTest, AFailedFirstWriteIntoANewSegmentIsRetriedThere) {
     append_one(*outbox, 10);
     append_one(*outbox, 11);
     {
-      FileSizeLimit limit(kRecord / 3);  // the new segment cannot take a whole record
+      test::FileSizeLimit limit(kRecord / 3);  // the new segment cannot take a whole record
       ASSERT_TRUE(limit.ok());
       std::error_code error;
       EXPECT_FALSE(outbox->append(outbox_message(12, kPayload), error));

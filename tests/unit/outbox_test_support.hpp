@@ -3,6 +3,9 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <cstdint>
@@ -108,5 +111,32 @@ void expect_pending_read_back(Outbox& outbox, MessageOf message_of, std::size_t 
     EXPECT_EQ(r->message.retain, want.retain) << "record " << id;
   }
 }
+
+// Lowers RLIMIT_FSIZE for this process: a write past `bytes` fails with
+// EFBIG (SIGXFSZ ignored), as a full disk would fail it with ENOSPC.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    previous_handler_ = ::signal(SIGXFSZ, SIG_IGN);
+    ::getrlimit(RLIMIT_FSIZE, &previous_);
+    rlimit lowered = previous_;
+    lowered.rlim_cur = bytes;
+    ok_ = ::setrlimit(RLIMIT_FSIZE, &lowered) == 0;
+  }
+  ~FileSizeLimit() { lift(); }
+  void lift() {
+    if (lifted_) return;
+    ::setrlimit(RLIMIT_FSIZE, &previous_);
+    ::signal(SIGXFSZ, previous_handler_);
+    lifted_ = true;
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit previous_{};
+  sighandler_t previous_handler_ = SIG_DFL;
+  bool ok_ = false;
+  bool lifted_ = false;
+};
 
 }  // namespace rackwatch::test

@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
+#include <filesystem>
 
 #include "publish/outbox.hpp"
 #include "publish/publisher.hpp"
 #include "publish/transport.hpp"
+#include "outbox_test_support.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rackwatch {
@@ -167,6 +170,32 @@ TEST_F(PublisherTest, AMessageRefusedWhileConnectedIsDroppedAfterRetries) {
   EXPECT_TRUE(p.idle());
   EXPECT_EQ(p.stats().refused, 1u);
   EXPECT_EQ(p.stats().acknowledged, 1u);
+}
+
+TEST_F(PublisherTest, WhatTheOutboxCannotStoreIsHeldInMemoryAndStillSent) {
+  auto box = open();
+  FakeTransport t;
+  Publisher p(t, *box, 8);
+  p.enqueue(msg(0));  // stored
+  {
+    // Writes past the current size fail, as on a full disk.
+    test::FileSizeLimit full(std::filesystem::file_size(*std::filesystem::directory_iterator(dir_ / "outbox")) + 0);
+    ASSERT_TRUE(full.ok());
+    EXPECT_FALSE(p.enqueue(msg(1)));
+    EXPECT_FALSE(p.enqueue(msg(2)));
+  }
+  EXPECT_EQ(p.stats().unstored, 2u);
+  EXPECT_GE(box->stats().write_errors, 2u);
+  EXPECT_FALSE(p.idle());
+  t.up = true;
+  p.connected({});
+  // The stored backlog and the held messages share the window.
+  std::vector<std::string> got = t.payloads();
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"0", "1", "2"}));
+  while (!t.sent.empty()) t.complete(true);
+  EXPECT_TRUE(p.idle());
+  EXPECT_EQ(p.stats().lost, 0u);
 }
 
 }  // namespace
