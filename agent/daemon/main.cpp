@@ -80,8 +80,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // Paho and closed sockets must not kill us with SIGPIPE.
+  // Paho and closed sockets must not kill us with SIGPIPE, nor a file-size
+  // limit with SIGXFSZ: both come back as errors that are handled.
   std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
 
   asio::io_context io(1);
   asio::thread_pool blocking(2);

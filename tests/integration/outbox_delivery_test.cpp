@@ -336,5 +336,42 @@ TEST_F(OutboxDeliveryTest, ADamagedOutboxDeliversEveryIntactRecord) {
   EXPECT_FALSE(old_boot.count(taken));
 }
 
+// The disk fills (a file-size limit makes every write past 16 KiB fail, as
+// ENOSPC would): readings the outbox cannot store are held in memory and
+// still reach the broker; the status counts the failed writes.
+TEST_F(OutboxDeliveryTest, AFullDiskLosesNoReadingWhileTheBrokerIsThere) {
+  broker_.start();
+  auto sub = subscriber();
+  write_file(dir_ / "agent.yaml", config("interval"));
+  Process::Options options;
+  options.log_name = "agent.log";
+  auto agent = std::make_unique<Process>(
+      std::vector<std::string>{"prlimit", "--fsize=16384", "--", bin("rackwatchd"), "--verbose", "--config",
+                               (dir_ / "agent.yaml").string()},
+      dir_.path(), options);
+  ASSERT_TRUE(wait_until([&] { return agent->log().find("held in memory") != std::string::npos; }, 30s))
+      << agent->log();
+  std::this_thread::sleep_for(2s);  // more readings taken with the disk full
+  ASSERT_TRUE(agent->running()) << agent->log();
+  auto status = agent->stop(10s);
+  ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << agent->log();
+
+  const auto offline = sub->wait_for(
+      [](const auto& m) {
+        v1::AgentStatus s;
+        return m->get_topic() == kBase + "/status" && s.ParseFromString(m->get_payload_str()) &&
+               s.state() == v1::AgentStatus::STATE_OFFLINE;
+      },
+      10s);
+  ASSERT_TRUE(offline);
+  v1::AgentStatus st;
+  ASSERT_TRUE(st.ParseFromString((*offline)->get_payload_str()));
+  EXPECT_GT(st.outbox().write_errors(), 10u);
+  EXPECT_EQ(st.messages_dropped(), 0u);
+  auto seen = telemetry_seen(sub->messages());
+  ASSERT_EQ(seen.by_boot.size(), 1u);
+  EXPECT_EQ(distinct(seen.by_boot.begin()->second), range(1, st.telemetry_sequence()));
+}
+
 }  // namespace
 }  // namespace rackwatch::test
