@@ -159,7 +159,7 @@ Result<ReadResponse> decode_read_response(const ReadRequest& request,
   if (reads_bits(request.function)) {
     // §6.1: the first bit is the least significant bit of the first byte.
     for (std::size_t i = 0; i < request.quantity; ++i) {
-      response.values.push_back(static_cast<std::uint16_t>((pdu[2 + i / 8] >> (i % 8)) & 1u));
+      response.values.push_back(static_cast<std::uint16_t>((static_cast<unsigned>(pdu[2 + i / 8]) >> (i % 8)) & 1u));
     }
   } else {
     for (std::size_t i = 0; i < request.quantity; ++i) {
