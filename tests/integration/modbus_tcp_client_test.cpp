@@ -1,0 +1,377 @@
+// The agent's Modbus TCP client against the libmodbus peer: values as the
+// peer served them, exceptions, the peer's faults (no answer, wrong
+// transaction id, short frame, closed connection) each failing one read and
+// the next read recovering, unit ids behind one connection, and concurrent
+// callers taking turns on the connection.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "sources/modbus/modbus_tcp_client.hpp"
+#include "support/modbus_peer.hpp"
+
+namespace rackwatch::modbus {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using test::ModbusPeer;
+
+// 70000 as u32 is registers 1, 4464.
+constexpr const char* kMap = R"(holding 0 u16 2300
+holding 1 1234
+holding 2 u32 70000
+holding 10-19 unreadable
+input 0 111
+input 1 s16 -5
+coil 0 1 0 1 1 0
+discrete 0 1
+)";
+
+ReadRequest holding(std::uint16_t address, std::uint16_t quantity) {
+  return {FunctionCode::read_holding_registers, address, quantity};
+}
+
+std::vector<std::uint16_t> as_u16(const std::vector<std::uint32_t>& data) {
+  return {data.begin(), data.end()};
+}
+
+class ModbusTcpClientTest : public ::testing::Test {
+ protected:
+  void start(ModbusPeer::Options options) {
+    peer_.emplace(std::move(options));
+    client_.emplace(io_.get_executor(),
+                    TcpClient::Options{peer_->host(), peer_->port(), std::chrono::milliseconds{0}});
+  }
+  void start_with_map() {
+    ModbusPeer::Options options;
+    options.map = kMap;
+    start(std::move(options));
+  }
+
+  // Starts a read; its result lands in `out` once the io_context runs.
+  void spawn_read(std::uint8_t unit, ReadRequest request, std::chrono::milliseconds timeout,
+                  std::optional<TcpReadResult>& out) {
+    const auto deadline = TcpClient::SteadyClock::now() + timeout;
+    asio::co_spawn(
+        io_,
+        [this, unit, request, deadline, &out]() -> asio::awaitable<void> {
+          out.emplace(co_await client_->read(unit, request, deadline));
+        },
+        asio::detached);
+  }
+
+  // Runs the io_context on this thread, bounded, until every read started is done.
+  void run() {
+    io_.restart();
+    io_.run_for(10s);
+  }
+
+  TcpReadResult read(std::uint8_t unit, ReadRequest request,
+                     std::chrono::milliseconds timeout = 2s) {
+    std::optional<TcpReadResult> out;
+    spawn_read(unit, request, timeout, out);
+    run();
+    if (!out) throw std::runtime_error("read did not finish within the bounded run");
+    return std::move(*out);
+  }
+
+  // A read that must succeed and return what the peer logged serving.
+  void expect_served_read(std::uint8_t unit, ReadRequest request) {
+    const auto r = read(unit, request);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const auto last = peer_->last_served();
+    ASSERT_TRUE(last.has_value());
+    EXPECT_EQ(last->outcome, "ok");
+    EXPECT_EQ(last->unit, unit);
+    EXPECT_EQ(last->addr, request.address);
+    EXPECT_EQ(last->count, request.quantity);
+    EXPECT_EQ(r->values, as_u16(last->data));
+  }
+
+  asio::io_context io_;
+  std::optional<ModbusPeer> peer_;
+  std::optional<TcpClient> client_;
+};
+
+TEST_F(ModbusTcpClientTest, ReadsEachTableAsServed) {
+  start_with_map();
+  {
+    const auto r = read(1, holding(0, 4));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->values, (std::vector<std::uint16_t>{2300, 1234, 1, 4464}));
+    const auto last = peer_->last_served();
+    ASSERT_TRUE(last.has_value());
+    EXPECT_EQ(last->table, "holding");
+    EXPECT_EQ(r->values, as_u16(last->data));
+  }
+  {
+    const auto r = read(1, {FunctionCode::read_input_registers, 0, 2});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->values, (std::vector<std::uint16_t>{111, 0xFFFB}));
+    EXPECT_EQ(peer_->last_served()->table, "input");
+    EXPECT_EQ(r->values, as_u16(peer_->last_served()->data));
+  }
+  {
+    const auto r = read(1, {FunctionCode::read_coils, 0, 5});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->values, (std::vector<std::uint16_t>{1, 0, 1, 1, 0}));
+    EXPECT_EQ(peer_->last_served()->table, "coil");
+    EXPECT_EQ(r->values, as_u16(peer_->last_served()->data));
+  }
+  expect_served_read(1, {FunctionCode::read_discrete_inputs, 0, 3});
+
+  const auto& c = client_->counters();
+  EXPECT_EQ(c.requests, 4u);
+  EXPECT_EQ(c.successes, 4u);
+  EXPECT_TRUE(c.last_success.has_value());
+  EXPECT_EQ(c.timeouts + c.framing_errors + c.io_errors + c.connect_failures + c.exceptions, 0u);
+  EXPECT_EQ(peer_->served().size(), 4u);
+}
+
+TEST_F(ModbusTcpClientTest, UnreadableRangeIsAnExceptionAndKeepsTheConnection) {
+  start_with_map();
+  const auto r = read(1, holding(8, 4));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().failure, TcpFailure::exception);
+  ASSERT_TRUE(r.error().modbus.has_value());
+  EXPECT_EQ(r.error().modbus->code, ErrorCode::exception);
+  EXPECT_EQ(r.error().modbus->exception_code, 0x02);
+  EXPECT_EQ(peer_->last_served()->outcome, "exception");
+  EXPECT_EQ(client_->counters().exceptions, 1u);
+  EXPECT_TRUE(client_->connected());
+
+  expect_served_read(1, holding(0, 2));
+}
+
+TEST_F(ModbusTcpClientTest, NoAnswerTimesOutThenReconnects) {
+  start_with_map();
+  expect_served_read(1, holding(0, 1));
+
+  peer_->set_faults("drop-every 1\n");
+  const auto r = read(1, holding(0, 2), 300ms);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().failure, TcpFailure::timeout) << r.error().message;
+  EXPECT_EQ(client_->counters().timeouts, 1u);
+  EXPECT_FALSE(client_->connected());
+  EXPECT_EQ(peer_->last_served()->outcome, "dropped");
+
+  peer_->set_faults("");
+  expect_served_read(1, holding(0, 3));
+}
+
+TEST_F(ModbusTcpClientTest, WrongTransactionIdFailsAndRecovers) {
+  start_with_map();
+  peer_->set_faults("wrong-tid-every 1\n");
+  const auto r = read(1, holding(0, 2));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().failure, TcpFailure::framing) << r.error().message;
+  ASSERT_TRUE(r.error().modbus.has_value());
+  EXPECT_EQ(r.error().modbus->code, ErrorCode::transaction_mismatch);
+  EXPECT_EQ(client_->counters().framing_errors, 1u);
+  EXPECT_FALSE(client_->connected());
+
+  peer_->set_faults("");
+  expect_served_read(1, holding(0, 2));
+}
+
+TEST_F(ModbusTcpClientTest, ShortFrameFailsAndRecovers) {
+  start_with_map();
+  peer_->set_faults("short-every 1\n");
+  const auto r = read(1, holding(0, 4));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().failure, TcpFailure::framing) << r.error().message;
+  EXPECT_EQ(peer_->last_served()->outcome, "short");
+  EXPECT_EQ(client_->counters().framing_errors, 1u);
+
+  peer_->set_faults("");
+  expect_served_read(1, holding(0, 4));
+}
+
+TEST_F(ModbusTcpClientTest, ClosedConnectionFailsAndRecovers) {
+  start_with_map();
+  expect_served_read(1, holding(0, 1));
+  peer_->set_faults("close-every 1\n");
+  const auto r = read(1, holding(0, 2));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().failure, TcpFailure::io) << r.error().message;
+  EXPECT_EQ(client_->counters().io_errors, 1u);
+  EXPECT_FALSE(client_->connected());
+
+  peer_->set_faults("");
+  expect_served_read(1, holding(0, 2));
+}
+
+TEST_F(ModbusTcpClientTest, ConnectionRefusedIsAConnectFailure) {
+  start_with_map();
+  const std::uint16_t port = peer_->port();
+  peer_->stop();
+  TcpClient lonely(io_.get_executor(), TcpClient::Options{"127.0.0.1", port, 0ms});
+  std::optional<TcpReadResult> out;
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        out.emplace(co_await lonely.read(1, holding(0, 1), TcpClient::SteadyClock::now() + 2s));
+      },
+      asio::detached);
+  run();
+  ASSERT_TRUE(out.has_value());
+  ASSERT_FALSE(out->ok());
+  EXPECT_EQ(out->error().failure, TcpFailure::connect) << out->error().message;
+  EXPECT_EQ(lonely.counters().connect_failures, 1u);
+  EXPECT_EQ(lonely.counters().requests, 0u);
+}
+
+TEST_F(ModbusTcpClientTest, TwoUnitsShareOneConnection) {
+  ModbusPeer::Options options;
+  options.unit_maps = {{1, "holding 0 101 102\n"}, {2, "holding 0 201 202\n"}};
+  start(std::move(options));
+
+  const auto one = read(1, holding(0, 2));
+  ASSERT_TRUE(one.ok()) << one.error().message;
+  EXPECT_EQ(one->values, (std::vector<std::uint16_t>{101, 102}));
+  const auto two = read(2, holding(0, 2));
+  ASSERT_TRUE(two.ok()) << two.error().message;
+  EXPECT_EQ(two->values, (std::vector<std::uint16_t>{201, 202}));
+
+  const auto served = peer_->served();
+  ASSERT_EQ(served.size(), 2u);
+  EXPECT_EQ(served[0].unit, 1);
+  EXPECT_EQ(served[1].unit, 2);
+  EXPECT_EQ(client_->counters().connect_failures, 0u);
+  EXPECT_TRUE(client_->connected());
+}
+
+TEST_F(ModbusTcpClientTest, ConcurrentReadsTakeTurns) {
+  start_with_map();
+  // A slow answer keeps the first read on the connection while the second waits.
+  peer_->set_faults("delay-ms 100\n");
+  std::optional<TcpReadResult> first;
+  std::optional<TcpReadResult> second;
+  spawn_read(1, holding(0, 2), 3s, first);
+  spawn_read(1, {FunctionCode::read_input_registers, 0, 2}, 3s, second);
+  run();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(second.has_value());
+  ASSERT_TRUE(first->ok()) << first->error().message;
+  ASSERT_TRUE(second->ok()) << second->error().message;
+
+  const auto served = peer_->served();
+  ASSERT_EQ(served.size(), 2u);
+  EXPECT_EQ(served[0].table, "holding");
+  EXPECT_EQ(served[1].table, "input");
+  EXPECT_EQ((*first)->values, as_u16(served[0].data));
+  EXPECT_EQ((*second)->values, as_u16(served[1].data));
+  EXPECT_EQ(client_->counters().requests, 2u);
+}
+
+TEST_F(ModbusTcpClientTest, QueuedReadTimesOutWhileWaitingItsTurn) {
+  start_with_map();
+  peer_->set_faults("delay-ms 500\n");
+  std::optional<TcpReadResult> first;
+  std::optional<TcpReadResult> second;
+  spawn_read(1, holding(0, 1), 5s, first);
+  spawn_read(1, holding(1, 1), 50ms, second);
+  run();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(second.has_value());
+  EXPECT_TRUE(first->ok()) << first->error().message;
+  ASSERT_FALSE(second->ok());
+  EXPECT_EQ(second->error().failure, TcpFailure::timeout);
+
+  // The queue is empty again: a later read gets its turn at once.
+  peer_->set_faults("");
+  expect_served_read(1, holding(2, 2));
+}
+
+TEST_F(ModbusTcpClientTest, InterRequestDelayStillReadsInOrder) {
+  start_with_map();
+  client_.emplace(io_.get_executor(), TcpClient::Options{peer_->host(), peer_->port(), 50ms});
+  std::optional<TcpReadResult> a;
+  std::optional<TcpReadResult> b;
+  spawn_read(1, holding(0, 1), 3s, a);
+  spawn_read(1, holding(1, 1), 3s, b);
+  run();
+  ASSERT_TRUE(a.has_value() && a->ok());
+  ASSERT_TRUE(b.has_value() && b->ok());
+  EXPECT_EQ((*a)->values, (std::vector<std::uint16_t>{2300}));
+  EXPECT_EQ((*b)->values, (std::vector<std::uint16_t>{1234}));
+}
+
+TEST_F(ModbusTcpClientTest, InvalidRequestFailsWithoutSending) {
+  start_with_map();
+  const auto r = read(1, holding(0, 126));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().failure, TcpFailure::request);
+  ASSERT_TRUE(r.error().modbus.has_value());
+  EXPECT_EQ(r.error().modbus->code, ErrorCode::invalid_quantity);
+  EXPECT_EQ(client_->counters().requests, 0u);
+  EXPECT_TRUE(peer_->served().empty());
+}
+
+// A hand-scripted server for what libmodbus cannot be made to send: it
+// answers each request one byte a write (the client must reassemble), and
+// before the second answer repeats the first one (a stale transaction id the
+// client must skip).
+asio::awaitable<void> stale_then_real_server(asio::ip::tcp::acceptor& acceptor) {
+  auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+  std::optional<std::vector<std::uint8_t>> previous;
+  for (std::uint16_t i = 0; i < 2; ++i) {
+    std::array<std::uint8_t, 12> request{};
+    co_await asio::async_read(socket, asio::buffer(request), asio::use_awaitable);
+    const auto tid = static_cast<std::uint16_t>((request[0] << 8) | request[1]);
+    const std::vector<std::uint16_t> values{static_cast<std::uint16_t>(100 + i)};
+    const auto pdu = encode_read_response(FunctionCode::read_holding_registers, values);
+    const auto answer = encode_tcp_frame(tid, request[6], pdu.value());
+    std::vector<std::uint8_t> out;
+    if (previous) out = *previous;
+    out.insert(out.end(), answer.value().begin(), answer.value().end());
+    for (const std::uint8_t byte : out) {
+      co_await asio::async_write(socket, asio::buffer(&byte, 1), asio::use_awaitable);
+    }
+    previous = answer.value();
+  }
+}
+
+TEST(ModbusTcpClientScripted, ReassemblesSplitFramesAndSkipsStaleAnswers) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(
+      io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::co_spawn(io, stale_then_real_server(acceptor), [](std::exception_ptr) {});
+  TcpClient client(io.get_executor(),
+                   TcpClient::Options{"127.0.0.1", acceptor.local_endpoint().port(), 0ms});
+  std::vector<TcpReadResult> results;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 2; ++i) {
+          results.push_back(
+              co_await client.read(1, holding(0, 1), TcpClient::SteadyClock::now() + 2s));
+        }
+      },
+      asio::detached);
+  io.run_for(10s);
+  ASSERT_EQ(results.size(), 2u);
+  ASSERT_TRUE(results[0].ok()) << results[0].error().message;
+  ASSERT_TRUE(results[1].ok()) << results[1].error().message;
+  EXPECT_EQ(results[0]->values, (std::vector<std::uint16_t>{100}));
+  EXPECT_EQ(results[1]->values, (std::vector<std::uint16_t>{101}));
+  EXPECT_EQ(client.counters().framing_errors, 0u);
+  EXPECT_TRUE(client.connected());
+}
+
+}  // namespace
+}  // namespace rackwatch::modbus
