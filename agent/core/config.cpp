@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/config_reader.hpp"
+#include "core/host.hpp"
 #include "sources/registry.hpp"
 #include "sources/source.hpp"
 
@@ -26,12 +27,6 @@ bool valid_name(const std::string& s) {
     if (!ok) return false;
   }
   return true;
-}
-
-std::string host_name() {
-  std::array<char, 256> buf{};
-  if (gethostname(buf.data(), buf.size() - 1) != 0) return "rackwatch";
-  return buf.data();
 }
 
 // A small secret from a regular file: its first line. Anything else (a FIFO,
@@ -91,6 +86,7 @@ void parse_agent(const YAML::Node& node, ConfigReader& r, AgentConfig& out) {
   out.rack = check("rack", true);
   out.id = check("id", false);
   if (out.id.empty()) out.id = host_name();
+  if (out.id.empty()) out.id = "rackwatch";
 }
 
 void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {

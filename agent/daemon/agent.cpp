@@ -11,6 +11,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "core/host.hpp"
 #include "core/log.hpp"
 #include "core/source_runner.hpp"
 #include "pipeline/condition.hpp"
@@ -30,11 +31,6 @@ namespace {
 constexpr std::size_t kInFlightWindow = 32;
 constexpr std::chrono::milliseconds kOfflineTimeout{2'000};
 
-std::string host_name() {
-  std::array<char, 256> buf{};
-  if (gethostname(buf.data(), buf.size() - 1) != 0) return {};
-  return buf.data();
-}
 }  // namespace
 
 std::string make_boot_id() {
