@@ -71,10 +71,7 @@ bool Publisher::idle() const {
 bool Publisher::send_unstored() {
   for (const auto& u : unstored_) {
     if (in_flight_.count(u.id) != 0) continue;
-    in_flight_.insert(u.id);
-    transport_.publish(u.message, [this, id = u.id, gen = generation_](bool ok, const std::string& error) {
-      if (gen == generation_) completed(id, ok, error);
-    });
+    send(u.id, u.message);
     return true;
   }
   return false;
@@ -98,11 +95,16 @@ bool Publisher::send_next(bool backlog) {
   }
   auto record = outbox_.read(id);
   if (!record) return true;  // dropped by the cap meanwhile, or unreadable: the next one
+  send(id, record->message);
+  return true;
+}
+
+void Publisher::send(std::uint64_t id, const Message& message) {
   in_flight_.insert(id);
-  transport_.publish(record->message, [this, id, gen = generation_](bool ok, const std::string& error) {
+  // A completion from before the last (dis)connect is stale: ignored.
+  transport_.publish(message, [this, id, gen = generation_](bool ok, const std::string& error) {
     if (gen == generation_) completed(id, ok, error);
   });
-  return true;
 }
 
 void Publisher::pump() {

@@ -58,6 +58,7 @@ class Publisher {
   void pump();
   bool send_next(bool backlog);
   bool send_unstored();
+  void send(std::uint64_t id, const Message& message);
   void completed(std::uint64_t id, bool ok, const std::string& error);
 
   Transport& transport_;
