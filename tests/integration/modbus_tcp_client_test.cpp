@@ -64,7 +64,7 @@ class ModbusTcpClientTest : public ::testing::Test {
 
   // Starts a read; its result lands in `out` once the io_context runs.
   void spawn_read(std::uint8_t unit, ReadRequest request, std::chrono::milliseconds timeout,
-                  std::optional<TcpReadResult>& out) {
+                  std::optional<ReadResult>& out) {
     const auto deadline = TcpClient::SteadyClock::now() + timeout;
     asio::co_spawn(
         io_,
@@ -80,9 +80,9 @@ class ModbusTcpClientTest : public ::testing::Test {
     io_.run_for(10s);
   }
 
-  TcpReadResult read(std::uint8_t unit, ReadRequest request,
+  ReadResult read(std::uint8_t unit, ReadRequest request,
                      std::chrono::milliseconds timeout = 2s) {
-    std::optional<TcpReadResult> out;
+    std::optional<ReadResult> out;
     spawn_read(unit, request, timeout, out);
     run();
     if (!out) throw std::runtime_error("read did not finish within the bounded run");
@@ -146,7 +146,7 @@ TEST_F(ModbusTcpClientTest, UnreadableRangeIsAnExceptionAndKeepsTheConnection) {
   start_with_map();
   const auto r = read(1, holding(8, 4));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().failure, TcpFailure::exception);
+  EXPECT_EQ(r.error().failure, LinkFailure::exception);
   ASSERT_TRUE(r.error().modbus.has_value());
   EXPECT_EQ(r.error().modbus->code, ErrorCode::exception);
   EXPECT_EQ(r.error().modbus->exception_code, 0x02);
@@ -164,7 +164,7 @@ TEST_F(ModbusTcpClientTest, NoAnswerTimesOutThenReconnects) {
   peer_->set_faults("drop-every 1\n");
   const auto r = read(1, holding(0, 2), 300ms);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().failure, TcpFailure::timeout) << r.error().message;
+  EXPECT_EQ(r.error().failure, LinkFailure::timeout) << r.error().message;
   EXPECT_EQ(client_->counters().timeouts, 1u);
   EXPECT_FALSE(client_->connected());
   EXPECT_EQ(peer_->last_served()->outcome, "dropped");
@@ -178,7 +178,7 @@ TEST_F(ModbusTcpClientTest, WrongTransactionIdFailsAndRecovers) {
   peer_->set_faults("wrong-tid-every 1\n");
   const auto r = read(1, holding(0, 2));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().failure, TcpFailure::framing) << r.error().message;
+  EXPECT_EQ(r.error().failure, LinkFailure::framing) << r.error().message;
   ASSERT_TRUE(r.error().modbus.has_value());
   EXPECT_EQ(r.error().modbus->code, ErrorCode::transaction_mismatch);
   EXPECT_EQ(client_->counters().framing_errors, 1u);
@@ -193,7 +193,7 @@ TEST_F(ModbusTcpClientTest, ShortFrameFailsAndRecovers) {
   peer_->set_faults("short-every 1\n");
   const auto r = read(1, holding(0, 4));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().failure, TcpFailure::framing) << r.error().message;
+  EXPECT_EQ(r.error().failure, LinkFailure::framing) << r.error().message;
   EXPECT_EQ(peer_->last_served()->outcome, "short");
   EXPECT_EQ(client_->counters().framing_errors, 1u);
 
@@ -207,7 +207,7 @@ TEST_F(ModbusTcpClientTest, ClosedConnectionFailsAndRecovers) {
   peer_->set_faults("close-every 1\n");
   const auto r = read(1, holding(0, 2));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().failure, TcpFailure::io) << r.error().message;
+  EXPECT_EQ(r.error().failure, LinkFailure::io) << r.error().message;
   EXPECT_EQ(client_->counters().io_errors, 1u);
   EXPECT_FALSE(client_->connected());
 
@@ -220,7 +220,7 @@ TEST_F(ModbusTcpClientTest, ConnectionRefusedIsAConnectFailure) {
   const std::uint16_t port = peer_->port();
   peer_->stop();
   TcpClient lonely(io_.get_executor(), TcpClient::Options{"127.0.0.1", port, 0ms});
-  std::optional<TcpReadResult> out;
+  std::optional<ReadResult> out;
   asio::co_spawn(
       io_,
       [&]() -> asio::awaitable<void> {
@@ -230,7 +230,7 @@ TEST_F(ModbusTcpClientTest, ConnectionRefusedIsAConnectFailure) {
   run();
   ASSERT_TRUE(out.has_value());
   ASSERT_FALSE(out->ok());
-  EXPECT_EQ(out->error().failure, TcpFailure::connect) << out->error().message;
+  EXPECT_EQ(out->error().failure, LinkFailure::connect) << out->error().message;
   EXPECT_EQ(lonely.counters().connect_failures, 1u);
   EXPECT_EQ(lonely.counters().requests, 0u);
 }
@@ -259,8 +259,8 @@ TEST_F(ModbusTcpClientTest, ConcurrentReadsTakeTurns) {
   start_with_map();
   // A slow answer keeps the first read on the connection while the second waits.
   peer_->set_faults("delay-ms 100\n");
-  std::optional<TcpReadResult> first;
-  std::optional<TcpReadResult> second;
+  std::optional<ReadResult> first;
+  std::optional<ReadResult> second;
   spawn_read(1, holding(0, 2), 3s, first);
   spawn_read(1, {FunctionCode::read_input_registers, 0, 2}, 3s, second);
   run();
@@ -281,8 +281,8 @@ TEST_F(ModbusTcpClientTest, ConcurrentReadsTakeTurns) {
 TEST_F(ModbusTcpClientTest, QueuedReadTimesOutWhileWaitingItsTurn) {
   start_with_map();
   peer_->set_faults("delay-ms 500\n");
-  std::optional<TcpReadResult> first;
-  std::optional<TcpReadResult> second;
+  std::optional<ReadResult> first;
+  std::optional<ReadResult> second;
   spawn_read(1, holding(0, 1), 5s, first);
   spawn_read(1, holding(1, 1), 50ms, second);
   run();
@@ -290,7 +290,7 @@ TEST_F(ModbusTcpClientTest, QueuedReadTimesOutWhileWaitingItsTurn) {
   ASSERT_TRUE(second.has_value());
   EXPECT_TRUE(first->ok()) << first->error().message;
   ASSERT_FALSE(second->ok());
-  EXPECT_EQ(second->error().failure, TcpFailure::timeout);
+  EXPECT_EQ(second->error().failure, LinkFailure::timeout);
 
   // The queue is empty again: a later read gets its turn at once.
   peer_->set_faults("");
@@ -300,8 +300,8 @@ TEST_F(ModbusTcpClientTest, QueuedReadTimesOutWhileWaitingItsTurn) {
 TEST_F(ModbusTcpClientTest, InterRequestDelayStillReadsInOrder) {
   start_with_map();
   client_.emplace(io_.get_executor(), TcpClient::Options{peer_->host(), peer_->port(), 50ms});
-  std::optional<TcpReadResult> a;
-  std::optional<TcpReadResult> b;
+  std::optional<ReadResult> a;
+  std::optional<ReadResult> b;
   spawn_read(1, holding(0, 1), 3s, a);
   spawn_read(1, holding(1, 1), 3s, b);
   run();
@@ -315,7 +315,7 @@ TEST_F(ModbusTcpClientTest, InvalidRequestFailsWithoutSending) {
   start_with_map();
   const auto r = read(1, holding(0, 126));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().failure, TcpFailure::request);
+  EXPECT_EQ(r.error().failure, LinkFailure::request);
   ASSERT_TRUE(r.error().modbus.has_value());
   EXPECT_EQ(r.error().modbus->code, ErrorCode::invalid_quantity);
   EXPECT_EQ(client_->counters().requests, 0u);
@@ -353,7 +353,7 @@ TEST(ModbusTcpClientScripted, ReassemblesSplitFramesAndSkipsStaleAnswers) {
   asio::co_spawn(io, stale_then_real_server(acceptor), [](std::exception_ptr) {});
   TcpClient client(io.get_executor(),
                    TcpClient::Options{"127.0.0.1", acceptor.local_endpoint().port(), 0ms});
-  std::vector<TcpReadResult> results;
+  std::vector<ReadResult> results;
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {

@@ -1,0 +1,159 @@
+// Link: one Modbus connection — a TCP connection to a device or gateway, or
+// an RS-485 bus — shared by every device behind it. It sends one request at a
+// time (callers queue in call order), keeps a quiet time between requests,
+// bounds every step by the caller's deadline and counts what happened.
+// TcpClient and RtuClient are the two kinds; a failure comes back as a value.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "sources/modbus/modbus_error.hpp"
+#include "sources/modbus/modbus_pdu.hpp"
+
+namespace rackwatch::modbus {
+
+// Why a read failed, at the level a caller acts on: device health counts
+// timeouts and broken frames against a device, but not exception replies.
+enum class LinkFailure : std::uint8_t {
+  timeout,    // the deadline passed (waiting for the link, connecting, sending or reading)
+  connect,    // the host could not be resolved, refused, or the serial device would not open
+  io,         // the connection failed or was closed by the server
+  framing,    // a frame that does not answer the request (MBAP, transaction, unit, PDU)
+  crc,        // RTU: a frame whose CRC is wrong
+  exception,  // the server answered with a Modbus exception
+  request,    // the request itself is invalid (quantity, address range, unit id)
+  internal,   // anything unexpected; caught so that read() never throws
+};
+
+// "timeout", ... for logs and reasons.
+std::string_view link_failure_name(LinkFailure failure);
+
+struct LinkError {
+  LinkFailure failure = LinkFailure::internal;
+  std::string message;
+  // The codec's error for framing, crc, exception (with its exception_code)
+  // and request failures; empty for transport failures.
+  std::optional<Error> modbus;
+};
+
+// The outcome of one read: a ReadResponse or a LinkError. Not
+// modbus::Result: its ErrorCode has no names for transport failures
+// (timeout, connect, io), and callers must tell those apart.
+class ReadResult {
+ public:
+  ReadResult(ReadResponse response) : state_(std::move(response)) {}
+  ReadResult(LinkError error) : state_(std::move(error)) {}
+
+  bool ok() const { return state_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+
+  // Only when ok().
+  const ReadResponse& value() const& { return std::get<0>(state_); }
+  ReadResponse&& value() && { return std::get<0>(std::move(state_)); }
+  const ReadResponse* operator->() const { return &value(); }
+
+  // Only when !ok().
+  const LinkError& error() const { return std::get<1>(state_); }
+
+ private:
+  std::variant<ReadResponse, LinkError> state_;
+};
+
+class Link {
+ public:
+  using SteadyClock = std::chrono::steady_clock;
+
+  struct Counters {
+    std::uint64_t requests = 0;  // requests sent on the wire
+    std::uint64_t timeouts = 0;
+    std::uint64_t connect_failures = 0;
+    std::uint64_t io_errors = 0;
+    std::uint64_t framing_errors = 0;
+    std::uint64_t crc_errors = 0;
+    std::uint64_t exceptions = 0;
+    std::uint64_t successes = 0;
+    std::optional<std::chrono::system_clock::time_point> last_success;
+  };
+
+  Link(boost::asio::any_io_executor executor, std::chrono::milliseconds inter_request_delay);
+  virtual ~Link() = default;
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+
+  // Reads `request` from `unit`, finished or failed by `deadline`. Waits its
+  // turn behind earlier calls; the deadline covers the wait too. The link
+  // must outlive every read in progress.
+  boost::asio::awaitable<ReadResult> read(std::uint8_t unit, ReadRequest request,
+                                          SteadyClock::time_point deadline);
+
+  // Drops the connection (closes the port); the next read opens it again.
+  virtual void close() = 0;
+  virtual bool connected() const = 0;
+  // "tcp 10.0.0.5:502", "rtu /dev/ttyS1 19200 8E1": for logs and reasons.
+  virtual std::string describe() const = 0;
+
+  const Counters& counters() const { return counters_; }
+  std::chrono::milliseconds inter_request_delay() const { return inter_request_delay_; }
+
+ protected:
+  // One request and its answer, with the turn held and the quiet time kept.
+  // Calls count_request() when the request goes on the wire.
+  virtual boost::asio::awaitable<ReadResult> exchange(std::uint8_t unit,
+                                                      const ReadRequest& request,
+                                                      SteadyClock::time_point deadline) = 0;
+  // The least quiet time the medium itself needs between requests (RTU: the
+  // 3.5-character silence); the link keeps the larger of this and the
+  // configured delay.
+  virtual std::chrono::nanoseconds medium_quiet() const { return {}; }
+
+  void count_request() { ++counters_.requests; }
+  // Counts a failure and makes its error.
+  LinkError fail(LinkFailure failure, std::string message, std::optional<Error> modbus = {});
+
+  const boost::asio::any_io_executor& executor() const { return executor_; }
+
+ private:
+  struct Waiter;
+  class Turn;
+
+  boost::asio::awaitable<bool> acquire(SteadyClock::time_point deadline);
+  void release();
+
+  boost::asio::any_io_executor executor_;
+  std::chrono::milliseconds inter_request_delay_;
+  std::optional<SteadyClock::time_point> last_request_end_;
+  bool busy_ = false;
+  std::deque<std::shared_ptr<Waiter>> waiters_;
+  Counters counters_;
+};
+
+inline constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+
+// Runs `op` against a timer set to `deadline`: its result, or nothing when
+// the deadline came first. The losing operation is cancelled.
+template <class T>
+boost::asio::awaitable<std::optional<T>> before(boost::asio::awaitable<T> op,
+                                                Link::SteadyClock::time_point deadline) {
+  using boost::asio::experimental::awaitable_operators::operator||;
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, deadline);
+  auto first = co_await (std::move(op) || timer.async_wait(use_tuple));
+  if (first.index() == 0) co_return std::get<0>(std::move(first));
+  co_return std::nullopt;
+}
+
+}  // namespace rackwatch::modbus
