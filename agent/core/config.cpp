@@ -205,6 +205,92 @@ void parse_outbox(const YAML::Node& node, ConfigReader& r, OutboxConfig& out) {
 
 const std::vector<std::string_view> kCommonSourceKeys{"name", "type", "interval", "timeout",
                                                       "points"};
+std::vector<std::string_view> joined(const std::vector<std::string_view>& a,
+                                     const std::vector<std::string_view>& b) {
+  auto out = a;
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
+std::optional<SourceConfig> parse_source(const YAML::Node& node, ConfigReader& r) {
+  if (!node.IsMap()) {
+    r.error(node, "each source must be a mapping with name, type, interval and points");
+    return std::nullopt;
+  }
+  SourceConfig s;
+  s.mark = r.mark(node);
+  if (auto v = r.string(node, "name", true)) {
+    if (!valid_name(*v)) {
+      r.error(r.child(node, "name"), "source name '" + *v + "' must be 1-64 letters, digits, '-' or '_'");
+    }
+    s.name = *v;
+  }
+  const SourceType* type = nullptr;
+  if (auto v = r.string(node, "type", true)) {
+    s.type = *v;
+    type = find_source_type(*v);
+    if (!type) {
+      r.error(r.child(node, "type"), "unknown source type '" + *v + "' (known: " + source_type_names() + ")");
+    }
+  }
+  r.check_keys(node, type ? joined(kCommonSourceKeys, type->source_keys()) : kCommonSourceKeys,
+               "source '" + s.name + "'");
+  if (auto d = r.duration(node, "interval", true)) {
+    if (*d < kMinInterval || *d > kMaxInterval) {
+      r.error(r.child(node, "interval"), "interval " + std::to_string(d->count()) +
+                                             "ms is out of range (100ms to 1h)");
+    }
+    s.interval = *d;
+  }
+  s.timeout = std::min(s.interval, Millis{5'000});
+  if (auto d = r.duration(node, "timeout")) {
+    if (*d < Millis{10} || *d > s.interval) {
+      r.error(r.child(node, "timeout"), "timeout " + std::to_string(d->count()) +
+                                            "ms must be at least 10ms and at most the interval (" +
+                                            std::to_string(s.interval.count()) + "ms)");
+    }
+    s.timeout = *d;
+  }
+  auto points = r.child(node, "points");
+  std::vector<YAML::Node> point_nodes;
+  if (!points.IsDefined()) {
+    if (!type || !type->points_optional()) r.error(node, "source '" + s.name + "' has no 'points'");
+  } else if (!points.IsSequence() || points.size() == 0) {
+    r.error(points, "'points' must be a non-empty list");
+  } else {
+    std::set<std::string> names;
+    for (const auto& pn : points) {
+      if (!pn.IsMap()) {
+        r.error(pn, "each point must be a mapping with at least a name");
+        continue;
+      }
+      r.check_keys(pn, type ? joined(kCommonPointKeys, type->point_keys()) : kCommonPointKeys,
+                   "point of source '" + s.name + "'");
+      auto p = parse_point_common(pn, r);
+      if (!p.name.empty() && !names.insert(p.name).second) {
+        r.error(r.child(pn, "name"), "duplicate point name '" + p.name + "' in source '" + s.name + "'");
+      }
+      point_nodes.push_back(pn);
+      s.points.push_back(std::move(p));
+    }
+  }
+  const auto problems_before = r.diags().size();
+  if (type) s.settings = type->parse(node, point_nodes, s.points, r);
+  // A type that found problems has said what is wrong with its points.
+  const bool type_complained = r.diags().size() > problems_before;
+  for (std::size_t i = 0; i < s.points.size() && !type_complained; ++i) {
+    if (s.points[i].unit == Unit::unspecified) {
+      r.error(point_nodes[i], "point '" + s.points[i].name + "' needs a quantity or a unit");
+    }
+  }
+  YAML::Emitter e;
+  e << node;
+  s.fingerprint = e.c_str();
+  return s;
+}
+
+}  // namespace
+
 const std::vector<std::string_view> kCommonPointKeys{
     "name", "quantity", "unit", "from_unit", "scale", "offset", "min", "max",
     "invalid", "location", "description"};
@@ -278,92 +364,6 @@ PointConfig parse_point_common(const YAML::Node& node, ConfigReader& r) {
   if (auto v = r.string(node, "description")) p.description = *v;
   return p;
 }
-
-std::vector<std::string_view> joined(const std::vector<std::string_view>& a,
-                                     const std::vector<std::string_view>& b) {
-  auto out = a;
-  out.insert(out.end(), b.begin(), b.end());
-  return out;
-}
-
-std::optional<SourceConfig> parse_source(const YAML::Node& node, ConfigReader& r) {
-  if (!node.IsMap()) {
-    r.error(node, "each source must be a mapping with name, type, interval and points");
-    return std::nullopt;
-  }
-  SourceConfig s;
-  s.mark = r.mark(node);
-  if (auto v = r.string(node, "name", true)) {
-    if (!valid_name(*v)) {
-      r.error(r.child(node, "name"), "source name '" + *v + "' must be 1-64 letters, digits, '-' or '_'");
-    }
-    s.name = *v;
-  }
-  const SourceType* type = nullptr;
-  if (auto v = r.string(node, "type", true)) {
-    s.type = *v;
-    type = find_source_type(*v);
-    if (!type) {
-      r.error(r.child(node, "type"), "unknown source type '" + *v + "' (known: " + source_type_names() + ")");
-    }
-  }
-  r.check_keys(node, type ? joined(kCommonSourceKeys, type->source_keys()) : kCommonSourceKeys,
-               "source '" + s.name + "'");
-  if (auto d = r.duration(node, "interval", true)) {
-    if (*d < kMinInterval || *d > kMaxInterval) {
-      r.error(r.child(node, "interval"), "interval " + std::to_string(d->count()) +
-                                             "ms is out of range (100ms to 1h)");
-    }
-    s.interval = *d;
-  }
-  s.timeout = std::min(s.interval, Millis{5'000});
-  if (auto d = r.duration(node, "timeout")) {
-    if (*d < Millis{10} || *d > s.interval) {
-      r.error(r.child(node, "timeout"), "timeout " + std::to_string(d->count()) +
-                                            "ms must be at least 10ms and at most the interval (" +
-                                            std::to_string(s.interval.count()) + "ms)");
-    }
-    s.timeout = *d;
-  }
-  auto points = r.child(node, "points");
-  std::vector<YAML::Node> point_nodes;
-  if (!points.IsDefined()) {
-    r.error(node, "source '" + s.name + "' has no 'points'");
-  } else if (!points.IsSequence() || points.size() == 0) {
-    r.error(points, "'points' must be a non-empty list");
-  } else {
-    std::set<std::string> names;
-    for (const auto& pn : points) {
-      if (!pn.IsMap()) {
-        r.error(pn, "each point must be a mapping with at least a name");
-        continue;
-      }
-      r.check_keys(pn, type ? joined(kCommonPointKeys, type->point_keys()) : kCommonPointKeys,
-                   "point of source '" + s.name + "'");
-      auto p = parse_point_common(pn, r);
-      if (!p.name.empty() && !names.insert(p.name).second) {
-        r.error(r.child(pn, "name"), "duplicate point name '" + p.name + "' in source '" + s.name + "'");
-      }
-      point_nodes.push_back(pn);
-      s.points.push_back(std::move(p));
-    }
-  }
-  const auto problems_before = r.diags().size();
-  if (type) s.settings = type->parse(node, point_nodes, s.points, r);
-  // A type that found problems has said what is wrong with its points.
-  const bool type_complained = r.diags().size() > problems_before;
-  for (std::size_t i = 0; i < s.points.size() && !type_complained; ++i) {
-    if (s.points[i].unit == Unit::unspecified) {
-      r.error(point_nodes[i], "point '" + s.points[i].name + "' needs a quantity or a unit");
-    }
-  }
-  YAML::Emitter e;
-  e << node;
-  s.fingerprint = e.c_str();
-  return s;
-}
-
-}  // namespace
 
 std::optional<Config> parse_config(const std::string& text, const std::string& file,
                                    Diagnostics& diags) {

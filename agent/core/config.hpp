@@ -7,12 +7,19 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/diagnostics.hpp"
 #include "core/units.hpp"
 
+namespace YAML {
+class Node;
+}
+
 namespace rackwatch {
+
+class ConfigReader;
 
 using Millis = std::chrono::milliseconds;
 
@@ -84,6 +91,11 @@ struct Config {
   OutboxConfig outbox;
   std::vector<SourceConfig> sources;
 };
+
+// The point keys every source type accepts, and their parsing: a source type
+// that finds points elsewhere (a device profile) reads them alike.
+extern const std::vector<std::string_view> kCommonPointKeys;
+PointConfig parse_point_common(const YAML::Node& node, ConfigReader& reader);
 
 inline constexpr Millis kMinInterval{100};
 inline constexpr Millis kMaxInterval{3'600'000};

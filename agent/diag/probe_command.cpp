@@ -26,9 +26,26 @@ constexpr const char* kUsage =
     "usage: rackwatch probe --config FILE [--source NAME] [--json]\n"
     "\n"
     "Polls each source of FILE once (or only NAME) and prints point, value,\n"
-    "unit and quality; no broker or running daemon is needed.\n"
+    "unit and quality, then the health and counters of each device that\n"
+    "keeps them (Modbus); no broker or running daemon is needed.\n"
     "Exit 0 when every reading is good, 1 when some are not, 2 on a usage or\n"
     "configuration error.\n";
+
+struct Device {
+  std::string source;
+  SourceHealth health;
+};
+
+std::string time_text(const std::optional<TimePoint>& t) {
+  return t ? format_time_ms(to_unix_ms(*t)) : "never";
+}
+
+std::uint64_t counter(const SourceHealth& h, std::string_view name) {
+  for (const auto& [k, v] : h.counters) {
+    if (k == name) return v;
+  }
+  return 0;
+}
 
 struct Row {
   std::string source;
@@ -77,10 +94,12 @@ int probe(const Args& args) {
   asio::thread_pool blocking(2);
   const SourceEnv env{io.get_executor(), blocking.get_executor()};
   std::vector<std::vector<Row>> results(config->sources.size());
+  std::vector<std::shared_ptr<Source>> sources(config->sources.size());
   for (std::size_t i = 0; i < config->sources.size(); ++i) {
     const auto& sc = config->sources[i];
     if (!only.empty() && sc.name != only) continue;
     std::shared_ptr<Source> source = find_source_type(sc.type)->create(sc, env);
+    sources[i] = source;
     // All sources at once: the slowest one sets the time, not their sum.
     asio::co_spawn(
         io, poll_with_deadline(source, sc.timeout, std::make_shared<bool>(false)),
@@ -96,6 +115,13 @@ int probe(const Args& args) {
   io.run();
   blocking.stop();
   blocking.join();
+
+  std::vector<Device> devices;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    if (!sources[i]) continue;
+    auto h = sources[i]->health();
+    if (!h.state.empty()) devices.push_back({config->sources[i].name, std::move(h)});
+  }
 
   bool all_good = true;
   if (json) {
@@ -114,7 +140,25 @@ int probe(const Args& args) {
         all_good = all_good && r.sample.quality == Quality::good;
       }
     }
-    std::cout << boost::json::serialize(out) << '\n';
+    boost::json::array devs;
+    for (const auto& d : devices) {
+      boost::json::object o;
+      o["source"] = d.source;
+      o["state"] = d.health.state;
+      if (!d.health.detail.empty()) o["detail"] = d.health.detail;
+      boost::json::object counters;
+      for (const auto& [k, v] : d.health.counters) counters[k] = v;
+      o["counters"] = std::move(counters);
+      if (d.health.last_success) o["last_success"] = time_text(d.health.last_success);
+      boost::json::array notes;
+      for (const auto& n : d.health.notes) notes.push_back(boost::json::string(n));
+      o["notes"] = std::move(notes);
+      devs.push_back(std::move(o));
+    }
+    boost::json::object doc;
+    doc["readings"] = std::move(out);
+    doc["devices"] = std::move(devs);
+    std::cout << boost::json::serialize(doc) << '\n';
   } else {
     std::vector<std::vector<std::string>> table{{"SOURCE", "POINT", "VALUE", "UNIT", "QUALITY", "REASON"}};
     for (const auto& rows : results) {
@@ -126,6 +170,24 @@ int probe(const Args& args) {
       }
     }
     print_table(std::cout, table, {false, false, true, false, false, false});
+    if (!devices.empty()) {
+      std::cout << '\n';
+      std::vector<std::vector<std::string>> health{
+          {"SOURCE", "STATE", "REQ", "OK", "TIMEOUT", "CRC", "FRAMING", "IO", "EXCEPT", "LAST SUCCESS"}};
+      for (const auto& d : devices) {
+        const auto& h = d.health;
+        health.push_back({d.source, h.state, std::to_string(counter(h, "requests")),
+                          std::to_string(counter(h, "answers")), std::to_string(counter(h, "timeouts")),
+                          std::to_string(counter(h, "crc_errors")), std::to_string(counter(h, "framing_errors")),
+                          std::to_string(counter(h, "io_errors")), std::to_string(counter(h, "exceptions")),
+                          time_text(h.last_success)});
+      }
+      print_table(std::cout, health, {false, false, true, true, true, true, true, true, true, false});
+      for (const auto& d : devices) {
+        if (!d.health.detail.empty()) std::cout << d.source << ": " << d.health.detail << '\n';
+        for (const auto& n : d.health.notes) std::cout << d.source << ": " << n << '\n';
+      }
+    }
   }
   return all_good ? 0 : 1;
 }

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "sources/hwmon/hwmon_source.hpp"
+#include "sources/modbus/modbus_source.hpp"
 #include "sources/sim/sim_source.hpp"
 #include "sources/source.hpp"
 
@@ -10,8 +11,9 @@ namespace rackwatch {
 namespace {
 
 // One line a protocol.
-const std::array<const SourceType*, 2>& all_types() {
-  static const std::array<const SourceType*, 2> types{&hwmon_source_type(), &sim_source_type()};
+const std::array<const SourceType*, 3>& all_types() {
+  static const std::array<const SourceType*, 3> types{&hwmon_source_type(), &modbus::modbus_source_type(),
+                                                      &sim_source_type()};
   return types;
 }
 

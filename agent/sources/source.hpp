@@ -3,9 +3,14 @@
 // source's own config keys and makes Sources of its kind.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <optional>
+#include <utility>
 #include <vector>
+#include <cstdint>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -24,9 +29,38 @@ class ConfigReader;
 // What a source may use: the agent's executor (all its state lives there) and
 // an executor for blocking work that has no asynchronous API (sysfs reads that
 // sleep on I2C, vendor libraries). Results come back by posting to `executor`.
+// Objects that several sources share, by key: a Modbus gateway connection,
+// an RS-485 bus. Held weakly: the last source that uses one closes it.
+class SharedObjects {
+ public:
+  template <class T, class Make>
+  std::shared_ptr<T> get(const std::string& key, Make&& make) {
+    if (auto it = objects_.find(key); it != objects_.end()) {
+      if (auto existing = it->second.lock()) return std::static_pointer_cast<T>(existing);
+    }
+    std::shared_ptr<T> made = make();
+    objects_[key] = made;
+    return made;
+  }
+
+ private:
+  std::map<std::string, std::weak_ptr<void>> objects_;
+};
+
 struct SourceEnv {
   boost::asio::any_io_executor executor;
   boost::asio::any_io_executor blocking;
+  // Sources made with one env (or its copies) share these.
+  std::shared_ptr<SharedObjects> shared = std::make_shared<SharedObjects>();
+};
+
+// A device's state and counters, named so that any protocol can fill them.
+struct SourceHealth {
+  std::string state;  // "ok", "degraded", "dormant"; empty when not tracked
+  std::string detail;  // why not ok: the last error, when the next probe is
+  std::vector<std::pair<std::string, std::uint64_t>> counters;  // name, value; in display order
+  std::optional<TimePoint> last_success;
+  std::vector<std::string> notes;  // lasting facts: "holding 0x0040 disabled: illegal data address"
 };
 
 class Source {
@@ -43,6 +77,10 @@ class Source {
   // Runs on the agent's executor; must not block it.
   virtual boost::asio::awaitable<std::vector<RawReading>> poll() = 0;
 
+  // The device's health as the source sees it, for `rackwatch probe` and the
+  // diag socket; sources without a notion of it keep the default.
+  virtual SourceHealth health() const { return {}; }
+
  private:
   SourceConfig config_;
 };
@@ -57,6 +95,9 @@ class SourceType {
   // common ones (name, type, interval, timeout, points / name, quantity, ...).
   virtual std::vector<std::string_view> source_keys() const = 0;
   virtual std::vector<std::string_view> point_keys() const = 0;
+  // True when a source of this type may leave out `points` (its points then
+  // come from elsewhere, a device profile) and parse() fills them in.
+  virtual bool points_optional() const { return false; }
 
   // Reads and checks the type's own keys. `points` hold the common fields
   // already parsed and may be completed here (a type may infer a point's

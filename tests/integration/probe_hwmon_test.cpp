@@ -80,7 +80,7 @@ TEST_F(ProbeHwmonTest, ReadsCanonicalValuesAndExplainsBadOnes) {
   EXPECT_EQ(r.exit_code, 1) << "some points are bad: exit 1\n" << r.err;
   auto doc = boost::json::parse(r.out);
   std::map<std::string, boost::json::object> by_point;
-  for (const auto& v : doc.as_array()) {
+  for (const auto& v : doc.at("readings").as_array()) {
     const auto& o = v.as_object();
     EXPECT_EQ(o.at("source").as_string(), "board");
     by_point[std::string(o.at("point").as_string())] = o;

@@ -1,0 +1,324 @@
+// The `type: modbus` config keys: the link (tcp: or rtu:), the unit id, the
+// profile and the points, and the reading and health settings.
+#include <charconv>
+#include <memory>
+#include <stdexcept>
+
+#include <yaml-cpp/yaml.h>
+
+#include "core/config_reader.hpp"
+#include "core/log.hpp"
+#include "sources/modbus/modbus_profile.hpp"
+#include "sources/modbus/modbus_rtu_client.hpp"
+#include "sources/modbus/modbus_settings.hpp"
+#include "sources/modbus/modbus_source.hpp"
+#include "sources/modbus/modbus_tcp_client.hpp"
+
+namespace rackwatch::modbus {
+
+std::string LinkSettings::key() const {
+  if (kind == Kind::tcp) return "modbus tcp " + host + ":" + std::to_string(port);
+  return "modbus rtu " + device;
+}
+
+namespace {
+
+using std::chrono::milliseconds;
+
+// "host", "host:port", "[v6]:port"
+bool parse_endpoint(const std::string& text, LinkSettings& out) {
+  std::string host = text;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos) return false;
+    host = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') return false;
+      port = text.substr(close + 2);
+    }
+  } else if (const auto colon = text.rfind(':'); colon != std::string::npos) {
+    if (text.find(':') != colon) return false;  // a bare IPv6 address needs brackets
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (host.empty()) return false;
+  out.host = host;
+  if (!port.empty()) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535) return false;
+    out.port = static_cast<std::uint16_t>(value);
+  }
+  return true;
+}
+
+void parse_rtu(const YAML::Node& node, ConfigReader& r, LinkSettings& link) {
+  link.kind = LinkSettings::Kind::rtu;
+  if (!node.IsMap()) {
+    r.error(node, "'rtu' must be a mapping: {device: /dev/ttyUSB0, baud: 19200, parity: even, data_bits: 8, stop_bits: 1}");
+    return;
+  }
+  r.check_keys(node, {"device", "baud", "parity", "data_bits", "stop_bits"}, "'rtu'");
+  if (auto v = r.string(node, "device", true)) link.device = *v;
+  if (auto v = r.integer(node, "baud")) {
+    if (*v < 300 || *v > 4'000'000) {
+      r.error(r.child(node, "baud"), "'baud' must be 300..4000000");
+    } else {
+      link.serial.baud = static_cast<unsigned>(*v);
+    }
+  }
+  if (auto v = r.string(node, "parity")) {
+    if (*v == "none") {
+      link.serial.parity = Parity::none;
+      link.serial.stop_bits = 2;  // §2.5.1: no parity takes two stop bits
+    } else if (*v == "even") {
+      link.serial.parity = Parity::even;
+    } else if (*v == "odd") {
+      link.serial.parity = Parity::odd;
+    } else {
+      r.error(r.child(node, "parity"), "'parity' must be none, even or odd, found '" + *v + "'");
+    }
+  }
+  if (auto v = r.integer(node, "data_bits")) {
+    if (*v != 8) {
+      r.error(r.child(node, "data_bits"), "'data_bits' must be 8: RTU frames are bytes (Modbus over serial line §2.5.1)");
+    } else {
+      link.serial.data_bits = static_cast<unsigned>(*v);
+    }
+  }
+  if (auto v = r.integer(node, "stop_bits")) {
+    if (*v < 1 || *v > 2) {
+      r.error(r.child(node, "stop_bits"), "'stop_bits' must be 1 or 2");
+    } else {
+      link.serial.stop_bits = static_cast<unsigned>(*v);
+    }
+  }
+}
+
+// The source's timeout as the common parser read it, without reporting its
+// problems a second time.
+milliseconds source_timeout(const YAML::Node& source) {
+  milliseconds interval{10'000};
+  if (auto n = source["interval"]; n && n.IsScalar()) {
+    if (auto d = parse_duration(n.Scalar())) interval = *d;
+  }
+  milliseconds timeout = std::min(interval, milliseconds{5'000});
+  if (auto n = source["timeout"]; n && n.IsScalar()) {
+    if (auto d = parse_duration(n.Scalar())) timeout = *d;
+  }
+  return timeout;
+}
+
+void copy_overrides(const YAML::Node& node, const PointConfig& given, PointConfig& out) {
+  if (node["quantity"] || node["unit"] || node["from_unit"]) {
+    out.quantity = given.quantity;
+    out.unit = given.unit;
+    out.from = given.from;
+  }
+  if (node["scale"]) out.scale = given.scale;
+  if (node["offset"]) out.offset = given.offset;
+  if (node["min"]) out.min = given.min;
+  if (node["max"]) out.max = given.max;
+  if (node["invalid"]) out.invalid = given.invalid;
+  if (node["location"]) out.location = given.location;
+  if (node["description"]) out.description = given.description;
+  out.mark = given.mark;
+}
+
+class ModbusSourceType final : public SourceType {
+ public:
+  std::string_view name() const override { return "modbus"; }
+  std::vector<std::string_view> source_keys() const override {
+    return {"tcp",         "rtu",     "unit",          "profile",     "request_timeout",
+            "inter_request_delay", "max_gap", "max_registers", "dormant_after", "reprobe_min",
+            "reprobe_max"};
+  }
+  std::vector<std::string_view> point_keys() const override { return kRegisterPointKeys; }
+  bool points_optional() const override { return true; }
+
+  std::shared_ptr<const SourceSettings> parse(const YAML::Node& source,
+                                              const std::vector<YAML::Node>& point_nodes,
+                                              std::vector<PointConfig>& points,
+                                              ConfigReader& r) const override {
+    auto s = std::make_shared<ModbusSettings>();
+    parse_link(source, r, s->link);
+    parse_unit(source, r, *s);
+    parse_reading(source, r, *s);
+
+    std::optional<Profile> profile;
+    if (auto v = r.string(source, "profile")) {
+      std::vector<std::string> tried;
+      if (auto file = find_profile(*v, r.file(), tried)) {
+        s->profile_file = *file;
+        profile = load_profile(*file, r.diags());
+        if (!profile) r.error(r.child(source, "profile"), "profile '" + *v + "' (" + *file + ") has errors");
+      } else {
+        std::string where;
+        for (const auto& t : tried) where += (where.empty() ? "" : ", ") + t;
+        r.error(r.child(source, "profile"), "no profile '" + *v + "' (looked for " + where + ")");
+      }
+      if (!profile) return s;
+      s->unreadable = profile->unreadable;
+    }
+
+    if (point_nodes.empty()) {
+      if (!profile) {
+        if (!r.child(source, "profile").IsDefined()) {
+          r.error(source, "a modbus source needs a 'profile' or 'points' with addresses");
+        }
+        return s;
+      }
+      for (const auto& p : profile->points) {
+        points.push_back(p.point);
+        s->registers.push_back(p.registers);
+      }
+      return s;
+    }
+    for (std::size_t i = 0; i < point_nodes.size(); ++i) {
+      const auto& node = point_nodes[i];
+      if (node["address"]) {
+        auto reg = parse_register_point(node, r);
+        s->registers.push_back(reg.value_or(RegisterPoint{}));
+        continue;
+      }
+      const ProfilePoint* from = profile ? profile->find(points[i].name) : nullptr;
+      if (!from) {
+        r.error(node, profile ? "profile has no point '" + points[i].name + "' (it has: " +
+                                    profile->point_names() + "); a point of your own needs an 'address'"
+                              : "point '" + points[i].name + "' needs an 'address' (or the source a 'profile')");
+        s->registers.emplace_back();
+        continue;
+      }
+      for (auto key : kRegisterPointKeys) {
+        if (node[std::string(key)]) {
+          r.error(r.child(node, key), "'" + std::string(key) + "' of profile point '" + points[i].name +
+                                          "' is set by the profile; a point with its own registers needs an 'address'");
+        }
+      }
+      PointConfig merged = from->point;
+      copy_overrides(node, points[i], merged);
+      points[i] = std::move(merged);
+      s->registers.push_back(from->registers);
+    }
+    return s;
+  }
+
+  std::unique_ptr<Source> create(const SourceConfig& config, const SourceEnv& env) const override {
+    auto settings = std::dynamic_pointer_cast<const ModbusSettings>(config.settings);
+    if (!settings || settings->registers.size() != config.points.size()) {
+      throw std::invalid_argument("modbus source '" + config.name + "' has no valid settings");
+    }
+    const auto& ls = settings->link;
+    auto make = [&]() -> std::shared_ptr<Link> {
+      if (ls.kind == LinkSettings::Kind::tcp) {
+        return std::make_shared<TcpClient>(env.executor, TcpClient::Options{ls.host, ls.port, ls.inter_request_delay});
+      }
+      return std::make_shared<RtuClient>(env.executor, RtuClient::Options{ls.device, ls.serial, ls.inter_request_delay});
+    };
+    auto link = env.shared ? env.shared->get<Link>(ls.key(), make) : make();
+    if (ls.kind == LinkSettings::Kind::rtu) {
+      auto* rtu = dynamic_cast<RtuClient*>(link.get());
+      if (rtu && (rtu->options().serial.baud != ls.serial.baud || rtu->options().serial.parity != ls.serial.parity ||
+                  rtu->options().serial.stop_bits != ls.serial.stop_bits ||
+                  rtu->options().serial.data_bits != ls.serial.data_bits)) {
+        log::warning("modbus source '", config.name, "': ", ls.device,
+                     " is already open as ", rtu->describe(), "; one bus has one line setting, the first source's");
+      }
+    }
+    return std::make_unique<ModbusSource>(config, std::move(settings), std::move(link));
+  }
+
+ private:
+  static void parse_link(const YAML::Node& source, ConfigReader& r, LinkSettings& link) {
+    const auto tcp = r.child(source, "tcp");
+    const auto rtu = r.child(source, "rtu");
+    if (tcp.IsDefined() == rtu.IsDefined()) {
+      r.error(source, "a modbus source needs exactly one of 'tcp: HOST[:PORT]' or 'rtu: {device: ...}'");
+    } else if (tcp.IsDefined()) {
+      if (auto v = r.string(source, "tcp"); v && !parse_endpoint(*v, link)) {
+        r.error(tcp, "'tcp' must be HOST, HOST:PORT or [IPv6]:PORT, found '" + *v + "'");
+      }
+    } else {
+      parse_rtu(rtu, r, link);
+    }
+    if (auto d = r.duration(source, "inter_request_delay")) {
+      if (*d > milliseconds{10'000}) {
+        r.error(r.child(source, "inter_request_delay"), "'inter_request_delay' must be at most 10s");
+      } else {
+        link.inter_request_delay = *d;
+      }
+    }
+  }
+
+  static void parse_unit(const YAML::Node& source, ConfigReader& r, ModbusSettings& s) {
+    auto v = r.integer(source, "unit", true);
+    if (!v) return;
+    const bool rtu = s.link.kind == LinkSettings::Kind::rtu;
+    const long long lo = rtu ? kMinRtuUnit : 0;
+    const long long hi = rtu ? kMaxRtuUnit : 255;
+    if (*v < lo || *v > hi) {
+      r.error(r.child(source, "unit"), std::string("'unit' must be ") + (rtu ? "1..247 on a serial line" : "0..255"));
+      return;
+    }
+    s.unit = static_cast<std::uint8_t>(*v);
+  }
+
+  static void parse_reading(const YAML::Node& source, ConfigReader& r, ModbusSettings& s) {
+    const auto timeout = source_timeout(source);
+    s.request_timeout = std::min(timeout, milliseconds{1'000});
+    if (auto d = r.duration(source, "request_timeout")) {
+      if (*d < milliseconds{10} || *d > timeout) {
+        r.error(r.child(source, "request_timeout"), "'request_timeout' must be at least 10ms and at most the source's timeout (" +
+                                                        std::to_string(timeout.count()) + "ms)");
+      } else {
+        s.request_timeout = *d;
+      }
+    }
+    if (auto v = r.integer(source, "max_gap")) {
+      if (*v < 0 || *v > 124) {
+        r.error(r.child(source, "max_gap"), "'max_gap' must be 0..124 registers");
+      } else {
+        s.spans.max_gap = static_cast<std::uint16_t>(*v);
+      }
+    }
+    if (auto v = r.integer(source, "max_registers")) {
+      if (*v < 1 || *v > kMaxReadRegisters) {
+        r.error(r.child(source, "max_registers"), "'max_registers' must be 1..125");
+      } else {
+        s.spans.max_registers = static_cast<std::uint16_t>(*v);
+      }
+    }
+    if (auto v = r.integer(source, "dormant_after")) {
+      if (*v < 1 || *v > 1000) {
+        r.error(r.child(source, "dormant_after"), "'dormant_after' must be 1..1000 failures");
+      } else {
+        s.health.dormant_after = static_cast<unsigned>(*v);
+      }
+    }
+    if (auto d = r.duration(source, "reprobe_min")) {
+      if (*d < milliseconds{100} || *d > milliseconds{3'600'000}) {
+        r.error(r.child(source, "reprobe_min"), "'reprobe_min' must be 100ms..1h");
+      } else {
+        s.health.reprobe_min = *d;
+      }
+    }
+    if (auto d = r.duration(source, "reprobe_max")) {
+      if (*d < s.health.reprobe_min || *d > milliseconds{86'400'000}) {
+        r.error(r.child(source, "reprobe_max"), "'reprobe_max' must be at least 'reprobe_min' and at most 24h");
+      } else {
+        s.health.reprobe_max = *d;
+      }
+    }
+    s.health.reprobe_max = std::max(s.health.reprobe_max, s.health.reprobe_min);
+  }
+};
+
+}  // namespace
+
+const SourceType& modbus_source_type() {
+  static const ModbusSourceType type;
+  return type;
+}
+
+}  // namespace rackwatch::modbus
