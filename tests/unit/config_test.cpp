@@ -131,7 +131,7 @@ TEST(ConfigTest, UnknownSourceTypeListsKnownOnes) {
   text.replace(text.find("type: sim"), 9, "type: carrier-pigeon");
   Diagnostics d;
   EXPECT_FALSE(parse_config(text, "t.yaml", d));
-  EXPECT_THAT(lines_of(d), ::testing::Contains(HasSubstr("unknown source type 'carrier-pigeon' (known: hwmon, sim)")));
+  EXPECT_THAT(lines_of(d), ::testing::Contains(HasSubstr("unknown source type 'carrier-pigeon' (known: hwmon, modbus, sim)")));
 }
 
 TEST(ConfigTest, MissingSectionsAreReported) {
