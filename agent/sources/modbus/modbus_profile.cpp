@@ -50,9 +50,15 @@ std::optional<std::uint16_t> address(ConfigReader& r, const YAML::Node& node, st
 YAML::Node with_defaults(const YAML::Node& point, const YAML::Node& defaults) {
   YAML::Node merged = point;
   if (!defaults.IsMap()) return merged;
+  const bool own_type = static_cast<bool>(merged["type"]);
   for (const auto& kv : defaults) {
     const auto key = kv.first.Scalar();
     if (!merged[key]) merged[key] = kv.second;
+  }
+  // A default type is for registers; a coil or discrete input is a bit.
+  if (!own_type && merged["table"] && merged["table"].IsScalar()) {
+    const auto table = parse_table(merged["table"].Scalar());
+    if (table && is_bit_table(*table)) merged.remove("type");
   }
   return merged;
 }

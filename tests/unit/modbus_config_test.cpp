@@ -1,0 +1,172 @@
+// The `type: modbus` keys: links, unit ids, profiles and their points,
+// points of one's own, and the reading and health settings, each mistake
+// reported at its line.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/config.hpp"
+#include "sources/modbus/modbus_settings.hpp"
+
+namespace rackwatch::modbus {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Parsed as if it sat in the repository's config/, beside profiles/.
+const std::string kFile = std::string(RACKWATCH_SOURCE_DIR) + "/config/test.yaml";
+
+std::string config_with(const std::string& sources) {
+  return "agent: {site: s, rack: r}\nmqtt: {brokers: [tcp://127.0.0.1:1883]}\nsources:\n" + sources;
+}
+
+std::string lines_of(const Diagnostics& d) {
+  std::string out;
+  for (const auto& i : d.items()) out += format_mark(i.mark) + ": " + i.message + "\n";
+  return out;
+}
+
+const ModbusSettings& settings_of(const SourceConfig& s) {
+  return dynamic_cast<const ModbusSettings&>(*s.settings);
+}
+
+TEST(ModbusConfigTest, ProfileGivesEveryPointWithDefaults) {
+  Diagnostics d;
+  auto cfg = parse_config(config_with(R"(  - name: psu1
+    type: modbus
+    interval: 2s
+    tcp: 10.0.0.5
+    unit: 192
+    profile: orv3-psu
+)"), kFile, d);
+  ASSERT_TRUE(cfg) << lines_of(d);
+  const auto& src = cfg->sources.at(0);
+  const auto& s = settings_of(src);
+  EXPECT_EQ(s.link.kind, LinkSettings::Kind::tcp);
+  EXPECT_EQ(s.link.host, "10.0.0.5");
+  EXPECT_EQ(s.link.port, 502);
+  EXPECT_EQ(s.unit, 192);
+  EXPECT_EQ(s.request_timeout, std::chrono::milliseconds{1000});
+  EXPECT_EQ(s.spans.max_gap, 0);
+  EXPECT_EQ(s.health.dormant_after, 3u);
+  EXPECT_GE(src.points.size(), 10u);
+  EXPECT_EQ(src.points.size(), s.registers.size());
+  EXPECT_THAT(s.profile_file, HasSubstr("config/profiles/orv3-psu.yaml"));
+  EXPECT_EQ(s.link.key(), "modbus tcp 10.0.0.5:502");
+}
+
+TEST(ModbusConfigTest, PointsSelectAndOverrideProfilePointsOrBringTheirOwn) {
+  Diagnostics d;
+  auto cfg = parse_config(config_with(R"(  - name: psu1
+    type: modbus
+    interval: 2s
+    timeout: 1500ms
+    tcp: "[fd00::5]:1502"
+    unit: 1
+    profile: orv3-psu
+    request_timeout: 300ms
+    inter_request_delay: 20ms
+    max_gap: 8
+    max_registers: 64
+    dormant_after: 5
+    reprobe_min: 2s
+    reprobe_max: 1m
+    points:
+      - {name: output_voltage, min: 40, max: 60, location: shelf-a/psu1}
+      - {name: spare_temp, address: 0x200, type: s16, precision: 7, quantity: temperature}
+)"), kFile, d);
+  ASSERT_TRUE(cfg) << lines_of(d);
+  const auto& src = cfg->sources.at(0);
+  const auto& s = settings_of(src);
+  EXPECT_EQ(s.link.host, "fd00::5");
+  EXPECT_EQ(s.link.port, 1502);
+  EXPECT_EQ(s.link.inter_request_delay, std::chrono::milliseconds{20});
+  EXPECT_EQ(s.request_timeout, std::chrono::milliseconds{300});
+  EXPECT_EQ(s.spans.max_gap, 8);
+  EXPECT_EQ(s.spans.max_registers, 64);
+  EXPECT_EQ(s.health.dormant_after, 5u);
+  EXPECT_EQ(s.health.reprobe_min, std::chrono::milliseconds{2000});
+  EXPECT_EQ(s.health.reprobe_max, std::chrono::milliseconds{60000});
+  ASSERT_EQ(src.points.size(), 2u);
+  EXPECT_EQ(src.points[0].name, "output_voltage");
+  EXPECT_EQ(src.points[0].unit, Unit::volt);  // from the profile
+  EXPECT_EQ(src.points[0].min, 40.0);          // from the source
+  EXPECT_EQ(src.points[0].location, "shelf-a/psu1");
+  EXPECT_EQ(s.registers[0].format.scaling, Scaling::fixed_point);
+  EXPECT_EQ(s.registers[1].address, 0x200);
+  EXPECT_EQ(s.registers[1].format.type, ValueType::s16);
+  EXPECT_EQ(s.registers[1].format.precision, 7u);
+}
+
+TEST(ModbusConfigTest, RtuLineSettings) {
+  Diagnostics d;
+  auto cfg = parse_config(config_with(R"(  - name: rpu
+    type: modbus
+    interval: 1s
+    rtu: {device: /dev/ttyUSB0, baud: 9600, parity: none}
+    unit: 247
+    points: [{name: flow, address: 0, quantity: flow}]
+)"), kFile, d);
+  ASSERT_TRUE(cfg) << lines_of(d);
+  const auto& s = settings_of(cfg->sources.at(0));
+  EXPECT_EQ(s.link.kind, LinkSettings::Kind::rtu);
+  EXPECT_EQ(s.link.device, "/dev/ttyUSB0");
+  EXPECT_EQ(s.link.serial.baud, 9600u);
+  EXPECT_EQ(s.link.serial.parity, Parity::none);
+  EXPECT_EQ(s.link.serial.stop_bits, 2u) << "no parity: two stop bits (§2.5.1)";
+  EXPECT_EQ(s.link.key(), "modbus rtu /dev/ttyUSB0");
+}
+
+TEST(ModbusConfigTest, MistakesAreReportedAtTheirLines) {
+  Diagnostics d;
+  EXPECT_FALSE(parse_config(config_with(R"(  - name: a
+    type: modbus
+    interval: 1s
+    unit: 1
+    profile: no-such-model
+  - name: b
+    type: modbus
+    interval: 1s
+    tcp: "h:99999"
+    unit: 256
+  - name: c
+    type: modbus
+    interval: 1s
+    request_timeout: 2s
+    tcp: h
+    unit: 1
+    profile: orv3-psu
+    points:
+      - {name: nosuch}
+      - {name: output_voltage, address: 3, precision: 2}
+      - {name: output_current, type: f32}
+  - name: d
+    type: modbus
+    interval: 1s
+    rtu: {device: /dev/ttyS0, parity: mark, data_bits: 7, speed: 1}
+    unit: 0
+    points: [{name: x, address: 1, type: bit, bit: 16, quantity: leak}]
+)"), kFile, d));
+  const auto text = lines_of(d);
+  EXPECT_THAT(text, HasSubstr("test.yaml:4:5: a modbus source needs exactly one of 'tcp: HOST[:PORT]' or 'rtu:"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:8:14: no profile 'no-such-model' (looked for "));
+  EXPECT_THAT(text, HasSubstr("test.yaml:12:10: 'tcp' must be HOST, HOST:PORT or [IPv6]:PORT, found 'h:99999'"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:13:11: 'unit' must be 0..255"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:17:22: 'request_timeout' must be at least 10ms and at most the source's timeout (1000ms)"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:22:9: profile has no point 'nosuch' (it has: "));
+  EXPECT_THAT(text, HasSubstr("test.yaml:24:38: 'type' of profile point 'output_current' is set by the profile"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:28:39: 'parity' must be none, even or odd, found 'mark'"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:28:56: 'data_bits' must be 8"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:28:59: unknown key 'speed' in 'rtu'"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:29:11: 'unit' must be 1..247 on a serial line"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:30:52: 'bit' must be 0..15"));
+}
+
+TEST(ModbusConfigTest, SourceWithoutProfileOrPointsSaysWhatItNeeds) {
+  Diagnostics d;
+  EXPECT_FALSE(parse_config(config_with(R"(  - {name: a, type: modbus, interval: 1s, tcp: h, unit: 1}
+)"), kFile, d));
+  EXPECT_THAT(lines_of(d), HasSubstr("a modbus source needs a 'profile' or 'points' with addresses"));
+}
+
+}  // namespace
+}  // namespace rackwatch::modbus
