@@ -181,6 +181,7 @@ TEST_F(ModbusTcpClientTest, WrongTransactionIdFailsAndRecovers) {
   EXPECT_EQ(r.error().failure, LinkFailure::framing) << r.error().message;
   ASSERT_TRUE(r.error().modbus.has_value());
   EXPECT_EQ(r.error().modbus->code, ErrorCode::transaction_mismatch);
+  EXPECT_NE(r.error().message.find("transaction id"), std::string::npos) << r.error().message;
   EXPECT_EQ(client_->counters().framing_errors, 1u);
   EXPECT_FALSE(client_->connected());
 

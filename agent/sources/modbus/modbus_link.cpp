@@ -109,7 +109,8 @@ void Link::release() {
 }
 
 asio::awaitable<ReadResult> Link::read(std::uint8_t unit, ReadRequest request,
-                                       SteadyClock::time_point deadline) {
+                                       SteadyClock::time_point deadline,
+                                       SteadyClock::duration answer_within) {
   try {
     if (!co_await acquire(deadline)) {
       co_return fail(LinkFailure::timeout, "timeout: " + describe() + " was busy until the deadline");
@@ -129,6 +130,8 @@ asio::awaitable<ReadResult> Link::read(std::uint8_t unit, ReadRequest request,
       }
     }
 
+    const auto now = SteadyClock::now();
+    if (answer_within < deadline - now) deadline = now + answer_within;
     ReadResult result = co_await exchange(unit, request, deadline);
     last_request_end_ = SteadyClock::now();
     if (result.ok()) {

@@ -96,10 +96,13 @@ class Link {
   Link& operator=(const Link&) = delete;
 
   // Reads `request` from `unit`, finished or failed by `deadline`. Waits its
-  // turn behind earlier calls; the deadline covers the wait too. The link
-  // must outlive every read in progress.
-  boost::asio::awaitable<ReadResult> read(std::uint8_t unit, ReadRequest request,
-                                          SteadyClock::time_point deadline);
+  // turn behind earlier calls; the deadline covers the wait too, while
+  // `answer_within` bounds only the exchange itself, from the moment the
+  // turn comes: a device is not blamed for the time others held the link.
+  // The link must outlive every read in progress.
+  boost::asio::awaitable<ReadResult> read(
+      std::uint8_t unit, ReadRequest request, SteadyClock::time_point deadline,
+      SteadyClock::duration answer_within = SteadyClock::duration::max());
 
   // Drops the connection (closes the port); the next read opens it again.
   virtual void close() = 0;

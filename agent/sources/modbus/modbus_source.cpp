@@ -52,6 +52,7 @@ ModbusSource::ModbusSource(const SourceConfig& config, std::shared_ptr<const Mod
       settings_(std::move(settings)),
       link_(std::move(link)),
       unreadable_(settings_->unreadable),
+      unreadable_why_(unreadable_.size(), "marked unreadable in the profile"),
       health_(settings_->health) {
   const auto& registers = settings_->registers;
   value_need_.resize(registers.size());
@@ -92,8 +93,21 @@ void ModbusSource::replan() {
 void ModbusSource::disable(const RegisterRange& range, std::string why) {
   unreadable_.push_back(range);
   std::string note = range_text(range) + " disabled: " + why;
+  unreadable_why_.push_back("disabled: " + why);
   log::warning("modbus source '", config().name, "' (", where(), "): ", note);
   notes_.push_back(std::move(note));
+}
+
+std::string ModbusSource::left_out(std::size_t need, const Error& error) const {
+  if (error.code != ErrorCode::unreadable_register) return error.message;
+  const auto& r = needs_[need].range;
+  for (std::size_t i = 0; i < unreadable_.size(); ++i) {
+    const auto& u = unreadable_[i];
+    if (u.table == r.table && u.address < r.address + r.count && r.address < u.address + u.count) {
+      return range_text(u) + " " + unreadable_why_[i];
+    }
+  }
+  return error.message;
 }
 
 asio::awaitable<void> ModbusSource::read_span(PollState& state, const Span& span,
@@ -112,8 +126,8 @@ asio::awaitable<void> ModbusSource::read_span(PollState& state, const Span& span
   }
   const auto sent_before = link_->counters().requests;
   ++counters_.requests;
-  auto result = co_await link_->read(settings_->unit, span.request(),
-                                     std::min(now + settings_->request_timeout, state.deadline));
+  auto result = co_await link_->read(settings_->unit, span.request(), state.deadline,
+                                     settings_->request_timeout);
   const auto wall = Clock::now();
   if (result.ok()) {
     ++counters_.answers;
@@ -131,15 +145,17 @@ asio::awaitable<void> ModbusSource::read_span(PollState& state, const Span& span
   }
 
   const LinkError& error = result.error();
+  // Never empty: a reading without an error is a value.
+  const std::string why = error.message.empty() ? std::string(link_failure_name(error.failure)) : error.message;
   auto device_failed = [&] {
-    if (health_.failed(SteadyClock::now(), error.message)) {
+    if (health_.failed(SteadyClock::now(), why)) {
       log::warning("modbus source '", config().name, "' (", where(), "): dormant after ",
-                   health_.consecutive_failures(), " consecutive failures (last: ", error.message,
+                   health_.consecutive_failures(), " consecutive failures (last: ", why,
                    "); next probe in ", seconds_text(health_.backoff()));
     }
-    state.abort = "not read: " + error.message + " (earlier in this poll)";
+    state.abort = "not read: " + why + " (earlier in this poll)";
   };
-  set_error(error.message);
+  set_error(why);
   switch (error.failure) {
     case LinkFailure::exception: {
       ++counters_.exceptions;
@@ -166,7 +182,7 @@ asio::awaitable<void> ModbusSource::read_span(PollState& state, const Span& span
       if (link_->counters().requests == sent_before) {
         // The request never left: the link was busy or quiet until the
         // deadline. Not the device's fault, and no time is left.
-        state.abort = "not read: " + error.message;
+        state.abort = "not read: " + why;
         break;
       }
       ++counters_.timeouts;
@@ -211,7 +227,7 @@ asio::awaitable<std::vector<RawReading>> ModbusSource::poll() {
   state.deadline = start + timeout - margin;
   state.got.assign(needs_.size(), Got{nullptr, 0, "not read", Clock::now()});
   for (std::size_t n = 0; n < plan_.points.size(); ++n) {
-    if (!plan_.points[n]) state.got[n].error = plan_.points[n].error().message;
+    if (!plan_.points[n]) state.got[n].error = left_out(n, plan_.points[n].error());
   }
 
   const auto unreadable_before = unreadable_.size();

@@ -72,6 +72,8 @@ class ModbusSource final : public Source {
   void disable(const RegisterRange& range, std::string why);
   std::vector<RawReading> decode(const PollState& state) const;
   std::string where() const;
+  // Why a need is not read: the unreadable range it touches, and why that is.
+  std::string left_out(std::size_t need, const Error& error) const;
 
   std::shared_ptr<const ModbusSettings> settings_;
   std::shared_ptr<Link> link_;
@@ -79,6 +81,7 @@ class ModbusSource final : public Source {
   std::vector<std::size_t> value_need_;                 // per point: its value's need
   std::vector<std::optional<std::size_t>> scale_need_;  // per point: its scale factor's need
   std::vector<RegisterRange> unreadable_;               // the profile's, then disabled ones
+  std::vector<std::string> unreadable_why_;             // per range of unreadable_
   std::vector<std::string> notes_;
   SpanPlan plan_;
   std::vector<std::vector<std::size_t>> span_needs_;  // per span of the plan: the needs it covers

@@ -108,7 +108,7 @@ asio::awaitable<ReadResult> TcpClient::exchange(std::uint8_t unit, const ReadReq
       }
       if (auto mismatch = check_tcp_response(answer, transaction_id, unit)) {
         close();
-        co_return fail(LinkFailure::framing, mismatch->message, std::move(*mismatch));
+        co_return fail(LinkFailure::framing, mismatch->message, *mismatch);
       }
       auto response = decode_read_response(request, answer.pdu);
       if (response) co_return std::move(response).value();
