@@ -217,6 +217,11 @@ class ModbusSourceType final : public SourceType {
       return std::make_shared<RtuClient>(env.executor, RtuClient::Options{ls.device, ls.serial, ls.inter_request_delay});
     };
     auto link = env.shared ? env.shared->get<Link>(ls.key(), make) : make();
+    if (link->inter_request_delay() != ls.inter_request_delay) {
+      log::warning("modbus source '", config.name, "': ", link->describe(), " is shared with an inter_request_delay of ",
+                   link->inter_request_delay().count(), "ms, the first source's; this source's ",
+                   ls.inter_request_delay.count(), "ms does not apply");
+    }
     if (ls.kind == LinkSettings::Kind::rtu) {
       auto* rtu = dynamic_cast<RtuClient*>(link.get());
       if (rtu && (rtu->options().serial.baud != ls.serial.baud || rtu->options().serial.parity != ls.serial.parity ||
