@@ -6,6 +6,7 @@
 #include <modbus.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <termios.h>
@@ -107,6 +108,7 @@ struct Options {
   std::vector<std::pair<int, std::string>> units;  // id, map file ("" = --map)
   std::string map;
   bool gateway_exceptions = false;
+  bool exit_with_parent = false;
   std::string served_log;
   std::string clock_file;
   std::string faults_file;
@@ -119,6 +121,7 @@ constexpr const char* kUsage =
     "  --unit ID[=MAP]   serve unit ID (repeatable); default: every unit id\n"
     "  --map FILE        register map for units without their own\n"
     "  --gateway-exceptions   answer 0x0B for units not served (default: silence)\n"
+    "  --exit-with-parent     end when the process that started it ends\n"
     "  --served-log FILE      append one line per request: what was served\n"
     "  --clock-file FILE      generator clock in seconds, read at each request\n"
     "  --faults-file FILE     fault options, re-read at each request\n"
@@ -165,6 +168,8 @@ Options parse_options(int argc, char** argv) {
       o.map = value();
     } else if (a == "--gateway-exceptions") {
       o.gateway_exceptions = true;
+    } else if (a == "--exit-with-parent") {
+      o.exit_with_parent = true;
     } else if (a == "--served-log") {
       o.served_log = value();
     } else if (a == "--clock-file") {
@@ -717,7 +722,13 @@ int main(int argc, char** argv) {
   sigaddset(&blocked, SIGINT);
   sigprocmask(SIG_BLOCK, &blocked, nullptr);
   try {
+    const pid_t parent = getppid();
     Options options = parse_options(argc, argv);
+    // A test that dies without stopping its peer must not leave it behind.
+    if (options.exit_with_parent) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) return 0;  // the parent was already gone
+    }
     Server server(std::move(options));
     return server.run();
   } catch (const UsageError& e) {

@@ -120,7 +120,7 @@ class ModbusPeer {
       write_file(file, text);
       argv.insert(argv.end(), {"--unit", std::to_string(unit) + "=" + file.string()});
     }
-    argv.insert(argv.end(), {"--served-log", (dir_ / "served.log").string(), "--faults-file",
+    argv.insert(argv.end(), {"--exit-with-parent", "--served-log", (dir_ / "served.log").string(), "--faults-file",
                              (dir_ / "faults").string()});
     if (options_.manual_clock) {
       set_clock(0);
