@@ -227,9 +227,14 @@ asio::awaitable<void> Agent::drain_then_stop(std::chrono::milliseconds drain,
 }
 
 void Agent::finish_stop(std::function<void()> done) {
+  const bool connected = session_->connected();
   session_->stop(encoder_->status(false, counters(), Clock::now()), kOfflineTimeout,
-                 [done]() {
-                   log::info("disconnected; status offline published");
+                 [done, connected]() {
+                   if (connected) {
+                     log::info("disconnected; status offline published");
+                   } else {
+                     log::info("stopped while not connected to a broker: no offline status sent");
+                   }
                    done();
                  });
 }

@@ -155,7 +155,7 @@ inline Expected decode_expected(const PointSpec& p, std::span<const std::uint16_
     return out;
   }
   if (p.type == "bit") {
-    out.value = (regs[0] >> p.bit) & 1u;
+    out.value = (static_cast<unsigned>(regs[0]) >> p.bit) & 1u;
     return out;
   }
 

@@ -239,10 +239,11 @@ asio::awaitable<std::vector<RawReading>> ModbusSource::poll() {
     // Each point of a refused joint read alone: the one that is refused
     // again is disabled; if none is, the gap read through was the problem.
     std::sort(state.suspects.begin(), state.suspects.end());
-    std::set<std::pair<std::uint16_t, std::uint16_t>> done;
+    std::vector<RegisterRange> done;
     for (auto n : state.suspects) {
       const auto& r = needs_[n].range;
-      if (!done.insert({r.address, r.count}).second) continue;
+      if (std::find(done.begin(), done.end(), r) != done.end()) continue;
+      done.push_back(r);
       std::vector<std::size_t> same;
       for (auto m : state.suspects) {
         if (needs_[m].range == r) same.push_back(m);
