@@ -161,6 +161,35 @@ void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
   ranged("status_interval", Millis{1'000}, Millis{3'600'000}, out.status_interval);
 }
 
+void parse_diag(const YAML::Node& node, ConfigReader& r, DiagConfig& out) {
+  if (!node.IsDefined()) return;
+  if (!node.IsMap()) {
+    r.error(node, "'diag' must be a mapping");
+    return;
+  }
+  r.check_keys(node, {"socket"}, "diag");
+  if (auto v = r.string(node, "socket")) {
+    if (v->empty() || v->front() != '/') {
+      r.error(r.child(node, "socket"), "diag 'socket' must be an absolute path");
+    } else if (v->size() > 100) {
+      // sockaddr_un holds 108 bytes with the terminating NUL.
+      r.error(r.child(node, "socket"), "diag 'socket' must be at most 100 characters (a Unix socket path limit)");
+    } else {
+      out.socket = *v;
+    }
+  }
+}
+
+std::uint64_t fnv1a(const std::string& text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 void parse_outbox(const YAML::Node& node, ConfigReader& r, OutboxConfig& out) {
   out.dir_mark = r.mark(node);
   if (!node.IsDefined()) return;  // all defaults
@@ -381,10 +410,12 @@ std::optional<Config> parse_config(const std::string& text, const std::string& f
     r.error(root, "the config must be a mapping with agent, mqtt and sources");
     return std::nullopt;
   }
-  r.check_keys(root, {"agent", "mqtt", "outbox", "sources"}, "the top level");
+  r.check_keys(root, {"agent", "mqtt", "outbox", "diag", "sources"}, "the top level");
   parse_agent(r.child(root, "agent"), r, cfg.agent);
   parse_mqtt(r.child(root, "mqtt"), r, cfg.mqtt);
   parse_outbox(r.child(root, "outbox"), r, cfg.outbox);
+  parse_diag(r.child(root, "diag"), r, cfg.diag);
+  cfg.content_hash = fnv1a(text);
   if (cfg.mqtt.client_id.empty()) cfg.mqtt.client_id = "rackwatch-" + cfg.agent.id;
 
   auto sources = r.child(root, "sources");

@@ -52,6 +52,11 @@ struct OutboxConfig {
   SourceMark dir_mark;             // for messages about the directory
 };
 
+// The local diagnostic socket (see diag/diag_server.hpp).
+struct DiagConfig {
+  std::string socket = "/run/rackwatch/diag.sock";
+};
+
 struct PointConfig {
   std::string name;
   std::string quantity;
@@ -89,6 +94,8 @@ struct Config {
   AgentConfig agent;
   MqttConfig mqtt;
   OutboxConfig outbox;
+  DiagConfig diag;
+  std::uint64_t content_hash = 0;  // FNV-1a of the file's text: says which version is running
   std::vector<SourceConfig> sources;
 };
 

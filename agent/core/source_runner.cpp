@@ -23,11 +23,21 @@ struct SourceRunner::State {
   std::shared_ptr<Source> source;
   Deliver deliver;
   std::shared_ptr<bool> busy = std::make_shared<bool>(false);
+  bool on_demand = false;  // the poll in progress was asked for, not scheduled
   bool stopped = false;
   RunnerStats stats;
 };
 
 namespace {
+
+// Waits, in short steps, until no poll of the source runs or `until`.
+asio::awaitable<void> wait_idle(SourceRunner::State& st, TimePoint until) {
+  asio::system_timer pause(st.executor);
+  while (*st.busy && Clock::now() < until && !st.stopped) {
+    pause.expires_after(std::chrono::milliseconds(10));
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
 
 asio::awaitable<void> run(std::shared_ptr<SourceRunner::State> st) {
   const auto& cfg = st->source->config();
@@ -38,6 +48,9 @@ asio::awaitable<void> run(std::shared_ptr<SourceRunner::State> st) {
     if (st->stopped) break;
     const auto late = Clock::now() - tick;
     if (late > st->stats.max_lateness) st->stats.max_lateness = late;
+    if (*st->busy && st->on_demand) {
+      co_await wait_idle(*st, Clock::now() + cfg.timeout);
+    }
     if (*st->busy) {
       ++st->stats.overruns;
       st->deliver(tick, failures_for(*st->source, "previous poll still running (device not answering)",
@@ -76,5 +89,21 @@ void SourceRunner::stop() {
 const RunnerStats& SourceRunner::stats() const { return state_->stats; }
 
 const Source& SourceRunner::source() const { return *state_->source; }
+
+asio::awaitable<PollOutcome> SourceRunner::poll_now() {
+  auto st = state_;  // the runner may be destroyed while this runs
+  const auto& cfg = st->source->config();
+  co_await wait_idle(*st, Clock::now() + cfg.timeout);
+  if (*st->busy) {
+    PollOutcome busy;
+    busy.readings = failures_for(*st->source, "a poll of this source is still running", Clock::now());
+    busy.timed_out = true;
+    co_return busy;
+  }
+  st->on_demand = true;
+  auto outcome = co_await poll_with_deadline(st->source, cfg.timeout, st->busy);
+  st->on_demand = false;
+  co_return outcome;
+}
 
 }  // namespace rackwatch

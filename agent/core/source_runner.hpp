@@ -10,7 +10,9 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 
+#include "core/poll.hpp"
 #include "core/reading.hpp"
 
 namespace rackwatch {
@@ -40,6 +42,12 @@ class SourceRunner {
   void stop();
   const RunnerStats& stats() const;
   const Source& source() const;
+
+  // Polls the source now, outside its schedule, under its deadline; the
+  // readings go to the caller, not to Deliver. Waits (within the deadline)
+  // for a scheduled poll in progress; a tick that comes during this poll
+  // waits for it in turn instead of counting an overrun.
+  boost::asio::awaitable<PollOutcome> poll_now();
 
   struct State;  // shared with the polling coroutine, which may outlive a stop()
 

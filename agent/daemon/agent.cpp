@@ -14,6 +14,7 @@
 #include "core/host.hpp"
 #include "core/log.hpp"
 #include "core/source_runner.hpp"
+#include "diag/diag_server.hpp"
 #include "pipeline/condition.hpp"
 #include "publish/mqtt_session.hpp"
 #include "publish/outbox.hpp"
@@ -134,11 +135,16 @@ void Agent::start() {
   MqttSession::Handlers handlers;
   handlers.connected = [this](const std::string& broker) {
     log::info("connected to ", broker, connected_once_ ? " (again)" : "");
+    broker_.connected = true;
+    broker_.since = Clock::now();
     connected_once_ = true;
     publisher_->connected(birth());
   };
   handlers.disconnected = [this](const std::string& why) {
     log::warning("broker connection: ", why);
+    if (broker_.connected) broker_.since = Clock::now();
+    broker_.connected = false;
+    broker_.last_error = why;
     publisher_->disconnected();
   };
   session_ = std::make_unique<MqttSession>(executor_, config_.mqtt, std::move(will),
@@ -152,6 +158,8 @@ void Agent::start() {
   schedule_status();
 
   const SourceEnv env{executor_, blocking_};
+  latest_.assign(encoder_->point_count(), Sample{});
+  last_poll_.assign(config_.sources.size(), LastPoll{});
   first_poll_done_.assign(config_.sources.size(), false);
   first_polls_left_ = config_.sources.size();
   for (std::size_t i = 0; i < config_.sources.size(); ++i) {
@@ -168,6 +176,7 @@ void Agent::start() {
     log::info("source ", sc.name, " (", sc.type, "): ", sc.points.size(), " points every ",
               sc.interval.count(), "ms");
   }
+  start_diag();
   session_->start();
   log::info("publishing to ", encoder_->topics().base, " (catalog ", encoder_->catalog_id(), ", ",
             encoder_->point_count(), " points, boot ", encoder_->identity().boot_id, ")");
@@ -180,6 +189,13 @@ void Agent::deliver(std::size_t source, TimePoint tick, std::vector<RawReading> 
   samples.reserve(readings.size());
   for (std::size_t k = 0; k < readings.size(); ++k) {
     samples.push_back(condition(sc.points[k], first + static_cast<std::uint32_t>(k), readings[k]));
+  }
+  auto& last = last_poll_[source];
+  last = LastPoll{tick, true, 0, {}};
+  for (const auto& sample : samples) {
+    latest_[sample.point] = sample;
+    if (sample.quality != Quality::bad) continue;
+    if (last.bad_points++ == 0) last.first_error = sample.reason;
   }
   ++sequence_;
   if (publisher_->enqueue(encoder_->telemetry(sc.name, sequence_, tick, samples))) {
@@ -198,6 +214,7 @@ void Agent::deliver(std::size_t source, TimePoint tick, std::vector<RawReading> 
 
 void Agent::stop(std::chrono::milliseconds drain, std::function<void()> done) {
   for (auto& r : runners_) r->stop();
+  if (diag_) diag_->stop();
   if (status_timer_) status_timer_->cancel();
   if (!session_) {
     done();

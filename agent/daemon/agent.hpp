@@ -14,6 +14,7 @@
 
 #include "core/config.hpp"
 #include "publish/native_encoder.hpp"
+#include "rackwatch/v1/diag.pb.h"
 
 namespace rackwatch {
 
@@ -21,6 +22,9 @@ class MqttSession;
 class Outbox;
 class Publisher;
 class SourceRunner;
+namespace diag {
+class DiagServer;
+}
 
 class Agent {
  public:
@@ -43,8 +47,31 @@ class Agent {
   const Config& config() const { return config_; }
   std::uint64_t sequence() const { return sequence_; }
 
+  // Answers a request of the diag socket from the agent's state (and, for
+  // a poll, by polling the source).
+  boost::asio::awaitable<v1::DiagResponse> handle(const v1::DiagRequest& request);
+
  private:
+  // What the diag socket shows of a source's last poll.
+  struct LastPoll {
+    TimePoint tick{};
+    bool polled = false;
+    std::uint32_t bad_points = 0;
+    std::string first_error;
+  };
+  struct BrokerInfo {
+    bool connected = false;
+    TimePoint since{};
+    std::string last_error;
+  };
+
   void deliver(std::size_t source, TimePoint tick, std::vector<RawReading> readings);
+  void start_diag();
+  v1::AgentState status_snapshot() const;
+  v1::PointValues read_snapshot(const v1::ReadRequest& request, std::string& error) const;
+  v1::DeviceList devices_snapshot() const;
+  std::string source_state(std::size_t source) const;
+  void fill_point(std::size_t source, std::size_t point, const Sample& sample, v1::PointValue& out) const;
   std::vector<Message> birth();
   StatusCounters counters() const;
   void schedule_sync();
@@ -68,6 +95,11 @@ class Agent {
   std::function<void()> ready_;
   std::uint64_t sequence_ = 0;
   bool connected_once_ = false;
+  std::vector<Sample> latest_;      // by catalog index
+  std::vector<LastPoll> last_poll_;  // by source
+  BrokerInfo broker_;
+  TimePoint config_loaded_ = Clock::now();
+  std::unique_ptr<diag::DiagServer> diag_;
 };
 
 // A random 128-bit id as 32 hex digits.

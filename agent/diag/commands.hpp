@@ -12,5 +12,11 @@ using Args = std::vector<std::string>;
 int check_config(const Args& args);
 int probe(const Args& args);
 int tail(const Args& args);
+// Against a running agent, through its diag socket.
+int status(const Args& args);
+int read(const Args& args);
+int devices(const Args& args);
+int poll(const Args& args);
+int reload(const Args& args);
 
 }  // namespace rackwatch::cli

@@ -16,6 +16,14 @@ void usage(std::ostream& out) {
          "        [--source NAME] [--json]\n"
          "  tail --broker URI        subscribe and decode what an agent publishes\n"
          "        [--prefix P] [--topic FILTER] [--count N] [--json]\n"
+         "\n"
+         "Against a running agent (its diag socket, --socket PATH; --json on each):\n"
+         "  status                   what the agent is doing: broker, outbox, sources\n"
+         "  read [--source S] [--point GLOB]   the latest values\n"
+         "  devices                  device health and counters\n"
+         "  poll SOURCE              poll one source now and show what it read\n"
+         "  reload                   reload the config file (as SIGHUP)\n"
+         "\n"
          "  version                  print the version\n"
          "\n"
          "Run 'rackwatch COMMAND --help' for the options of a command.\n";
@@ -33,6 +41,11 @@ int main(int argc, char** argv) {
   if (verb == "check-config") return rackwatch::cli::check_config(args);
   if (verb == "probe") return rackwatch::cli::probe(args);
   if (verb == "tail") return rackwatch::cli::tail(args);
+  if (verb == "status") return rackwatch::cli::status(args);
+  if (verb == "read") return rackwatch::cli::read(args);
+  if (verb == "devices") return rackwatch::cli::devices(args);
+  if (verb == "poll") return rackwatch::cli::poll(args);
+  if (verb == "reload") return rackwatch::cli::reload(args);
   if (verb == "version" || verb == "--version") {
     std::cout << "rackwatch " << RACKWATCH_VERSION << '\n';
     return 0;

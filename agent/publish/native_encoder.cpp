@@ -85,18 +85,21 @@ Message NativeEncoder::status(bool online, const StatusCounters& counters, TimeP
   s.set_messages_published(counters.messages_published);
   s.set_messages_dropped(counters.messages_dropped);
   s.set_telemetry_sequence(counters.telemetry_sequence);
-  auto* o = s.mutable_outbox();
-  o->set_pending(counters.outbox.pending);
-  o->set_in_flight(counters.outbox.in_flight);
-  o->set_acknowledged(counters.outbox.acknowledged);
-  o->set_dropped(counters.outbox.dropped);
-  o->set_replayed(counters.outbox.replayed);
-  o->set_bytes_on_disk(counters.outbox.bytes_on_disk);
-  o->set_oldest_ms(counters.outbox.oldest_ms);
-  o->set_skipped(counters.outbox.skipped);
-  o->set_write_errors(counters.outbox.write_errors);
-  o->set_recovered(counters.outbox.recovered);
+  fill_outbox_status(counters.outbox, *s.mutable_outbox());
   return Message{topics_.status(), s.SerializeAsString(), 1, true};
+}
+
+void fill_outbox_status(const StatusCounters::Outbox& in, v1::OutboxStatus& o) {
+  o.set_pending(in.pending);
+  o.set_in_flight(in.in_flight);
+  o.set_acknowledged(in.acknowledged);
+  o.set_dropped(in.dropped);
+  o.set_replayed(in.replayed);
+  o.set_bytes_on_disk(in.bytes_on_disk);
+  o.set_oldest_ms(in.oldest_ms);
+  o.set_skipped(in.skipped);
+  o.set_write_errors(in.write_errors);
+  o.set_recovered(in.recovered);
 }
 
 Message NativeEncoder::catalog(TimePoint now) const {

@@ -11,6 +11,7 @@
 #include "core/reading.hpp"
 #include "publish/message.hpp"
 #include "publish/topics.hpp"
+#include "rackwatch/v1/telemetry.pb.h"
 
 namespace rackwatch {
 
@@ -43,6 +44,9 @@ struct StatusCounters {
     std::uint64_t recovered = 0;
   } outbox;
 };
+
+// The outbox counters as the wire carries them (status, diag socket).
+void fill_outbox_status(const StatusCounters::Outbox& in, v1::OutboxStatus& out);
 
 class NativeEncoder {
  public:

@@ -1,0 +1,217 @@
+// What the agent tells the diag socket: its status, the latest value of every
+// point, the health of every device, and a poll on demand. Built from the
+// agent's own state on its executor; nothing here blocks.
+#include <fnmatch.h>
+
+#include <cstdio>
+
+#include "core/log.hpp"
+#include "core/source_runner.hpp"
+#include "daemon/agent.hpp"
+#include "diag/diag_server.hpp"
+#include "pipeline/condition.hpp"
+#include "publish/mqtt_session.hpp"
+#include "sources/source.hpp"
+
+namespace rackwatch {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string hex16(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::int64_t ms_or_zero(TimePoint t) { return t == TimePoint{} ? 0 : to_unix_ms(t); }
+
+}  // namespace
+
+void Agent::start_diag() {
+  diag_ = std::make_unique<diag::DiagServer>(
+      executor_, config_.diag.socket,
+      [this](const v1::DiagRequest& request) { return handle(request); });
+  std::string error;
+  if (diag_->start(error)) {
+    // Diagnostics are not worth stopping the monitoring for.
+    log::error(error, "; running without the diag socket (`rackwatch probe` still works)");
+    diag_.reset();
+    return;
+  }
+  log::info("diag socket ", config_.diag.socket);
+}
+
+std::string Agent::source_state(std::size_t i) const {
+  const auto health = runners_[i]->source().health();
+  if (health.state == "dormant") return "dormant";
+  const auto& last = last_poll_[i];
+  if (!last.polled) return "starting";
+  const auto points = config_.sources[i].points.size();
+  if (last.bad_points == points && points > 0) return "failing";
+  if (last.bad_points > 0 || health.state == "degraded") return "degraded";
+  return "ok";
+}
+
+v1::AgentState Agent::status_snapshot() const {
+  v1::AgentState s;
+  const auto& id = encoder_->identity();
+  s.set_version(id.version);
+  s.set_agent_id(id.agent_id);
+  s.set_site(id.site);
+  s.set_rack(id.rack);
+  s.set_boot_id(id.boot_id);
+  s.set_start_time_ms(to_unix_ms(id.start_time));
+  s.set_now_ms(to_unix_ms(Clock::now()));
+  s.set_config_file(config_.file);
+  s.set_config_hash(hex16(config_.content_hash));
+  s.set_config_loaded_ms(to_unix_ms(config_loaded_));
+
+  auto* b = s.mutable_broker();
+  const auto& stats = session_->stats();
+  b->set_connected(session_->connected());
+  b->set_broker(stats.broker);
+  b->set_since_ms(ms_or_zero(broker_.since));
+  b->set_last_error(broker_.last_error.empty() ? stats.last_error : broker_.last_error);
+  b->set_connects(stats.connects);
+  b->set_disconnects(stats.connection_losses);
+
+  const auto c = counters();
+  fill_outbox_status(c.outbox, *s.mutable_outbox());
+  s.set_telemetry_sequence(c.telemetry_sequence);
+  s.set_messages_published(c.messages_published);
+  s.set_messages_dropped(c.messages_dropped);
+
+  for (std::size_t i = 0; i < runners_.size(); ++i) {
+    const auto& sc = config_.sources[i];
+    const auto& rs = runners_[i]->stats();
+    const auto& last = last_poll_[i];
+    auto* src = s.add_sources();
+    src->set_name(sc.name);
+    src->set_type(sc.type);
+    src->set_state(source_state(i));
+    src->set_interval_ms(static_cast<std::uint32_t>(sc.interval.count()));
+    src->set_points(static_cast<std::uint32_t>(sc.points.size()));
+    src->set_bad_points(last.bad_points);
+    src->set_polls(rs.polls);
+    src->set_timeouts(rs.timeouts);
+    src->set_overruns(rs.overruns);
+    src->set_last_poll_us(static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(rs.last_duration).count()));
+    src->set_last_poll_ms(ms_or_zero(last.tick));
+    const auto health = runners_[i]->source().health();
+    src->set_last_error(health.state == "dormant" ? health.detail : last.first_error);
+  }
+  return s;
+}
+
+void Agent::fill_point(std::size_t source, std::size_t point, const Sample& sample, v1::PointValue& out) const {
+  const auto& sc = config_.sources[source];
+  const auto& pc = sc.points[point];
+  out.set_id(sc.name + "." + pc.name);
+  out.set_source(sc.name);
+  out.set_point(pc.name);
+  out.set_value(sample.value);
+  out.set_quality(static_cast<v1::Quality>(sample.quality));
+  out.set_reason(sample.reason);
+  out.set_unit_symbol(std::string(unit_symbol(pc.unit)));
+  out.set_time_ms(ms_or_zero(sample.time));
+}
+
+v1::PointValues Agent::read_snapshot(const v1::ReadRequest& request, std::string& error) const {
+  v1::PointValues out;
+  bool found = request.source().empty();
+  std::string names;
+  for (std::size_t i = 0; i < config_.sources.size(); ++i) {
+    const auto& sc = config_.sources[i];
+    names += (names.empty() ? "" : ", ") + sc.name;
+    if (!request.source().empty() && sc.name != request.source()) continue;
+    found = true;
+    const auto first = encoder_->first_point(i);
+    for (std::size_t k = 0; k < sc.points.size(); ++k) {
+      if (!request.point_glob().empty() &&
+          ::fnmatch(request.point_glob().c_str(), sc.points[k].name.c_str(), 0) != 0) {
+        continue;
+      }
+      fill_point(i, k, latest_[first + k], *out.add_points());
+    }
+  }
+  if (!found) error = "no source named '" + request.source() + "' (sources: " + names + ")";
+  return out;
+}
+
+v1::DeviceList Agent::devices_snapshot() const {
+  v1::DeviceList out;
+  for (std::size_t i = 0; i < runners_.size(); ++i) {
+    const auto& sc = config_.sources[i];
+    const auto health = runners_[i]->source().health();
+    const auto& rs = runners_[i]->stats();
+    auto* d = out.add_devices();
+    d->set_source(sc.name);
+    d->set_type(sc.type);
+    // Sources without a device model of their own are judged by their polls.
+    d->set_state(health.state.empty() ? source_state(i) : health.state);
+    d->set_detail(health.state.empty() ? last_poll_[i].first_error : health.detail);
+    auto add = [d](const std::string& name, std::uint64_t value) {
+      auto* c = d->add_counters();
+      c->set_name(name);
+      c->set_value(value);
+    };
+    if (health.counters.empty()) {
+      add("polls", rs.polls);
+      add("timeouts", rs.timeouts);
+      add("overruns", rs.overruns);
+    }
+    for (const auto& [name, value] : health.counters) add(name, value);
+    if (health.last_success) d->set_last_success_ms(to_unix_ms(*health.last_success));
+    for (const auto& note : health.notes) d->add_notes(note);
+  }
+  return out;
+}
+
+asio::awaitable<v1::DiagResponse> Agent::handle(const v1::DiagRequest& request) {
+  v1::DiagResponse response;
+  switch (request.request_case()) {
+    case v1::DiagRequest::kStatus:
+      *response.mutable_status() = status_snapshot();
+      break;
+    case v1::DiagRequest::kRead: {
+      std::string error;
+      *response.mutable_read() = read_snapshot(request.read(), error);
+      if (!error.empty()) response.set_error(error);
+      break;
+    }
+    case v1::DiagRequest::kDevices:
+      *response.mutable_devices() = devices_snapshot();
+      break;
+    case v1::DiagRequest::kPoll: {
+      std::size_t i = 0;
+      while (i < config_.sources.size() && config_.sources[i].name != request.poll().source()) ++i;
+      if (i == config_.sources.size()) {
+        std::string names;
+        for (const auto& sc : config_.sources) names += (names.empty() ? "" : ", ") + sc.name;
+        response.set_error("no source named '" + request.poll().source() + "' (sources: " + names + ")");
+        break;
+      }
+      auto outcome = co_await runners_[i]->poll_now();
+      const auto& sc = config_.sources[i];
+      const auto first = encoder_->first_point(i);
+      auto* values = response.mutable_poll();
+      for (std::size_t k = 0; k < outcome.readings.size() && k < sc.points.size(); ++k) {
+        const auto sample = condition(sc.points[k], first + static_cast<std::uint32_t>(k), outcome.readings[k]);
+        fill_point(i, k, sample, *values->add_points());
+      }
+      break;
+    }
+    case v1::DiagRequest::kReload:
+      response.set_error("reload is not supported yet: restart the service to apply a changed config");
+      break;
+    case v1::DiagRequest::REQUEST_NOT_SET:
+      response.set_error("empty request");
+      break;
+  }
+  co_return response;
+}
+
+}  // namespace rackwatch

@@ -1,0 +1,116 @@
+// `rackwatch status` and `rackwatch reload`: what a running agent is doing,
+// and asking it to reload its config.
+#include <iostream>
+
+#include "diag/commands.hpp"
+#include "diag/diag_client.hpp"
+#include "diag/format.hpp"
+
+namespace rackwatch::cli {
+
+namespace {
+
+constexpr const char* kStatusUsage =
+    "usage: rackwatch status [--socket PATH] [--json]\n"
+    "\n"
+    "What the running agent is doing: version, uptime, config, broker, outbox,\n"
+    "and the state of every source. Exit 0; 2 when no agent answers.\n";
+
+constexpr const char* kReloadUsage =
+    "usage: rackwatch reload [--socket PATH] [--json]\n"
+    "\n"
+    "Asks the running agent to reload its config file (as SIGHUP does).\n"
+    "Exit 0 when applied, 1 when refused (the agent keeps the old config), 2\n"
+    "when no agent answers.\n";
+
+constexpr std::chrono::milliseconds kTimeout{5'000};
+
+std::string duration_text(std::int64_t ms) {
+  if (ms < 0) ms = 0;
+  const auto s = ms / 1000;
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 7200) return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
+  if (s < 172800) return std::to_string(s / 3600) + "h" + std::to_string(s % 3600 / 60) + "m";
+  return std::to_string(s / 86400) + "d" + std::to_string(s % 86400 / 3600) + "h";
+}
+
+void print_status(const v1::AgentState& s) {
+  const auto now = s.now_ms();
+  std::cout << "agent     " << s.agent_id() << " (site " << s.site() << ", rack " << s.rack() << "), rackwatchd "
+            << s.version() << ", up " << duration_text(now - s.start_time_ms()) << '\n';
+  std::cout << "config    " << s.config_file() << " (hash " << s.config_hash() << ", loaded "
+            << duration_text(now - s.config_loaded_ms()) << " ago)\n";
+  if (!s.last_reload_error().empty()) std::cout << "          last reload refused: " << s.last_reload_error() << '\n';
+  const auto& b = s.broker();
+  std::cout << "broker    ";
+  if (b.connected()) {
+    std::cout << "connected to " << b.broker();
+    if (b.since_ms() > 0) std::cout << " for " << duration_text(now - b.since_ms());
+  } else {
+    std::cout << "NOT connected" << (b.broker().empty() ? "" : " (last tried " + b.broker() + ")");
+    if (b.since_ms() > 0) std::cout << " for " << duration_text(now - b.since_ms());
+    if (!b.last_error().empty()) std::cout << ": " << b.last_error();
+  }
+  std::cout << "; " << b.connects() << " connects, " << b.disconnects() << " losses\n";
+  const auto& o = s.outbox();
+  std::cout << "outbox    " << o.pending() << " waiting";
+  if (o.oldest_ms() > 0 && o.pending() > 0) std::cout << " (oldest " << duration_text(now - o.oldest_ms()) << ")";
+  std::cout << ", " << o.in_flight() << " in flight, " << o.dropped() << " dropped, " << o.write_errors()
+            << " write errors, " << o.bytes_on_disk() << " bytes on disk\n";
+  std::cout << "published " << s.messages_published() << " messages, " << s.messages_dropped()
+            << " dropped, telemetry #" << s.telemetry_sequence() << "\n\n";
+
+  std::vector<std::vector<std::string>> rows{
+      {"SOURCE", "TYPE", "STATE", "POINTS", "BAD", "POLLS", "TIMEOUTS", "LAST POLL", "LAST ERROR"}};
+  for (const auto& src : s.sources()) {
+    std::string error = src.last_error();
+    if (error.size() > 40) error = error.substr(0, 37) + "...";
+    rows.push_back({src.name(), src.type(), src.state(), std::to_string(src.points()),
+                    std::to_string(src.bad_points()), std::to_string(src.polls()), std::to_string(src.timeouts()),
+                    format_value(src.last_poll_us() / 1000.0) + "ms", error});
+  }
+  print_table(std::cout, rows, {false, false, false, true, true, true, true, true, false});
+}
+
+}  // namespace
+
+int status(const Args& args) {
+  AgentOptions options;
+  if (!parse_agent_options(args, options, "status", kStatusUsage, nullptr)) return 2;
+  v1::DiagRequest request;
+  request.mutable_status();
+  const auto call = call_agent(options.socket, request, kTimeout);
+  if (const int rc = report_failure(call, options); rc != 0 || !call.response) return rc;
+  if (options.json) {
+    std::cout << to_json(*call.response) << '\n';
+  } else {
+    print_status(call.response->status());
+  }
+  return 0;
+}
+
+int reload(const Args& args) {
+  AgentOptions options;
+  if (!parse_agent_options(args, options, "reload", kReloadUsage, nullptr)) return 2;
+  v1::DiagRequest request;
+  request.mutable_reload();
+  const auto call = call_agent(options.socket, request, kTimeout);
+  if (options.json && call.response) std::cout << to_json(*call.response) << '\n';
+  if (const int rc = report_failure(call, options); rc != 0 || !call.response) return rc;
+  const auto& r = call.response->reload();
+  if (!options.json) {
+    if (r.applied()) {
+      std::cout << "reloaded";
+      for (const auto& n : r.added()) std::cout << "; added " << n;
+      for (const auto& n : r.removed()) std::cout << "; removed " << n;
+      for (const auto& n : r.restarted()) std::cout << "; restarted " << n;
+      std::cout << '\n';
+    } else {
+      std::cerr << "rackwatch: reload refused; the agent keeps its config:\n";
+      for (const auto& p : r.problems()) std::cerr << "  " << p << '\n';
+    }
+  }
+  return r.applied() ? 0 : 1;
+}
+
+}  // namespace rackwatch::cli

@@ -1,0 +1,317 @@
+// The diag socket end to end: a real rackwatchd (a simulated rack, a fake
+// hwmon tree, a Modbus device behind the libmodbus peer, a real Mosquitto)
+// and the `rackwatch` verbs against it, in human and JSON forms; a failing
+// device seen and healed; an agent that is not there; and clients that
+// abuse the socket without harming the agent.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <random>
+
+#include "support/modbus_peer.hpp"
+#include "support/mosquitto.hpp"
+#include "support/process.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
+#include "support/wait.hpp"
+
+namespace rackwatch::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+class DiagTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    broker_.start();
+    ModbusPeer::Options options;
+    options.unit_maps = {{1, "holding 0 u16 ramp 2300 1\nholding 1 s16 3200\n"}};
+    peer_.emplace(options);
+    const auto root = dir_ / "hwmon";
+    write_file(root / "hwmon2/name", "coretemp\n");
+    write_file(root / "hwmon2/temp1_input", "45250\n");
+    write_file(root / "hwmon2/temp2_input", "51000\n");
+    socket_ = (dir_ / "diag.sock").string();
+    write_file(dir_ / "agent.yaml", R"(agent: {site: hall-d, rack: r03, id: diag-agent}
+mqtt:
+  brokers: [)" + broker_.uri() + R"(]
+  reconnect_min: 100ms
+outbox: {dir: )" + (dir_ / "outbox").string() + R"(}
+diag: {socket: )" + socket_ + R"(}
+sources:
+  - name: pdu
+    type: sim
+    interval: 200ms
+    points:
+      - {name: l1_power, signal: pdu.l1.power}
+      - {name: l2_power, signal: pdu.l2.power}
+      - {name: total_power, signal: pdu.total.power}
+  - name: board
+    type: hwmon
+    interval: 200ms
+    root: )" + root.string() + R"(
+    points:
+      - {name: package_temp, chip: coretemp, sensor: temp1}
+      - {name: core_temp, chip: coretemp, sensor: temp2}
+  - name: psu
+    type: modbus
+    interval: 200ms
+    tcp: ')" + peer_->endpoint() + R"('
+    unit: 1
+    request_timeout: 100ms
+    dormant_after: 2
+    reprobe_min: 300ms
+    reprobe_max: 300ms
+    points:
+      - {name: power, address: 0, quantity: power}
+      - {name: temp, address: 1, type: s16, precision: 7, quantity: temperature}
+)");
+    agent_.emplace(std::vector<std::string>{bin("rackwatchd"), "--config", (dir_ / "agent.yaml").string()},
+                   dir_.path());
+    ASSERT_TRUE(wait_until([&] { return verb({"status"}).exit_code == 0; }, 10s)) << agent_->log();
+    // Every source polled once, and connected.
+    ASSERT_TRUE(wait_until(
+        [&] {
+          auto s = json({"status"});
+          if (!s) return false;
+          const auto& st = s->at("status").as_object();
+          if (!st.at("broker").at("connected").as_bool()) return false;
+          for (const auto& src : st.at("sources").as_array()) {
+            if (src.at("state").as_string() == "starting") return false;
+          }
+          return true;
+        },
+        10s))
+        << agent_->log();
+  }
+
+  RunResult verb(std::vector<std::string> args) {
+    args.insert(args.begin(), bin("rackwatch"));
+    args.insert(args.end(), {"--socket", socket_});
+    return run(args);
+  }
+
+  std::optional<boost::json::object> json(std::vector<std::string> args) {
+    args.push_back("--json");
+    auto r = verb(args);
+    if (r.exit_code != 0 && r.exit_code != 1) return std::nullopt;
+    try {
+      return boost::json::parse(r.out).as_object();
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+
+  std::map<std::string, boost::json::object> sources() {
+    std::map<std::string, boost::json::object> out;
+    auto s = json({"status"});
+    if (!s) return out;
+    for (const auto& src : s->at("status").at("sources").as_array()) {
+      out[std::string(src.at("name").as_string())] = src.as_object();
+    }
+    return out;
+  }
+
+  long rss_kb() {
+    std::ifstream in("/proc/" + std::to_string(agent_->pid()) + "/status");
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    }
+    return -1;
+  }
+
+  TempDir dir_{"rackwatch-diag"};
+  Mosquitto broker_;
+  std::optional<ModbusPeer> peer_;
+  std::optional<Process> agent_;
+  std::string socket_;
+};
+
+TEST_F(DiagTest, StatusSaysWhatTheAgentIsDoing) {
+  auto r = verb({"status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("agent     diag-agent (site hall-d, rack r03), rackwatchd "));
+  EXPECT_THAT(r.out, HasSubstr("config    " + (dir_ / "agent.yaml").string() + " (hash "));
+  EXPECT_THAT(r.out, HasSubstr("broker    connected to " + broker_.uri()));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("pdu +sim +ok +3 +0 "));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("board +hwmon +ok +2 +0 "));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("psu +modbus +ok +2 +0 "));
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
+
+  auto j = json({"status"});
+  ASSERT_TRUE(j);
+  const auto& st = j->at("status").as_object();
+  EXPECT_EQ(st.at("agent_id").as_string(), "diag-agent");
+  EXPECT_EQ(st.at("config_hash").as_string().size(), 16u);
+  EXPECT_TRUE(st.at("broker").at("connected").as_bool());
+  EXPECT_EQ(st.at("sources").as_array().size(), 3u);
+  EXPECT_TRUE(st.contains("outbox"));
+  EXPECT_EQ(j->at("error").as_string(), "");
+}
+
+TEST_F(DiagTest, ReadGivesTheLatestValuesWithUnitsAndFilters) {
+  auto r = verb({"read"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("board.package_temp +45.25 +°C +good"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("psu.temp +25 +°C +good"));
+  EXPECT_THAT(r.out, HasSubstr("pdu.total_power"));
+
+  auto j = json({"read", "--point", "*_temp"});
+  ASSERT_TRUE(j);
+  const auto& points = j->at("read").at("points").as_array();
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].at("id").as_string(), "board.package_temp");
+  EXPECT_EQ(points[0].at("value").to_number<double>(), 45.25);
+  EXPECT_EQ(points[0].at("unit_symbol").as_string(), "°C");
+  EXPECT_EQ(points[0].at("quality").as_string(), "QUALITY_GOOD");
+
+  j = json({"read", "--source", "psu"});
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->at("read").at("points").as_array().size(), 2u);
+
+  r = verb({"read", "--source", "nope"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no source named 'nope' (sources: pdu, board, psu)"));
+}
+
+TEST_F(DiagTest, DevicesAndPollShowModbusCountersAndFreshValues) {
+  auto j = json({"devices"});
+  ASSERT_TRUE(j);
+  std::map<std::string, boost::json::object> devices;
+  for (const auto& d : j->at("devices").at("devices").as_array()) {
+    devices[std::string(d.at("source").as_string())] = d.as_object();
+  }
+  ASSERT_EQ(devices.size(), 3u);
+  EXPECT_EQ(devices.at("psu").at("state").as_string(), "ok");
+  bool saw_requests = false;
+  for (const auto& c : devices.at("psu").at("counters").as_array()) {
+    saw_requests = saw_requests || (c.at("name").as_string() == "requests" &&
+                                    std::stoull(std::string(c.at("value").as_string())) > 0);
+  }
+  EXPECT_TRUE(saw_requests);
+  auto human = verb({"devices"});
+  EXPECT_THAT(human.out, ::testing::ContainsRegex("psu +modbus +ok "));
+  EXPECT_THAT(human.out, HasSubstr("psu: unit 1 on tcp " + peer_->endpoint()));
+
+  const auto before = peer_->served().size();
+  auto p = verb({"poll", "psu"});
+  EXPECT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_THAT(p.out, ::testing::ContainsRegex("psu.power +23[0-9][0-9] +W +good"));
+  EXPECT_GT(peer_->served().size(), before);
+  auto missing = verb({"poll", "nope"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("no source named 'nope'"));
+}
+
+TEST_F(DiagTest, FailingDevicesShowWhyAndRecover) {
+  // A removed hwmon file: the source is degraded, naming the file.
+  fs::rename(dir_ / "hwmon/hwmon2/temp2_input", dir_ / "temp2_input.away");
+  ASSERT_TRUE(wait_until([&] { return sources()["board"]["state"] == "degraded"; }, 5s));
+  EXPECT_THAT(std::string(sources()["board"].at("last_error").as_string()), HasSubstr("temp2"));
+  // A Modbus device that stops answering: degraded, then dormant.
+  peer_->set_faults("drop-every 1\n");
+  ASSERT_TRUE(wait_until([&] { return sources()["psu"]["state"] == "dormant"; }, 5s)) << verb({"status"}).out;
+  EXPECT_THAT(verb({"status"}).out, ::testing::ContainsRegex("psu +modbus +dormant "));
+  auto devices = verb({"devices"});
+  EXPECT_THAT(devices.out, ::testing::ContainsRegex("psu +modbus +dormant "));
+  EXPECT_THAT(devices.out, HasSubstr("timeout: no answer from unit 1"));
+  EXPECT_THAT(devices.out, ::testing::ContainsRegex("timeouts=[2-9]"));
+
+  // Healed: both back to ok in the view.
+  fs::rename(dir_ / "temp2_input.away", dir_ / "hwmon/hwmon2/temp2_input");
+  peer_->set_faults("");
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto s = sources();
+        return s["board"]["state"] == "ok" && s["psu"]["state"] == "ok";
+      },
+      5s))
+      << verb({"status"}).out;
+}
+
+TEST(DiagNoAgentTest, SaysSoPlainlyWithExitTwo) {
+  TempDir dir("rackwatch-diag");
+  const auto socket = (dir.path() / "nobody.sock").string();
+  for (const char* v : {"status", "read", "devices", "reload"}) {
+    auto r = run({bin("rackwatch"), v, "--socket", socket});
+    EXPECT_EQ(r.exit_code, 2) << v;
+    EXPECT_THAT(r.err, HasSubstr("no agent is running: nothing answers on " + socket)) << v;
+    EXPECT_THAT(r.err, HasSubstr("rackwatch probe --config FILE")) << v;
+  }
+}
+
+// Connects to the socket; -1 on failure.
+int connect_to(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST_F(DiagTest, AbusiveClientsDoNotHarmTheAgent) {
+  const long rss_before = rss_kb();
+  // A thousand connects and disconnects.
+  for (int i = 0; i < 1000; ++i) {
+    const int fd = connect_to(socket_);
+    ASSERT_GE(fd, 0) << i;
+    ::close(fd);
+  }
+  // A 4 GiB length prefix: dropped, not allocated.
+  {
+    const int fd = connect_to(socket_);
+    const unsigned char huge[4] = {0xFF, 0xFF, 0xFF, 0xFF};
+    ASSERT_EQ(::send(fd, huge, 4, MSG_NOSIGNAL), 4);
+    char c;
+    EXPECT_EQ(::recv(fd, &c, 1, 0), 0) << "the agent closes the connection";
+    ::close(fd);
+  }
+  // Random bytes.
+  std::mt19937 rng(7);
+  for (int i = 0; i < 50; ++i) {
+    const int fd = connect_to(socket_);
+    std::string junk(64 + static_cast<std::size_t>(i), '\0');
+    for (auto& ch : junk) ch = static_cast<char>(rng());
+    junk[0] = 0;
+    junk[1] = 0;  // a plausible length, then garbage
+    ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    ::close(fd);
+  }
+  // A client that asks and asks and never reads its answers.
+  const int greedy = connect_to(socket_);
+  {
+    const std::string status_request("\x00\x00\x00\x02\x0a\x00", 6);
+    for (int i = 0; i < 2000; ++i) {
+      if (::send(greedy, status_request.data(), status_request.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) break;
+    }
+  }
+  // Another client is served all the while, and the agent keeps publishing.
+  const auto seq_before = json({"status"})->at("status").at("telemetry_sequence").as_string();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(verb({"status"}).exit_code, 0);
+  std::this_thread::sleep_for(6s);  // past the slow-reader limit
+  ::close(greedy);
+  auto after = json({"status"});
+  ASSERT_TRUE(after) << agent_->log();
+  EXPECT_GT(std::stoull(std::string(after->at("status").at("telemetry_sequence").as_string())),
+            std::stoull(std::string(seq_before)));
+  EXPECT_TRUE(agent_->running());
+  const long rss_after = rss_kb();
+  std::cout << "agent RSS: " << rss_before << " kB before, " << rss_after << " kB after the abuse\n";
+  EXPECT_LT(rss_after, rss_before + 20'000) << "memory must not grow without bound";
+}
+
+}  // namespace
+}  // namespace rackwatch::test
