@@ -27,6 +27,7 @@ struct AgentConfig {
   std::string site;
   std::string rack;
   std::string id;  // defaults to the host name
+  friend bool operator==(const AgentConfig&, const AgentConfig&) = default;
 };
 
 struct MqttConfig {
@@ -41,6 +42,7 @@ struct MqttConfig {
   std::string prefix = "rackwatch/v1";
   bool clean_session = false;  // persistent session: the broker keeps our state across reconnects
   Millis status_interval{60'000};  // the retained status (with counters) is refreshed this often
+  friend bool operator==(const MqttConfig&, const MqttConfig&) = default;
 };
 
 // Where messages wait for the broker (see publish/outbox.hpp).
@@ -55,6 +57,7 @@ struct OutboxConfig {
 // The local diagnostic socket (see diag/diag_server.hpp).
 struct DiagConfig {
   std::string socket = "/run/rackwatch/diag.sock";
+  friend bool operator==(const DiagConfig&, const DiagConfig&) = default;
 };
 
 struct PointConfig {

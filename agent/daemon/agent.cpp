@@ -42,7 +42,7 @@ std::string make_boot_id() {
 }
 
 Agent::Agent(asio::any_io_executor executor, asio::any_io_executor blocking, Config config)
-    : executor_(executor), blocking_(blocking), config_(std::move(config)) {
+    : executor_(executor), blocking_(blocking), env_{executor, blocking}, config_(std::move(config)) {
   AgentIdentity id{config_.agent.id, config_.agent.site, config_.agent.rack, make_boot_id(),
                    RACKWATCH_VERSION, host_name(), Clock::now()};
   encoder_ = std::make_unique<NativeEncoder>(config_, std::move(id));
@@ -157,37 +157,46 @@ void Agent::start() {
   status_timer_ = std::make_unique<asio::steady_timer>(executor_);
   schedule_status();
 
-  const SourceEnv env{executor_, blocking_};
   latest_.assign(encoder_->point_count(), Sample{});
   last_poll_.assign(config_.sources.size(), LastPoll{});
-  first_poll_done_.assign(config_.sources.size(), false);
-  first_polls_left_ = config_.sources.size();
-  for (std::size_t i = 0; i < config_.sources.size(); ++i) {
-    const auto& sc = config_.sources[i];
-    const auto* type = find_source_type(sc.type);
-    std::shared_ptr<Source> source = type->create(sc, env);
-    auto runner = std::make_unique<SourceRunner>(
-        executor_, std::move(source),
-        [this, i](TimePoint tick, std::vector<RawReading> readings) {
-          deliver(i, tick, std::move(readings));
-        });
-    runner->start();
-    runners_.push_back(std::move(runner));
+  for (const auto& sc : config_.sources) {
+    awaiting_first_poll_.insert(sc.name);
+    runners_.push_back(make_runner(sc));
     log::info("source ", sc.name, " (", sc.type, "): ", sc.points.size(), " points every ",
               sc.interval.count(), "ms");
   }
+  index_sources();
   start_diag();
   session_->start();
   log::info("publishing to ", encoder_->topics().base, " (catalog ", encoder_->catalog_id(), ", ",
             encoder_->point_count(), " points, boot ", encoder_->identity().boot_id, ")");
 }
 
-void Agent::deliver(std::size_t source, TimePoint tick, std::vector<RawReading> readings) {
+std::unique_ptr<SourceRunner> Agent::make_runner(const SourceConfig& sc) {
+  std::shared_ptr<Source> source = find_source_type(sc.type)->create(sc, env_);
+  // By name, not position: a reload may move the source in the list.
+  auto runner = std::make_unique<SourceRunner>(
+      executor_, std::move(source), [this, name = sc.name](TimePoint tick, std::vector<RawReading> readings) {
+        deliver(name, tick, std::move(readings));
+      });
+  runner->start();
+  return runner;
+}
+
+void Agent::index_sources() {
+  source_index_.clear();
+  for (std::size_t i = 0; i < config_.sources.size(); ++i) source_index_[config_.sources[i].name] = i;
+}
+
+void Agent::deliver(const std::string& name, TimePoint tick, std::vector<RawReading> readings) {
+  const auto found = source_index_.find(name);
+  if (found == source_index_.end()) return;  // removed by a reload while it polled
+  const auto source = found->second;
   const auto& sc = config_.sources[source];
   const auto first = encoder_->first_point(source);
   std::vector<Sample> samples;
   samples.reserve(readings.size());
-  for (std::size_t k = 0; k < readings.size(); ++k) {
+  for (std::size_t k = 0; k < readings.size() && k < sc.points.size(); ++k) {
     samples.push_back(condition(sc.points[k], first + static_cast<std::uint32_t>(k), readings[k]));
   }
   auto& last = last_poll_[source];
@@ -202,14 +211,14 @@ void Agent::deliver(std::size_t source, TimePoint tick, std::vector<RawReading> 
     log::debug("stored telemetry #", sequence_, " of ", sc.name, " as outbox record ",
                outbox_->last_id());
   }
+  if (awaiting_first_poll_.erase(name) > 0) check_ready();
+}
 
-  if (!first_poll_done_[source]) {
-    first_poll_done_[source] = true;
-    if (--first_polls_left_ == 0 && ready_) {
-      log::info("first poll of every source done");
-      ready_();
-    }
-  }
+void Agent::check_ready() {
+  if (!awaiting_first_poll_.empty() || ready_sent_) return;
+  ready_sent_ = true;
+  log::info("first poll of every source done");
+  if (ready_) ready_();
 }
 
 void Agent::stop(std::chrono::milliseconds drain, std::function<void()> done) {

@@ -5,6 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <set>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -15,6 +18,7 @@
 #include "core/config.hpp"
 #include "publish/native_encoder.hpp"
 #include "rackwatch/v1/diag.pb.h"
+#include "sources/source.hpp"
 
 namespace rackwatch {
 
@@ -47,6 +51,12 @@ class Agent {
   const Config& config() const { return config_; }
   std::uint64_t sequence() const { return sequence_; }
 
+  // Reads the config file again and applies it: sources added, removed or
+  // changed are started, stopped or restarted; the others keep running
+  // untouched. An invalid file, or changes that need a restart (agent,
+  // mqtt, outbox, diag), leave everything as it was; the result says why.
+  v1::ReloadResult reload();
+
   // Answers a request of the diag socket from the agent's state (and, for
   // a poll, by polling the source).
   boost::asio::awaitable<v1::DiagResponse> handle(const v1::DiagRequest& request);
@@ -65,7 +75,10 @@ class Agent {
     std::string last_error;
   };
 
-  void deliver(std::size_t source, TimePoint tick, std::vector<RawReading> readings);
+  void deliver(const std::string& source, TimePoint tick, std::vector<RawReading> readings);
+  std::unique_ptr<SourceRunner> make_runner(const SourceConfig& source);
+  void index_sources();
+  void check_ready();
   void start_diag();
   v1::AgentState status_snapshot() const;
   v1::PointValues read_snapshot(const v1::ReadRequest& request, std::string& error) const;
@@ -82,6 +95,7 @@ class Agent {
 
   boost::asio::any_io_executor executor_;
   boost::asio::any_io_executor blocking_;
+  SourceEnv env_;  // kept across reloads: sources on one link keep sharing it
   Config config_;
   std::unique_ptr<NativeEncoder> encoder_;
   std::unique_ptr<Outbox> outbox_;
@@ -90,8 +104,9 @@ class Agent {
   std::unique_ptr<boost::asio::steady_timer> sync_timer_;
   std::unique_ptr<boost::asio::steady_timer> status_timer_;
   std::vector<std::unique_ptr<SourceRunner>> runners_;
-  std::vector<bool> first_poll_done_;
-  std::size_t first_polls_left_ = 0;
+  std::set<std::string> awaiting_first_poll_;
+  bool ready_sent_ = false;
+  std::map<std::string, std::size_t> source_index_;  // by name, into config_.sources and runners_
   std::function<void()> ready_;
   std::uint64_t sequence_ = 0;
   bool connected_once_ = false;
@@ -99,6 +114,7 @@ class Agent {
   std::vector<LastPoll> last_poll_;  // by source
   BrokerInfo broker_;
   TimePoint config_loaded_ = Clock::now();
+  std::string last_reload_error_;
   std::unique_ptr<diag::DiagServer> diag_;
 };
 

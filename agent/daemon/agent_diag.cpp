@@ -67,6 +67,7 @@ v1::AgentState Agent::status_snapshot() const {
   s.set_config_file(config_.file);
   s.set_config_hash(hex16(config_.content_hash));
   s.set_config_loaded_ms(to_unix_ms(config_loaded_));
+  s.set_last_reload_error(last_reload_error_);
 
   auto* b = s.mutable_broker();
   const auto& stats = session_->stats();
@@ -205,7 +206,7 @@ asio::awaitable<v1::DiagResponse> Agent::handle(const v1::DiagRequest& request) 
       break;
     }
     case v1::DiagRequest::kReload:
-      response.set_error("reload is not supported yet: restart the service to apply a changed config");
+      *response.mutable_reload() = reload();
       break;
     case v1::DiagRequest::REQUEST_NOT_SET:
       response.set_error("empty request");

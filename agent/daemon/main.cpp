@@ -103,7 +103,10 @@ int main(int argc, char** argv) {
       [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
-          log::warning("SIGHUP: configuration reload is not supported yet; restart the service to apply changes");
+          if (!stopping) {
+            log::info("SIGHUP: reloading ", agent.config().file);
+            agent.reload();
+          }
           signals.async_wait(on_signal);
           return;
         }

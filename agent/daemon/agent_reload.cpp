@@ -1,0 +1,129 @@
+// Reloading the config without a restart (SIGHUP, `rackwatch reload`): the
+// new file is checked first; only what changed is touched, so unchanged
+// sources keep their schedule and nothing taken is lost.
+#include <map>
+
+#include "core/log.hpp"
+#include "core/source_runner.hpp"
+#include "daemon/agent.hpp"
+#include "publish/mqtt_session.hpp"
+#include "sources/source.hpp"
+
+namespace rackwatch {
+
+namespace {
+
+bool same_outbox(const OutboxConfig& a, const OutboxConfig& b) {
+  return a.dir == b.dir && a.max_bytes == b.max_bytes && a.fsync == b.fsync && a.fsync_interval == b.fsync_interval;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+v1::ReloadResult Agent::reload() {
+  v1::ReloadResult result;
+  Diagnostics diags;
+  auto next = load_config(config_.file, diags);
+  if (!next) {
+    for (const auto& d : diags.items()) result.add_problems(format_mark(d.mark) + ": " + d.message);
+    last_reload_error_ = result.problems_size() > 0 ? result.problems(0) : "invalid config";
+    log::error("reload of ", config_.file, " refused, the running config stays: ", diags.size(), " problem(s)");
+    for (const auto& p : result.problems()) log::error("  ", p);
+    return result;
+  }
+
+  std::vector<std::string> fixed;
+  if (!(next->agent == config_.agent)) fixed.push_back("agent");
+  if (!(next->mqtt == config_.mqtt)) fixed.push_back("mqtt");
+  if (!same_outbox(next->outbox, config_.outbox)) fixed.push_back("outbox");
+  if (!(next->diag == config_.diag)) fixed.push_back("diag");
+  if (!fixed.empty()) {
+    const std::string why = "changes to " + joined(fixed) +
+                            " take effect only with a restart (systemctl restart rackwatchd); nothing was changed";
+    result.add_problems(config_.file + ": " + why);
+    last_reload_error_ = result.problems(0);
+    log::error("reload of ", config_.file, " refused: ", why);
+    return result;
+  }
+
+  // Sources: kept when their YAML is the same, else restarted; by name.
+  std::map<std::string, std::size_t> old_index = source_index_;
+  std::vector<std::unique_ptr<SourceRunner>> runners;
+  std::vector<LastPoll> last_poll;
+  for (const auto& sc : next->sources) {
+    const auto found = old_index.find(sc.name);
+    if (found != old_index.end() && config_.sources[found->second].fingerprint == sc.fingerprint) {
+      runners.push_back(std::move(runners_[found->second]));
+      last_poll.push_back(last_poll_[found->second]);
+      old_index.erase(found);
+      continue;
+    }
+    if (found != old_index.end()) {
+      runners_[found->second]->stop();
+      runners_[found->second].reset();
+      old_index.erase(found);
+      result.add_restarted(sc.name);
+    } else {
+      result.add_added(sc.name);
+    }
+    runners.push_back(nullptr);  // started below, once the new config is in place
+    last_poll.emplace_back();
+  }
+  for (const auto& [name, i] : old_index) {
+    runners_[i]->stop();
+    result.add_removed(name);
+    awaiting_first_poll_.erase(name);
+  }
+
+  // The latest values follow their points to their new places.
+  std::map<std::string, Sample> latest;
+  for (std::size_t i = 0; i < config_.sources.size(); ++i) {
+    const auto first = encoder_->first_point(i);
+    for (std::size_t k = 0; k < config_.sources[i].points.size(); ++k) {
+      latest[config_.sources[i].name + "." + config_.sources[i].points[k].name] = latest_[first + k];
+    }
+  }
+
+  const auto old_catalog = encoder_->catalog_id();
+  auto identity = encoder_->identity();
+  config_ = std::move(*next);
+  encoder_ = std::make_unique<NativeEncoder>(config_, std::move(identity));
+  runners_ = std::move(runners);
+  last_poll_ = std::move(last_poll);
+  index_sources();
+  latest_.assign(encoder_->point_count(), Sample{});
+  for (std::size_t i = 0; i < config_.sources.size(); ++i) {
+    const auto first = encoder_->first_point(i);
+    for (std::size_t k = 0; k < config_.sources[i].points.size(); ++k) {
+      const auto it = latest.find(config_.sources[i].name + "." + config_.sources[i].points[k].name);
+      if (it == latest.end()) continue;
+      latest_[first + k] = it->second;
+      latest_[first + k].point = static_cast<std::uint32_t>(first + k);
+    }
+  }
+  for (std::size_t i = 0; i < runners_.size(); ++i) {
+    if (!runners_[i]) runners_[i] = make_runner(config_.sources[i]);
+  }
+  config_loaded_ = Clock::now();
+  last_reload_error_.clear();
+  check_ready();
+
+  result.set_applied(true);
+  result.set_catalog_changed(encoder_->catalog_id() != old_catalog);
+  if (result.catalog_changed() && session_->connected()) {
+    // Retained state, not history: sent now, and in every birth after.
+    session_->publish(encoder_->catalog(Clock::now()), [](bool, const std::string&) {});
+  }
+  log::info("reloaded ", config_.file, ": ", result.added_size(), " added, ", result.removed_size(), " removed, ",
+            result.restarted_size(), " restarted, ", runners_.size() - static_cast<std::size_t>(result.added_size()) -
+                static_cast<std::size_t>(result.restarted_size()),
+            " unchanged", result.catalog_changed() ? "; catalog " + encoder_->catalog_id() : "");
+  return result;
+}
+
+}  // namespace rackwatch

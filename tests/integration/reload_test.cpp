@@ -1,0 +1,200 @@
+// Reloading the config of a running rackwatchd (`rackwatch reload` and
+// SIGHUP): a source added, an interval changed, a source removed — each
+// applied while the unchanged source keeps every tick; a broken file or a
+// change that needs a restart is refused with the reason, and the agent
+// keeps running on what it had.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <set>
+
+#include <boost/json.hpp>
+
+#include "rackwatch/v1/telemetry.pb.h"
+#include "support/mosquitto.hpp"
+#include "support/process.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_subscriber.hpp"
+#include "support/wait.hpp"
+
+namespace rackwatch::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+const std::string kBase = "rackwatch/v1/hall-r/r11";
+
+class ReloadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    broker_.start();
+    socket_ = (dir_ / "diag.sock").string();
+    write_config(kSteady + kSlow500);
+    sub_.emplace(broker_.uri(), kBase + "/#");
+    agent_.emplace(std::vector<std::string>{bin("rackwatchd"), "--config", (dir_ / "agent.yaml").string()},
+                   dir_.path());
+    ASSERT_TRUE(wait_until([&] { return count("steady") >= 3; }, 10s)) << agent_->log();
+  }
+
+  void write_config(const std::string& sources, const std::string& keepalive = "5s") {
+    write_file(dir_ / "agent.yaml", R"(agent: {site: hall-r, rack: r11, id: reload-agent}
+mqtt:
+  brokers: [)" + broker_.uri() + R"(]
+  keepalive: )" + keepalive + R"(
+outbox: {dir: )" + (dir_ / "outbox").string() + R"(}
+diag: {socket: )" + socket_ + R"(}
+sources:
+)" + sources);
+  }
+
+  RunResult verb(std::vector<std::string> args) {
+    args.insert(args.begin(), bin("rackwatch"));
+    args.insert(args.end(), {"--socket", socket_});
+    return run(args);
+  }
+
+  std::vector<v1::Telemetry> telemetry(const std::string& source) {
+    std::vector<v1::Telemetry> out;
+    for (const auto& m : sub_->messages()) {
+      if (m->get_topic() != kBase + "/telemetry") continue;
+      v1::Telemetry t;
+      if (t.ParseFromString(m->get_payload_str()) && t.source() == source) out.push_back(t);
+    }
+    return out;
+  }
+  std::size_t count(const std::string& source) { return telemetry(source).size(); }
+
+  std::vector<std::string> catalog_ids() {
+    std::vector<std::string> out;
+    for (const auto& m : sub_->messages()) {
+      if (m->get_topic() != kBase + "/catalog") continue;
+      v1::Catalog c;
+      if (c.ParseFromString(m->get_payload_str()) && (out.empty() || out.back() != c.catalog_id())) {
+        out.push_back(c.catalog_id());
+      }
+    }
+    return out;
+  }
+
+  // Every tick of `steady` from its first to its last, none missing.
+  void expect_steady_without_gap() {
+    std::set<std::int64_t> ticks;
+    for (const auto& t : telemetry("steady")) ticks.insert(t.time_ms());
+    ASSERT_GE(ticks.size(), 2u);
+    const auto span = *ticks.rbegin() - *ticks.begin();
+    EXPECT_EQ(static_cast<std::int64_t>(ticks.size()), span / 200 + 1)
+        << "steady missed ticks between " << *ticks.begin() << " and " << *ticks.rbegin();
+    for (const auto& t : telemetry("steady")) {
+      for (const auto& s : t.samples()) EXPECT_EQ(s.quality(), v1::QUALITY_GOOD) << s.reason();
+    }
+  }
+
+  const std::string kSteady = R"(  - name: steady
+    type: sim
+    interval: 200ms
+    points:
+      - {name: power, signal: pdu.total.power}
+      - {name: supply, signal: cdu.supply_temp}
+)";
+  const std::string kSlow500 = R"(  - name: slow
+    type: sim
+    interval: 500ms
+    points:
+      - {name: flow, signal: cdu.flow}
+)";
+  const std::string kSlow400 = R"(  - name: slow
+    type: sim
+    interval: 400ms
+    points:
+      - {name: flow, signal: cdu.flow}
+)";
+  const std::string kExtra = R"(  - name: extra
+    type: sim
+    interval: 300ms
+    points:
+      - {name: leak, signal: leak}
+)";
+
+  TempDir dir_{"rackwatch-reload"};
+  Mosquitto broker_;
+  std::optional<TestSubscriber> sub_;
+  std::optional<Process> agent_;
+  std::string socket_;
+};
+
+TEST_F(ReloadTest, AddAndChangeSourcesWhileTheOthersKeepEveryTick) {
+  const auto catalogs_before = catalog_ids();
+  ASSERT_EQ(catalogs_before.size(), 1u);
+  write_config(kSteady + kSlow400 + kExtra);
+  auto r = verb({"reload"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << agent_->log();
+  EXPECT_THAT(r.out, HasSubstr("reloaded; added extra; restarted slow"));
+
+  ASSERT_TRUE(wait_until([&] { return count("extra") >= 2; }, 10s)) << agent_->log();
+  ASSERT_TRUE(wait_until([&] { return catalog_ids().size() == 2; }, 5s)) << "the new catalog is published";
+  // The restarted source ticks on its new interval.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto all = telemetry("slow");
+        return all.size() >= 3 && all.back().time_ms() % 400 == 0 && all[all.size() - 2].time_ms() % 400 == 0 &&
+               all.back().time_ms() - all[all.size() - 2].time_ms() == 400;
+      },
+      10s));
+  // Telemetry after the reload refers to the new catalog.
+  EXPECT_EQ(telemetry("extra").back().catalog_id(), catalog_ids().back());
+  EXPECT_EQ(telemetry("steady").back().catalog_id(), catalog_ids().back());
+  const auto steady_before = count("steady");
+  ASSERT_TRUE(wait_until([&] { return count("steady") >= steady_before + 3; }, 5s));
+  expect_steady_without_gap();
+
+  auto status = verb({"status"});
+  EXPECT_THAT(status.out, ::testing::ContainsRegex("extra +sim +ok "));
+}
+
+TEST_F(ReloadTest, BrokenConfigIsRefusedAndTheAgentKeepsRunning) {
+  write_config(kSteady + "  - name: bad\n    type: sim\n    interval: 1 minute\n");
+  auto r = verb({"reload"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("reload refused; the agent keeps its config"));
+  EXPECT_THAT(r.err, HasSubstr((dir_ / "agent.yaml").string() + ":"));
+  EXPECT_THAT(r.err, HasSubstr("interval"));
+  EXPECT_THAT(agent_->log(), HasSubstr("refused, the running config stays"));
+  auto status = verb({"status"});
+  EXPECT_THAT(status.out, HasSubstr("last reload refused: "));
+  EXPECT_THAT(status.out, ::testing::ContainsRegex("slow +sim +ok "));
+
+  // A change that needs a restart is refused as such.
+  write_config(kSteady + kSlow500, "7s");
+  r = verb({"reload", "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  auto doc = boost::json::parse(r.out).as_object();
+  EXPECT_FALSE(doc.at("reload").at("applied").as_bool());
+  EXPECT_THAT(std::string(doc.at("reload").at("problems").at(0).as_string()),
+              HasSubstr("changes to mqtt take effect only with a restart"));
+
+  const auto steady_before = count("steady");
+  ASSERT_TRUE(wait_until([&] { return count("steady") >= steady_before + 3; }, 5s));
+  expect_steady_without_gap();
+  EXPECT_TRUE(agent_->running());
+}
+
+TEST_F(ReloadTest, SighupRemovesASource) {
+  write_config(kSteady);
+  ASSERT_EQ(::kill(agent_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(wait_until([&] { return agent_->log().find("1 removed") != std::string::npos; }, 5s))
+      << agent_->log();
+  EXPECT_THAT(agent_->log(), HasSubstr("SIGHUP: reloading"));
+  const auto slow_after = count("slow");
+  const auto steady_before = count("steady");
+  ASSERT_TRUE(wait_until([&] { return count("steady") >= steady_before + 4; }, 5s));
+  EXPECT_LE(count("slow"), slow_after + 1) << "a removed source stops (one poll may have been under way)";
+  auto status = verb({"status"});
+  EXPECT_THAT(status.out, ::testing::Not(HasSubstr("slow ")));
+  expect_steady_without_gap();
+}
+
+}  // namespace
+}  // namespace rackwatch::test
