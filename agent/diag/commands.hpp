@@ -18,5 +18,6 @@ int read(const Args& args);
 int devices(const Args& args);
 int poll(const Args& args);
 int reload(const Args& args);
+int top(const Args& args);
 
 }  // namespace rackwatch::cli

@@ -21,6 +21,7 @@ void usage(std::ostream& out) {
          "  status                   what the agent is doing: broker, outbox, sources\n"
          "  read [--source S] [--point GLOB]   the latest values\n"
          "  devices                  device health and counters\n"
+         "  top                      the agent live, full screen; q quits\n"
          "  poll SOURCE              poll one source now and show what it read\n"
          "  reload                   reload the config file (as SIGHUP)\n"
          "\n"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   if (verb == "devices") return rackwatch::cli::devices(args);
   if (verb == "poll") return rackwatch::cli::poll(args);
   if (verb == "reload") return rackwatch::cli::reload(args);
+  if (verb == "top") return rackwatch::cli::top(args);
   if (verb == "version" || verb == "--version") {
     std::cout << "rackwatch " << RACKWATCH_VERSION << '\n';
     return 0;

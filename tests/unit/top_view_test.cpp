@@ -1,0 +1,127 @@
+// rackwatch top's frame: fits the terminal and 100 columns, says what is bad
+// in colour only when asked, and tells how many points did not fit.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "diag/top_view.hpp"
+
+namespace rackwatch::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::size_t visible_width(const std::string& line) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '\x1b') {  // skip an SGR sequence
+      while (i < line.size() && line[i] != 'm') ++i;
+      continue;
+    }
+    n += (static_cast<unsigned char>(line[i]) & 0xC0) != 0x80;
+  }
+  return n;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (auto pos = text.find("\r\n"); pos != std::string::npos; pos = text.find("\r\n", start)) {
+    out.push_back(text.substr(start, pos - start));
+    start = pos + 2;
+  }
+  out.push_back(text.substr(start));
+  return out;
+}
+
+class TopViewTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    status_.set_agent_id("agent-7");
+    status_.set_site("hall-a");
+    status_.set_rack("r01");
+    status_.set_start_time_ms(1'000'000);
+    status_.mutable_broker()->set_connected(true);
+    status_.mutable_broker()->set_broker("tcp://broker:1883");
+    auto* ok = status_.add_sources();
+    ok->set_name("pdu");
+    ok->set_type("sim");
+    ok->set_state("ok");
+    ok->set_points(30);
+    auto* dormant = status_.add_sources();
+    dormant->set_name("psu-with-a-rather-long-source-name");
+    dormant->set_type("modbus");
+    dormant->set_state("dormant");
+    dormant->set_points(2);
+    dormant->set_bad_points(2);
+    dormant->set_last_error(std::string(200, 'x'));
+    for (int i = 0; i < 30; ++i) {
+      auto* p = values_.add_points();
+      p->set_id("pdu.point_" + std::to_string(i));
+      p->set_value(230.5 + i);
+      p->set_unit_symbol("°C");
+      p->set_quality(i == 3 ? v1::QUALITY_BAD : v1::QUALITY_GOOD);
+      p->set_reason(i == 3 ? "timeout: no answer from unit 1 before the deadline, and then some" : "");
+      p->set_time_ms(i == 4 ? 0 : 1'059'000);
+    }
+  }
+  TopFrame frame(int rows, int cols, bool color) {
+    TopFrame f;
+    f.status = &status_;
+    f.values = &values_;
+    f.rows = rows;
+    f.cols = cols;
+    f.color = color;
+    f.now_ms = 1'060'000;
+    return f;
+  }
+  v1::AgentState status_;
+  v1::PointValues values_;
+};
+
+TEST_F(TopViewTest, FitsHundredColumnsAndTheTerminalsRows) {
+  for (int cols : {80, 100, 250}) {
+    for (int rows : {10, 24, 60}) {
+      const auto lines = lines_of(render_top(frame(rows, cols, true)));
+      EXPECT_LE(lines.size(), static_cast<std::size_t>(rows));
+      for (const auto& l : lines) EXPECT_LE(visible_width(l), static_cast<std::size_t>(std::min(cols, 100))) << l;
+    }
+  }
+}
+
+TEST_F(TopViewTest, ShowsStateQualityAndWhatDidNotFit) {
+  const auto text = render_top(frame(24, 100, false));
+  EXPECT_THAT(text, HasSubstr("rackwatch top  agent-7  site hall-a  rack r01  up 1m"));
+  EXPECT_THAT(text, HasSubstr("broker connected tcp://broker:1883"));
+  EXPECT_THAT(text, HasSubstr("dormant"));
+  EXPECT_THAT(text, HasSubstr("2/2"));
+  EXPECT_THAT(text, HasSubstr("pdu.point_3"));
+  EXPECT_THAT(text, HasSubstr("timeout: no answer"));
+  EXPECT_THAT(text, HasSubstr("not read yet"));
+  EXPECT_THAT(text, HasSubstr("more points; q or Ctrl-C quits"));
+  EXPECT_THAT(text, Not(HasSubstr("\x1b[")));
+  const auto all = render_top(frame(60, 100, false));
+  EXPECT_THAT(all, HasSubstr("pdu.point_29"));
+  EXPECT_THAT(all, Not(HasSubstr("more points")));
+}
+
+TEST_F(TopViewTest, ColoursBadInRedAndOkInGreen) {
+  const auto text = render_top(frame(24, 100, true));
+  EXPECT_THAT(text, HasSubstr("\x1b[31mdormant"));
+  EXPECT_THAT(text, HasSubstr("\x1b[32mok"));
+  EXPECT_THAT(text, HasSubstr("\x1b[31mbad"));
+}
+
+TEST(TopViewErrorTest, AnAgentThatWentAwayIsSaid) {
+  TopFrame f;
+  f.error = "no answer from the agent: /run/rackwatch/diag.sock: Connection refused";
+  f.color = false;
+  const auto text = render_top(f);
+  EXPECT_THAT(text, HasSubstr("Connection refused"));
+  EXPECT_THAT(text, HasSubstr("q or Ctrl-C quits"));
+}
+
+}  // namespace
+}  // namespace rackwatch::cli
