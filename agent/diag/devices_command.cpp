@@ -1,6 +1,7 @@
 // `rackwatch devices`: the health and counters of every device of the
 // running agent.
 #include <iostream>
+#include <sstream>
 
 #include "diag/commands.hpp"
 #include "diag/diag_client.hpp"
@@ -30,20 +31,33 @@ int devices(const Args& args) {
     std::cout << to_json(*call.response) << '\n';
     return 0;
   }
-  std::vector<std::vector<std::string>> rows{{"SOURCE", "TYPE", "STATE", "LAST SUCCESS", "COUNTERS"}};
+  // A block a device: its counters wrap, so that every line fits 100 columns.
+  std::vector<std::vector<std::string>> rows{{"SOURCE", "TYPE", "STATE", "LAST SUCCESS"}};
   for (const auto& d : call.response->devices().devices()) {
-    std::string counters;
-    for (const auto& c : d.counters()) {
-      if (c.value() == 0 && c.name() != "requests" && c.name() != "polls") continue;  // the interesting ones
-      counters += (counters.empty() ? "" : " ") + c.name() + "=" + std::to_string(c.value());
-    }
-    rows.push_back({d.source(), d.type(), d.state(),
-                    d.last_success_ms() ? format_time_ms(d.last_success_ms()) : "-", counters});
+    rows.push_back({d.source(), d.type(), d.state(), d.last_success_ms() ? format_time_ms(d.last_success_ms()) : "-"});
   }
-  print_table(std::cout, rows);
+  std::ostringstream head;
+  print_table(head, rows);
+  std::istringstream table(head.str());
+  std::string line;
+  std::getline(table, line);
+  std::cout << line << '\n';
   for (const auto& d : call.response->devices().devices()) {
-    if (!d.detail().empty() && d.state() != "ok") std::cout << d.source() << ": " << d.detail() << '\n';
-    for (const auto& n : d.notes()) std::cout << d.source() << ": " << n << '\n';
+    std::getline(table, line);
+    std::cout << line << '\n';
+    std::string out = "   ";
+    for (const auto& c : d.counters()) {
+      const std::string item = " " + c.name() + "=" + std::to_string(c.value());
+      if (out.size() + item.size() > 98) {
+        std::cout << out << '\n';
+        out = "   ";
+      }
+      out += item;
+    }
+    if (out.size() > 3) std::cout << out << '\n';
+    auto text = [](std::string t) { return t.size() > 96 ? t.substr(0, 93) + "..." : t; };
+    if (!d.detail().empty() && d.state() != "ok") std::cout << "    " << text(d.detail()) << '\n';
+    for (const auto& n : d.notes()) std::cout << "    " << text(n) << '\n';
   }
   return 0;
 }

@@ -200,7 +200,10 @@ TEST_F(DiagTest, DevicesAndPollShowModbusCountersAndFreshValues) {
   EXPECT_TRUE(saw_requests);
   auto human = verb({"devices"});
   EXPECT_THAT(human.out, ::testing::ContainsRegex("psu +modbus +ok "));
-  EXPECT_THAT(human.out, HasSubstr("psu: unit 1 on tcp " + peer_->endpoint()));
+  EXPECT_THAT(human.out, HasSubstr("    unit 1 on tcp " + peer_->endpoint()));
+  EXPECT_THAT(human.out, ::testing::ContainsRegex("requests=[1-9]"));
+  std::istringstream lines(human.out);
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
 
   const auto before = peer_->served().size();
   auto p = verb({"poll", "psu"});
