@@ -229,9 +229,20 @@ TEST_F(DiagTest, FailingDevicesShowWhyAndRecover) {
   EXPECT_THAT(devices.out, HasSubstr("timeout: no answer from unit 1"));
   EXPECT_THAT(devices.out, ::testing::ContainsRegex("timeouts=[2-9]"));
 
-  // Healed: both back to ok in the view.
+  // The server stopped altogether: refused connections, still dormant.
+  const auto port = peer_->port();
+  peer_.reset();
+  ASSERT_TRUE(wait_until(
+      [&] { return verb({"devices"}).out.find("Connection refused") != std::string::npos; }, 5s))
+      << verb({"devices"}).out;
+  EXPECT_EQ(sources()["psu"]["state"], "dormant");
+
+  // Healed: the file back, a server on the same port: both ok in the view.
   fs::rename(dir_ / "temp2_input.away", dir_ / "hwmon/hwmon2/temp2_input");
-  peer_->set_faults("");
+  ModbusPeer::Options options;
+  options.unit_maps = {{1, "holding 0 u16 ramp 2300 1\nholding 1 s16 3200\n"}};
+  options.port = port;
+  peer_.emplace(options);
   EXPECT_TRUE(wait_until(
       [&] {
         auto s = sources();

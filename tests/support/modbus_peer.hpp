@@ -42,6 +42,7 @@ class ModbusPeer {
     std::vector<std::pair<int, std::string>> unit_maps;  // unit id -> its own map text
     bool manual_clock = true;         // generators follow set_clock(), starting at 0
     std::vector<std::string> extra_args;  // fault options, --gateway-exceptions, ...
+    std::uint16_t port = 0;           // TCP: 0 picks a free one; another peer's port to take its place
   };
 
   explicit ModbusPeer(Options options) : options_(std::move(options)) { start(); }
@@ -110,7 +111,7 @@ class ModbusPeer {
       argv.insert(argv.end(), {"--rtu-pty", "--baud", "19200", "--parity", "E", "--data-bits", "8",
                                "--stop-bits", "1"});
     } else {
-      argv.insert(argv.end(), {"--tcp", "127.0.0.1:0"});
+      argv.insert(argv.end(), {"--tcp", "127.0.0.1:" + std::to_string(options_.port)});
     }
     write_file(dir_ / "default.map", options_.map);
     argv.insert(argv.end(), {"--map", (dir_ / "default.map").string()});
