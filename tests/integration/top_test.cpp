@@ -69,7 +69,14 @@ TEST_F(TopTest, RendersWithinHundredColumnsRefreshesAndQuits) {
                   bin("rackwatch") + " top --interval 300ms --socket " + socket_})
                 .exit_code,
             0);
-  ASSERT_TRUE(wait_until([&] { return screen().find("cdu.flow") != std::string::npos; }, 5s)) << screen();
+  // Until every source has been polled and shown (a 300 ms refresh).
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto s = screen();
+        return s.find("starting") == std::string::npos && s.find("degraded") != std::string::npos;
+      },
+      5s))
+      << screen();
   const auto first = screen();
   EXPECT_THAT(first, HasSubstr("rackwatch top  top-agent  site hall-t  rack r05"));
   EXPECT_THAT(first, ::testing::ContainsRegex("pdu +sim +ok +0/2"));
