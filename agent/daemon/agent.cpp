@@ -30,7 +30,6 @@ namespace {
 // Enough in flight to keep a loopback or LAN link busy, few enough that a
 // reconnect resends little.
 constexpr std::size_t kInFlightWindow = 32;
-constexpr std::chrono::milliseconds kOfflineTimeout{2'000};
 
 }  // namespace
 
@@ -131,25 +130,8 @@ void Agent::start() {
                  os.skipped_bytes, " bytes) found at start");
   }
 
-  auto will = encoder_->status(false, {}, Clock::now());
-  MqttSession::Handlers handlers;
-  handlers.connected = [this](const std::string& broker) {
-    log::info("connected to ", broker, connected_once_ ? " (again)" : "");
-    broker_.connected = true;
-    broker_.since = Clock::now();
-    connected_once_ = true;
-    publisher_->connected(birth());
-  };
-  handlers.disconnected = [this](const std::string& why) {
-    log::warning("broker connection: ", why);
-    if (broker_.connected) broker_.since = Clock::now();
-    broker_.connected = false;
-    broker_.last_error = why;
-    publisher_->disconnected();
-  };
-  session_ = std::make_unique<MqttSession>(executor_, config_.mqtt, std::move(will),
-                                           std::move(handlers));
-  publisher_ = std::make_unique<Publisher>(*session_, *outbox_, kInFlightWindow);
+  session_ = make_session();
+  publisher_ = std::make_unique<Publisher>(link_, *outbox_, kInFlightWindow);
   if (options.fsync == FsyncPolicy::interval) {
     sync_timer_ = std::make_unique<asio::steady_timer>(executor_);
     schedule_sync();
@@ -170,6 +152,32 @@ void Agent::start() {
   session_->start();
   log::info("publishing to ", encoder_->topics().base, " (catalog ", encoder_->catalog_id(), ", ",
             encoder_->point_count(), " points, boot ", encoder_->identity().boot_id, ")");
+}
+
+std::unique_ptr<MqttSession> Agent::make_session() {
+  // Handlers of a session replaced by a reload must not reach the publisher.
+  const auto generation = ++session_generation_;
+  MqttSession::Handlers handlers;
+  handlers.connected = [this, generation](const std::string& broker) {
+    if (generation != session_generation_) return;
+    log::info("connected to ", broker, connected_once_ ? " (again)" : "");
+    broker_.connected = true;
+    broker_.since = Clock::now();
+    connected_once_ = true;
+    publisher_->connected(birth());
+  };
+  handlers.disconnected = [this, generation](const std::string& why) {
+    if (generation != session_generation_) return;
+    log::warning("broker connection: ", why);
+    if (broker_.connected) broker_.since = Clock::now();
+    broker_.connected = false;
+    broker_.last_error = why;
+    publisher_->disconnected();
+  };
+  auto session = std::make_unique<MqttSession>(executor_, config_.mqtt, encoder_->status(false, {}, Clock::now()),
+                                               std::move(handlers));
+  link_.session = session.get();
+  return session;
 }
 
 std::unique_ptr<SourceRunner> Agent::make_runner(const SourceConfig& sc) {

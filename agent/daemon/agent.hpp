@@ -16,19 +16,23 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/config.hpp"
+#include "publish/mqtt_session.hpp"
 #include "publish/native_encoder.hpp"
+#include "publish/transport.hpp"
 #include "rackwatch/v1/diag.pb.h"
 #include "sources/source.hpp"
 
 namespace rackwatch {
 
-class MqttSession;
 class Outbox;
 class Publisher;
 class SourceRunner;
 namespace diag {
 class DiagServer;
 }
+
+// How long a last message (status offline) may wait for its acknowledgement.
+inline constexpr std::chrono::milliseconds kOfflineTimeout{2'000};
 
 class Agent {
  public:
@@ -53,8 +57,9 @@ class Agent {
 
   // Reads the config file again and applies it: sources added, removed or
   // changed are started, stopped or restarted; the others keep running
-  // untouched. An invalid file, or changes that need a restart (agent,
-  // mqtt, outbox, diag), leave everything as it was; the result says why.
+  // untouched. An invalid file, or changes that need a restart (the
+  // outbox, diag), leave everything as it was; the result says why. New
+  // agent or mqtt settings replace the broker session.
   v1::ReloadResult reload();
 
   // Answers a request of the diag socket from the agent's state (and, for
@@ -75,6 +80,18 @@ class Agent {
     std::string last_error;
   };
 
+  // The publisher's way to the broker: whichever session is current, so that
+  // a reload can replace the session under it.
+  struct SessionLink final : Transport {
+    MqttSession* session = nullptr;
+    bool connected() const override { return session && session->connected(); }
+    void publish(const Message& message, PublishDone done) override { session->publish(message, std::move(done)); }
+  };
+
+  std::unique_ptr<MqttSession> make_session();
+  // Swaps in a session for the current config; the old one says `farewell`
+  // (status offline on its topic) and disconnects cleanly.
+  void replace_session(Message farewell);
   void deliver(const std::string& source, TimePoint tick, std::vector<RawReading> readings);
   std::unique_ptr<SourceRunner> make_runner(const SourceConfig& source);
   void index_sources();
@@ -100,6 +117,9 @@ class Agent {
   std::unique_ptr<NativeEncoder> encoder_;
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<MqttSession> session_;
+  SessionLink link_;
+  std::uint64_t session_generation_ = 0;
+  std::vector<std::unique_ptr<MqttSession>> retiring_;  // replaced sessions still saying goodbye
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<boost::asio::steady_timer> sync_timer_;
   std::unique_ptr<boost::asio::steady_timer> status_timer_;

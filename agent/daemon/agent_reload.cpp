@@ -3,10 +3,13 @@
 // sources keep their schedule and nothing taken is lost.
 #include <map>
 
+#include <boost/asio/post.hpp>
+
 #include "core/log.hpp"
 #include "core/source_runner.hpp"
 #include "daemon/agent.hpp"
 #include "publish/mqtt_session.hpp"
+#include "publish/publisher.hpp"
 #include "sources/source.hpp"
 
 namespace rackwatch {
@@ -25,6 +28,24 @@ std::string joined(const std::vector<std::string>& names) {
 
 }  // namespace
 
+void Agent::replace_session(Message farewell) {
+  // What was in flight on the old session is sent again after the new one
+  // connects; the outbox holds it meanwhile.
+  publisher_->disconnected();
+  if (broker_.connected) broker_.since = Clock::now();
+  broker_.connected = false;
+  auto old = std::move(session_);
+  session_ = make_session();  // its handlers are now the only ones heard
+  MqttSession* leaving = old.get();
+  retiring_.push_back(std::move(old));
+  leaving->stop(std::move(farewell), kOfflineTimeout, [this, leaving] {
+    boost::asio::post(executor_, [this, leaving] {
+      std::erase_if(retiring_, [leaving](const auto& s) { return s.get() == leaving; });
+    });
+  });
+  session_->start();
+}
+
 v1::ReloadResult Agent::reload() {
   v1::ReloadResult result;
   Diagnostics diags;
@@ -38,8 +59,6 @@ v1::ReloadResult Agent::reload() {
   }
 
   std::vector<std::string> fixed;
-  if (!(next->agent == config_.agent)) fixed.push_back("agent");
-  if (!(next->mqtt == config_.mqtt)) fixed.push_back("mqtt");
   if (!same_outbox(next->outbox, config_.outbox)) fixed.push_back("outbox");
   if (!(next->diag == config_.diag)) fixed.push_back("diag");
   if (!fixed.empty()) {
@@ -90,9 +109,16 @@ v1::ReloadResult Agent::reload() {
   }
 
   const auto old_catalog = encoder_->catalog_id();
+  const bool session_changed = !(next->agent == config_.agent) || !(next->mqtt == config_.mqtt);
+  // The old session's last word, on the old topic: this agent as it was is offline.
+  auto farewell = encoder_->status(false, counters(), Clock::now());
   auto identity = encoder_->identity();
   config_ = std::move(*next);
+  identity.agent_id = config_.agent.id;
+  identity.site = config_.agent.site;
+  identity.rack = config_.agent.rack;
   encoder_ = std::make_unique<NativeEncoder>(config_, std::move(identity));
+  if (session_changed) replace_session(std::move(farewell));
   runners_ = std::move(runners);
   last_poll_ = std::move(last_poll);
   index_sources();
@@ -114,6 +140,7 @@ v1::ReloadResult Agent::reload() {
   check_ready();
 
   result.set_applied(true);
+  result.set_session_restarted(session_changed);
   result.set_catalog_changed(encoder_->catalog_id() != old_catalog);
   if (result.catalog_changed() && session_->connected()) {
     // Retained state, not history: sent now, and in every birth after.
@@ -122,7 +149,8 @@ v1::ReloadResult Agent::reload() {
   log::info("reloaded ", config_.file, ": ", result.added_size(), " added, ", result.removed_size(), " removed, ",
             result.restarted_size(), " restarted, ", runners_.size() - static_cast<std::size_t>(result.added_size()) -
                 static_cast<std::size_t>(result.restarted_size()),
-            " unchanged", result.catalog_changed() ? "; catalog " + encoder_->catalog_id() : "");
+            " unchanged", result.catalog_changed() ? "; catalog " + encoder_->catalog_id() : "",
+            session_changed ? "; broker session restarted" : "");
   return result;
 }
 

@@ -39,12 +39,13 @@ class ReloadTest : public ::testing::Test {
     ASSERT_TRUE(wait_until([&] { return count("steady") >= 3; }, 10s)) << agent_->log();
   }
 
-  void write_config(const std::string& sources, const std::string& keepalive = "5s") {
-    write_file(dir_ / "agent.yaml", R"(agent: {site: hall-r, rack: r11, id: reload-agent}
+  void write_config(const std::string& sources, const std::string& keepalive = "5s", const std::string& rack = "r11",
+                    const std::string& outbox = "outbox") {
+    write_file(dir_ / "agent.yaml", R"(agent: {site: hall-r, rack: )" + rack + R"(, id: reload-agent}
 mqtt:
   brokers: [)" + broker_.uri() + R"(]
   keepalive: )" + keepalive + R"(
-outbox: {dir: )" + (dir_ / "outbox").string() + R"(}
+outbox: {dir: )" + (dir_ / outbox).string() + R"(}
 diag: {socket: )" + socket_ + R"(}
 sources:
 )" + sources);
@@ -167,18 +168,61 @@ TEST_F(ReloadTest, BrokenConfigIsRefusedAndTheAgentKeepsRunning) {
   EXPECT_THAT(status.out, ::testing::ContainsRegex("slow +sim +ok "));
 
   // A change that needs a restart is refused as such.
-  write_config(kSteady + kSlow500, "7s");
+  write_config(kSteady + kSlow500, "5s", "r11", "another-outbox");
   r = verb({"reload", "--json"});
   EXPECT_EQ(r.exit_code, 1);
   auto doc = boost::json::parse(r.out).as_object();
   EXPECT_FALSE(doc.at("reload").at("applied").as_bool());
   EXPECT_THAT(std::string(doc.at("reload").at("problems").at(0).as_string()),
-              HasSubstr("changes to mqtt take effect only with a restart"));
+              HasSubstr("changes to outbox take effect only with a restart"));
 
   const auto steady_before = count("steady");
   ASSERT_TRUE(wait_until([&] { return count("steady") >= steady_before + 3; }, 5s));
   expect_steady_without_gap();
   EXPECT_TRUE(agent_->running());
+}
+
+TEST_F(ReloadTest, NewBrokerSettingsReplaceTheSessionAndTheOldRackGoesOffline) {
+  const std::string new_base = "rackwatch/v1/hall-r/r12";
+  TestSubscriber moved(broker_.uri(), new_base + "/#");
+  write_config(kSteady + kSlow500, "7s", "r12");
+  auto r = verb({"reload", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto doc = boost::json::parse(r.out).as_object();
+  EXPECT_TRUE(doc.at("reload").at("applied").as_bool());
+  EXPECT_TRUE(doc.at("reload").at("session_restarted").as_bool());
+
+  // The new rack is online with its catalog and telemetry ...
+  auto status = moved.wait_for_topic(new_base + "/status", 10s);
+  ASSERT_TRUE(status) << agent_->log();
+  v1::AgentStatus online;
+  ASSERT_TRUE(online.ParseFromString((*status)->get_payload_str()));
+  EXPECT_EQ(online.state(), v1::AgentStatus::STATE_ONLINE);
+  EXPECT_TRUE(moved.wait_for_topic(new_base + "/catalog", 5s));
+  EXPECT_TRUE(moved.wait_for_topic(new_base + "/telemetry", 5s));
+  // ... and the old one says offline, retained.
+  auto old_status = TestSubscriber::read_retained(broker_.uri(), kBase + "/status", 3s);
+  ASSERT_TRUE(old_status);
+  v1::AgentStatus offline;
+  ASSERT_TRUE(offline.ParseFromString((*old_status)->get_payload_str()));
+  EXPECT_EQ(offline.state(), v1::AgentStatus::STATE_OFFLINE);
+  EXPECT_THAT(agent_->log(), HasSubstr("broker session restarted"));
+
+  // Nothing taken was lost in the swap: the telemetry sequence, across both
+  // topics (what was stored before keeps its topic), has no hole.
+  ASSERT_TRUE(wait_until([&] { return moved.messages().size() >= 10; }, 5s));
+  std::this_thread::sleep_for(500ms);
+  std::set<std::uint64_t> seqs;
+  auto collect = [&](const std::vector<mqtt::const_message_ptr>& messages) {
+    for (const auto& m : messages) {
+      v1::Telemetry t;
+      if (m->get_topic().ends_with("/telemetry") && t.ParseFromString(m->get_payload_str())) seqs.insert(t.sequence());
+    }
+  };
+  collect(sub_->messages());
+  collect(moved.messages());
+  ASSERT_GE(seqs.size(), 10u);
+  EXPECT_EQ(*seqs.rbegin() - *seqs.begin() + 1, seqs.size()) << "telemetry sequence numbers missing";
 }
 
 TEST_F(ReloadTest, SighupRemovesASource) {
