@@ -1,0 +1,100 @@
+// Thresholds of one point, decided at the edge: limits with hysteresis (a
+// Schmitt trigger: raised at the limit, cleared only past limit minus
+// hysteresis), an optional delay (the condition must hold that long before
+// it is raised), a boolean state that is an alarm (leak, door, fault), a
+// sensor that has failed (bad quality for the delay) and a stale one (no
+// fresh reading for K intervals). Pure: samples and times in, events out.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/reading.hpp"
+
+namespace rackwatch {
+
+enum class Severity : std::uint8_t { caution = 1, critical = 2 };
+
+// One alarm condition of a point; each is raised and cleared on its own.
+enum class AlarmKind : std::uint8_t {
+  low_critical,
+  low_caution,
+  high_caution,
+  high_critical,
+  state,          // a boolean point in its alarm state
+  sensor_failed,  // bad quality
+  stale,          // no fresh reading
+};
+inline constexpr std::size_t kAlarmKinds = 7;
+
+std::string_view alarm_kind_name(AlarmKind kind);
+std::string_view severity_name(Severity severity);
+
+struct ThresholdConfig {
+  std::optional<double> low_critical;
+  std::optional<double> low_caution;
+  std::optional<double> high_caution;
+  std::optional<double> high_critical;
+  double hysteresis = 0;  // in the point's unit, >= 0
+  std::chrono::milliseconds delay{0};
+  // Boolean points: the value that means alarm (1 for a leak), and how bad.
+  std::optional<double> alarm_state;
+  Severity state_severity = Severity::critical;
+  // A bad quality lasting `failed_delay` raises sensor_failed (caution).
+  bool sensor_failed = true;
+  std::chrono::milliseconds failed_delay{0};
+  // No fresh reading for stale_after × interval raises stale (caution); 0: off.
+  unsigned stale_after = 0;
+
+  bool any() const {
+    return low_critical || low_caution || high_caution || high_critical || alarm_state || sensor_failed ||
+           stale_after > 0;
+  }
+};
+
+struct AlarmEvent {
+  AlarmKind kind = AlarmKind::high_critical;
+  Severity severity = Severity::critical;
+  bool raised = true;  // false: cleared
+  double value = 0;    // the value that decided it (0 for failed and stale)
+  double limit = 0;    // the limit crossed (or the alarm state)
+  TimePoint time{};
+};
+
+class PointThresholds {
+ public:
+  explicit PointThresholds(ThresholdConfig config) : config_(config) {}
+
+  // A new sample of the point; returns the events it decides, in kind order.
+  std::vector<AlarmEvent> update(const Sample& sample);
+  // Time passing without a sample (every tick of the point's source, or a
+  // timer): decides staleness and conditions whose delay ran out.
+  std::vector<AlarmEvent> advance(TimePoint now, std::chrono::milliseconds interval);
+
+  bool active(AlarmKind kind) const { return conditions_[static_cast<std::size_t>(kind)].active; }
+  const ThresholdConfig& config() const { return config_; }
+
+ private:
+  struct Condition {
+    bool active = false;
+    std::optional<TimePoint> pending_since;  // holding, not yet for the whole delay
+    double value = 0;
+  };
+
+  // Feeds one condition's truth at `t`; appends an event when it changes.
+  void step(AlarmKind kind, bool holds, bool clears, double value, double limit, TimePoint t,
+            std::chrono::milliseconds delay, std::vector<AlarmEvent>& out);
+  Severity severity_of(AlarmKind kind) const;
+  double limit_of(AlarmKind kind) const;
+
+  ThresholdConfig config_;
+  std::array<Condition, kAlarmKinds> conditions_{};
+  std::optional<TimePoint> last_fresh_;
+  std::optional<Sample> last_;
+};
+
+}  // namespace rackwatch
