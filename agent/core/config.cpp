@@ -320,9 +320,67 @@ std::optional<SourceConfig> parse_source(const YAML::Node& node, ConfigReader& r
 
 }  // namespace
 
+namespace {
+
+ThresholdConfig parse_thresholds(const YAML::Node& node, ConfigReader& r) {
+  ThresholdConfig t;
+  if (!node.IsMap()) {
+    r.error(node, "'thresholds' must be a mapping (low_critical, low_caution, high_caution, high_critical, "
+                  "hysteresis, delay, alarm_when, severity, failed_delay, stale_after, sensor_failed)");
+    return t;
+  }
+  r.check_keys(node, {"low_critical", "low_caution", "high_caution", "high_critical", "hysteresis", "delay",
+                      "alarm_when", "severity", "failed_delay", "stale_after", "sensor_failed"},
+               "thresholds");
+  auto finite = [&](std::string_view key) -> std::optional<double> {
+    auto v = r.number(node, key);
+    if (v && !std::isfinite(*v)) {
+      r.error(r.child(node, key), "'" + std::string(key) + "' must be a finite number");
+      return std::nullopt;
+    }
+    return v;
+  };
+  t.low_critical = finite("low_critical");
+  t.low_caution = finite("low_caution");
+  t.high_caution = finite("high_caution");
+  t.high_critical = finite("high_critical");
+  // In order from the bottom: low_critical <= low_caution < high_caution <= high_critical.
+  const std::array<std::pair<const char*, std::optional<double>>, 4> order{
+      {{"low_critical", t.low_critical}, {"low_caution", t.low_caution}, {"high_caution", t.high_caution},
+       {"high_critical", t.high_critical}}};
+  std::optional<std::pair<const char*, double>> below;
+  for (const auto& [name, v] : order) {
+    if (!v) continue;
+    if (below && *v < below->second) {
+      r.error(r.child(node, name), std::string("'") + name + "' must not be below '" + below->first + "'");
+    }
+    below = std::pair{name, *v};
+  }
+  if (auto v = finite("hysteresis")) {
+    if (*v < 0) r.error(r.child(node, "hysteresis"), "'hysteresis' must not be negative");
+    t.hysteresis = *v;
+  }
+  if (auto d = r.duration(node, "delay")) t.delay = *d;
+  if (auto v = finite("alarm_when")) t.alarm_state = *v;
+  if (auto v = r.string(node, "severity")) {
+    if (*v == "caution") t.state_severity = Severity::caution;
+    else if (*v == "critical") t.state_severity = Severity::critical;
+    else r.error(r.child(node, "severity"), "'severity' must be caution or critical, found '" + *v + "'");
+  }
+  if (auto d = r.duration(node, "failed_delay")) t.failed_delay = *d;
+  if (auto v = r.integer(node, "stale_after")) {
+    if (*v < 0 || *v > 1000) r.error(r.child(node, "stale_after"), "'stale_after' must be 0..1000 intervals");
+    else t.stale_after = static_cast<unsigned>(*v);
+  }
+  if (auto v = r.boolean(node, "sensor_failed")) t.sensor_failed = *v;
+  return t;
+}
+
+}  // namespace
+
 const std::vector<std::string_view> kCommonPointKeys{
     "name", "quantity", "unit", "from_unit", "scale", "offset", "min", "max",
-    "invalid", "location", "description"};
+    "invalid", "location", "description", "thresholds"};
 
 PointConfig parse_point_common(const YAML::Node& node, ConfigReader& r) {
   PointConfig p;
@@ -391,6 +449,7 @@ PointConfig parse_point_common(const YAML::Node& node, ConfigReader& r) {
   if (auto v = r.number_list(node, "invalid")) p.invalid = *v;
   if (auto v = r.string(node, "location")) p.location = *v;
   if (auto v = r.string(node, "description")) p.description = *v;
+  if (auto t = r.child(node, "thresholds"); t.IsDefined()) p.thresholds = parse_thresholds(t, r);
   return p;
 }
 

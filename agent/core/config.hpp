@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/diagnostics.hpp"
+#include "core/threshold_config.hpp"
 #include "core/units.hpp"
 
 namespace YAML {
@@ -72,6 +73,7 @@ struct PointConfig {
   std::vector<double> invalid;  // raw values a device uses for "no value"
   std::string location;
   std::string description;
+  std::optional<ThresholdConfig> thresholds;  // in the canonical unit
   SourceMark mark;
 };
 

@@ -141,6 +141,7 @@ void Agent::start() {
 
   latest_.assign(encoder_->point_count(), Sample{});
   last_poll_.assign(config_.sources.size(), LastPoll{});
+  init_thresholds();
   for (const auto& sc : config_.sources) {
     awaiting_first_poll_.insert(sc.name);
     runners_.push_back(make_runner(sc));
@@ -219,6 +220,7 @@ void Agent::deliver(const std::string& name, TimePoint tick, std::vector<RawRead
     log::debug("stored telemetry #", sequence_, " of ", sc.name, " as outbox record ",
                outbox_->last_id());
   }
+  check_thresholds(source, tick, samples);
   if (awaiting_first_poll_.erase(name) > 0) check_ready();
 }
 

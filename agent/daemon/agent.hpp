@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <memory>
@@ -17,6 +18,7 @@
 
 #include "core/config.hpp"
 #include "publish/mqtt_session.hpp"
+#include "pipeline/thresholds.hpp"
 #include "publish/native_encoder.hpp"
 #include "publish/transport.hpp"
 #include "rackwatch/v1/diag.pb.h"
@@ -89,6 +91,10 @@ class Agent {
   };
 
   std::unique_ptr<MqttSession> make_session();
+  void init_thresholds();
+  void check_thresholds(std::size_t source, TimePoint tick, const std::vector<Sample>& samples);
+  void publish_active_alarms(TimePoint now);
+  static AlarmKind alarm_kind_of(const std::string& name);
   // Swaps in a session for the current config; the old one says `farewell`
   // (status offline on its topic) and disconnects cleanly.
   void replace_session(Message farewell);
@@ -136,6 +142,10 @@ class Agent {
   TimePoint config_loaded_ = Clock::now();
   std::string last_reload_error_;
   std::unique_ptr<diag::DiagServer> diag_;
+  std::vector<std::optional<PointThresholds>> thresholds_;  // by catalog index
+  std::vector<std::string> threshold_ids_;                  // point ids, by catalog index
+  std::map<std::string, v1::AlarmEvent> active_alarms_;     // by "point id/kind"
+  std::uint64_t alarm_sequence_ = 0;
 };
 
 // A random 128-bit id as 32 hex digits.

@@ -132,6 +132,7 @@ v1::ReloadResult Agent::reload() {
       latest_[first + k].point = static_cast<std::uint32_t>(first + k);
     }
   }
+  init_thresholds();
   for (std::size_t i = 0; i < runners_.size(); ++i) {
     if (!runners_[i]) runners_[i] = make_runner(config_.sources[i]);
   }

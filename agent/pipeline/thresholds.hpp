@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "core/reading.hpp"
+#include "core/threshold_config.hpp"
 
 namespace rackwatch {
 
-enum class Severity : std::uint8_t { caution = 1, critical = 2 };
 
 // One alarm condition of a point; each is raised and cleared on its own.
 enum class AlarmKind : std::uint8_t {
@@ -33,28 +33,6 @@ inline constexpr std::size_t kAlarmKinds = 7;
 
 std::string_view alarm_kind_name(AlarmKind kind);
 std::string_view severity_name(Severity severity);
-
-struct ThresholdConfig {
-  std::optional<double> low_critical;
-  std::optional<double> low_caution;
-  std::optional<double> high_caution;
-  std::optional<double> high_critical;
-  double hysteresis = 0;  // in the point's unit, >= 0
-  std::chrono::milliseconds delay{0};
-  // Boolean points: the value that means alarm (1 for a leak), and how bad.
-  std::optional<double> alarm_state;
-  Severity state_severity = Severity::critical;
-  // A bad quality lasting `failed_delay` raises sensor_failed (caution).
-  bool sensor_failed = true;
-  std::chrono::milliseconds failed_delay{0};
-  // No fresh reading for stale_after × interval raises stale (caution); 0: off.
-  unsigned stale_after = 0;
-
-  bool any() const {
-    return low_critical || low_caution || high_caution || high_critical || alarm_state || sensor_failed ||
-           stale_after > 0;
-  }
-};
 
 struct AlarmEvent {
   AlarmKind kind = AlarmKind::high_critical;

@@ -89,6 +89,41 @@ Message NativeEncoder::status(bool online, const StatusCounters& counters, TimeP
   return Message{topics_.status(), s.SerializeAsString(), 1, true};
 }
 
+v1::AlarmEvent NativeEncoder::alarm_event(const AlarmEvent& e, std::uint32_t point, const std::string& point_id,
+                                          std::uint64_t sequence) const {
+  v1::AlarmEvent a;
+  a.set_agent_id(identity_.agent_id);
+  a.set_boot_id(identity_.boot_id);
+  a.set_sequence(sequence);
+  a.set_point(point);
+  a.set_point_id(point_id);
+  const bool no_reading = e.kind == AlarmKind::sensor_failed || e.kind == AlarmKind::stale;
+  a.set_severity(no_reading                            ? v1::AlarmEvent::SEVERITY_SENSOR_FAILED
+                 : e.severity == Severity::critical ? v1::AlarmEvent::SEVERITY_CRITICAL
+                                                    : v1::AlarmEvent::SEVERITY_CAUTION);
+  a.set_raised(e.raised);
+  a.set_value(e.value);
+  a.set_limit(e.limit);
+  a.set_time_ms(to_unix_ms(e.time));
+  a.set_catalog_id(catalog_id_);
+  a.set_kind(std::string(alarm_kind_name(e.kind)));
+  a.set_message(point_id + " " + std::string(alarm_kind_name(e.kind)) + (e.raised ? " raised" : " cleared"));
+  return a;
+}
+
+Message NativeEncoder::alarm(const v1::AlarmEvent& event) const {
+  return Message{topics_.alarm(), event.SerializeAsString(), 1, false};
+}
+
+Message NativeEncoder::active_alarms(const std::vector<v1::AlarmEvent>& active, TimePoint now) const {
+  v1::ActiveAlarms a;
+  a.set_agent_id(identity_.agent_id);
+  a.set_boot_id(identity_.boot_id);
+  a.set_time_ms(to_unix_ms(now));
+  for (const auto& e : active) *a.add_alarms() = e;
+  return Message{topics_.alarms(), a.SerializeAsString(), 1, true};
+}
+
 void fill_outbox_status(const StatusCounters::Outbox& in, v1::OutboxStatus& o) {
   o.set_pending(in.pending);
   o.set_in_flight(in.in_flight);

@@ -9,6 +9,7 @@
 
 #include "core/config.hpp"
 #include "core/reading.hpp"
+#include "pipeline/thresholds.hpp"
 #include "publish/message.hpp"
 #include "publish/topics.hpp"
 #include "rackwatch/v1/telemetry.pb.h"
@@ -66,6 +67,12 @@ class NativeEncoder {
 
   Message status(bool online, const StatusCounters& counters, TimePoint now) const;
   Message catalog(TimePoint now) const;
+  // An alarm event of catalog point `point` (QoS 1, not retained), and the
+  // retained set of active ones.
+  v1::AlarmEvent alarm_event(const AlarmEvent& event, std::uint32_t point, const std::string& point_id,
+                             std::uint64_t sequence) const;
+  Message alarm(const v1::AlarmEvent& event) const;
+  Message active_alarms(const std::vector<v1::AlarmEvent>& active, TimePoint now) const;
   Message telemetry(const std::string& source, std::uint64_t sequence, TimePoint tick,
                     const std::vector<Sample>& samples);
 

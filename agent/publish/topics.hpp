@@ -13,6 +13,7 @@ struct Topics {
   std::string catalog() const { return base + "/catalog"; }
   std::string telemetry() const { return base + "/telemetry"; }
   std::string alarm() const { return base + "/alarm"; }
+  std::string alarms() const { return base + "/alarms"; }
 
   std::string base;
 };

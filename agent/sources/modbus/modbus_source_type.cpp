@@ -123,6 +123,7 @@ void copy_overrides(const YAML::Node& node, const PointConfig& given, PointConfi
   if (node["invalid"]) out.invalid = given.invalid;
   if (node["location"]) out.location = given.location;
   if (node["description"]) out.description = given.description;
+  if (node["thresholds"]) out.thresholds = given.thresholds;
   out.mark = given.mark;
 }
 
