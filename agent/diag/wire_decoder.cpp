@@ -161,6 +161,24 @@ json::object WireDecoder::decode(const std::string& topic, const std::string& pa
     o["limit"] = a.limit();
     o["time_ms"] = a.time_ms();
     o["message"] = a.message();
+    o["kind"] = a.kind();
+  } else if (parts->kind == "alarms") {
+    v1::ActiveAlarms a;
+    if (!a.ParseFromString(payload)) return fail("ActiveAlarms");
+    o["agent_id"] = a.agent_id();
+    o["time_ms"] = a.time_ms();
+    json::array active;
+    for (const auto& e : a.alarms()) {
+      json::object j;
+      j["point"] = e.point_id();
+      j["kind"] = e.kind();
+      j["severity"] = severity_text(e.severity());
+      j["value"] = e.value();
+      j["limit"] = e.limit();
+      j["time_ms"] = e.time_ms();
+      active.push_back(std::move(j));
+    }
+    o["active"] = std::move(active);
   } else {
     o["error"] = "unknown message kind '" + parts->kind + "'";
   }
@@ -213,6 +231,15 @@ std::string WireDecoder::to_text(const json::object& d) const {
                       quality == "good" ? "" : quality + (reason.empty() ? "" : ": " + reason)});
     }
     print_table(out, rows, {false, false, true, false, false});
+  } else if (kind == "alarms") {
+    const auto& active = d.at("active").as_array();
+    out << time_of("time_ms") << "  " << where << "  " << active.size() << " active alarm(s)\n";
+    for (const auto& v : active) {
+      const auto& a = v.as_object();
+      auto text = [&](const char* k) { return std::string(a.at(k).as_string()); };
+      out << "    " << text("point") << "  " << text("kind") << "  " << text("severity") << "  value " << format_value(a.at("value").to_number<double>())
+          << " limit " << format_value(a.at("limit").to_number<double>()) << '\n';
+    }
   } else if (kind == "alarm") {
     out << time_of("time_ms") << "  " << where << "  alarm " << str("severity") << " "
         << (d.at("raised").as_bool() ? "RAISED" : "cleared") << "  " << str("point") << "  value "

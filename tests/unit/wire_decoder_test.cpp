@@ -50,6 +50,26 @@ sources:
   EXPECT_NE(dec.to_text(after).find("cdu.flow"), std::string::npos);
 }
 
+TEST(WireDecoderTest, ActiveAlarmsAreListed) {
+  v1::ActiveAlarms a;
+  a.set_agent_id("x");
+  a.set_time_ms(1'800'000'000'000);
+  auto* e = a.add_alarms();
+  e->set_point_id("cdu.supply_temp");
+  e->set_kind("high_critical");
+  e->set_severity(v1::AlarmEvent::SEVERITY_CRITICAL);
+  e->set_value(46.5);
+  e->set_limit(45);
+  cli::WireDecoder dec("rackwatch/v1");
+  auto o = dec.decode("rackwatch/v1/s/r/alarms", a.SerializeAsString());
+  ASSERT_FALSE(o.contains("error")) << boost::json::serialize(o);
+  ASSERT_EQ(o.at("active").as_array().size(), 1u);
+  EXPECT_EQ(o.at("active").at(0).at("kind").as_string(), "high_critical");
+  const auto text = dec.to_text(o);
+  EXPECT_NE(text.find("1 active alarm(s)"), std::string::npos) << text;
+  EXPECT_NE(text.find("cdu.supply_temp  high_critical"), std::string::npos) << text;
+}
+
 TEST(WireDecoderTest, GarbageSaysWhatItIsNot) {
   cli::WireDecoder dec("rackwatch/v1");
   auto o = dec.decode("rackwatch/v1/s/r/telemetry", std::string("\xff\xff\xff\xff", 4));
