@@ -322,6 +322,16 @@ std::optional<SourceConfig> parse_source(const YAML::Node& node, ConfigReader& r
 
 namespace {
 
+// `key` of `map` as a number that is not NaN or infinite; reported otherwise.
+std::optional<double> finite_number(const YAML::Node& map, std::string_view key, ConfigReader& r) {
+  auto v = r.number(map, key);
+  if (v && !std::isfinite(*v)) {
+    r.error(r.child(map, key), "'" + std::string(key) + "' must be a finite number");
+    return std::nullopt;
+  }
+  return v;
+}
+
 ThresholdConfig parse_thresholds(const YAML::Node& node, ConfigReader& r) {
   ThresholdConfig t;
   if (!node.IsMap()) {
@@ -332,14 +342,7 @@ ThresholdConfig parse_thresholds(const YAML::Node& node, ConfigReader& r) {
   r.check_keys(node, {"low_critical", "low_caution", "high_caution", "high_critical", "hysteresis", "delay",
                       "alarm_when", "severity", "failed_delay", "stale_after", "sensor_failed"},
                "thresholds");
-  auto finite = [&](std::string_view key) -> std::optional<double> {
-    auto v = r.number(node, key);
-    if (v && !std::isfinite(*v)) {
-      r.error(r.child(node, key), "'" + std::string(key) + "' must be a finite number");
-      return std::nullopt;
-    }
-    return v;
-  };
+  auto finite = [&](std::string_view key) { return finite_number(node, key, r); };
   t.low_critical = finite("low_critical");
   t.low_caution = finite("low_caution");
   t.high_caution = finite("high_caution");
@@ -428,14 +431,7 @@ PointConfig parse_point_common(const YAML::Node& node, ConfigReader& r) {
   } else if (p.unit != Unit::unspecified) {
     p.from = {p.unit, 1.0, 0.0};
   }
-  auto finite = [&](std::string_view key) -> std::optional<double> {
-    auto v = r.number(node, key);
-    if (v && !std::isfinite(*v)) {
-      r.error(r.child(node, key), "'" + std::string(key) + "' must be a finite number");
-      return std::nullopt;
-    }
-    return v;
-  };
+  auto finite = [&](std::string_view key) { return finite_number(node, key, r); };
   if (auto v = finite("scale")) {
     if (*v == 0) r.error(r.child(node, "scale"), "'scale' must not be 0");
     p.scale = *v;

@@ -125,10 +125,7 @@ TEST_F(AlarmTest, CrossingTheLimitRaisesOnceAndClearsPastTheHysteresis) {
       break;
     }
   }
-  write_file(dir_ / "alarm.bin", payload);
-  auto decoded = run({"/bin/sh", "-c",
-                      "cd \"$0\" && protoc --decode=rackwatch.v1.AlarmEvent proto/rackwatch/v1/telemetry.proto < \"$1\"",
-                      std::string(RACKWATCH_SOURCE_DIR), (dir_ / "alarm.bin").string()});
+  auto decoded = protoc_decode("rackwatch.v1.AlarmEvent", payload, dir_.path());
   EXPECT_EQ(decoded.exit_code, 0) << decoded.err;
   EXPECT_THAT(decoded.out, HasSubstr("point_id: \"board.inlet\""));
   EXPECT_THAT(decoded.out, HasSubstr("severity: SEVERITY_CRITICAL"));

@@ -154,11 +154,7 @@ TEST_F(DaemonTest, PublishesBirthCatalogAndTelemetryThatProtocDecodes) {
       break;
     }
   }
-  write_file(dir_ / "telemetry.bin", payload);
-  auto decoded = run({"/bin/sh", "-c",
-                      "cd \"$0\" && protoc --decode=rackwatch.v1.Telemetry "
-                      "proto/rackwatch/v1/telemetry.proto < \"$1\"",
-                      std::string(RACKWATCH_SOURCE_DIR), (dir_ / "telemetry.bin").string()});
+  auto decoded = protoc_decode("rackwatch.v1.Telemetry", payload, dir_.path());
   EXPECT_EQ(decoded.exit_code, 0) << decoded.err;
   EXPECT_THAT(decoded.out, HasSubstr("agent_id: \"test-agent\""));
   EXPECT_THAT(decoded.out, HasSubstr("sequence: "));

@@ -93,11 +93,7 @@ sources:
         << agent_->log();
   }
 
-  RunResult verb(std::vector<std::string> args) {
-    args.insert(args.begin(), bin("rackwatch"));
-    args.insert(args.end(), {"--socket", socket_});
-    return run(args);
-  }
+  RunResult verb(std::vector<std::string> args) { return rackwatch_verb(socket_, std::move(args)); }
 
   std::optional<boost::json::object> json(std::vector<std::string> args) {
     args.push_back("--json");

@@ -51,11 +51,7 @@ sources:
 )" + sources);
   }
 
-  RunResult verb(std::vector<std::string> args) {
-    args.insert(args.begin(), bin("rackwatch"));
-    args.insert(args.end(), {"--socket", socket_});
-    return run(args);
-  }
+  RunResult verb(std::vector<std::string> args) { return rackwatch_verb(socket_, std::move(args)); }
 
   std::vector<v1::Telemetry> telemetry(const std::string& source) {
     std::vector<v1::Telemetry> out;

@@ -61,4 +61,22 @@ inline void write_file(const std::filesystem::path& path, const std::string& tex
   std::ofstream(path, std::ios::binary) << text;
 }
 
+// `rackwatch ARGS... --socket SOCKET`: a verb against a running agent.
+inline RunResult rackwatch_verb(const std::string& socket, std::vector<std::string> args) {
+  args.insert(args.begin(), bin("rackwatch"));
+  args.insert(args.end(), {"--socket", socket});
+  return run(args);
+}
+
+// protoc's own decoder on `payload` as message `type` (rackwatch.v1.X) of
+// telemetry.proto: a subscriber's view with nothing but the .proto file.
+// `scratch` is a directory for the payload file.
+inline RunResult protoc_decode(const std::string& type, const std::string& payload,
+                               const std::filesystem::path& scratch) {
+  const auto file = scratch / "payload.bin";
+  write_file(file, payload);
+  return run({"/bin/sh", "-c", "cd \"$0\" && protoc --decode=" + type + " proto/rackwatch/v1/telemetry.proto < \"$1\"",
+              std::string(RACKWATCH_SOURCE_DIR), file.string()});
+}
+
 }  // namespace rackwatch::test
