@@ -37,6 +37,7 @@ mqtt:
   keepalive: 5s
 outbox:
   dir: )" + outbox.string() + R"(
+diag: {socket: )" + (outbox.parent_path() / "diag.sock").string() + R"(}
 sources:
   - name: pdu
     type: sim

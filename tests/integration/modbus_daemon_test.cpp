@@ -49,6 +49,7 @@ mqtt:
   reconnect_max: 500ms
 outbox:
   dir: )" + (dir_ / "outbox").string() + R"(
+diag: {socket: )" + (dir_ / "diag.sock").string() + R"(}
 sources:
   - {name: psu, type: modbus, interval: 300ms, tcp: ')" + peer_->endpoint() + R"(', unit: 1, profile: )" +
                                          (dir_ / "device.yaml").string() + R"(}

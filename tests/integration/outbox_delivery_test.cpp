@@ -86,6 +86,7 @@ outbox:
   fsync: )" + fsync + R"(
   fsync_interval: 200ms
   max_size: )" + max_size + R"(
+diag: {socket: )" + (dir_ / "diag.sock").string() + R"(}
 sources:
   - name: pdu
     type: sim

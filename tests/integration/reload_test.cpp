@@ -96,18 +96,12 @@ sources:
       - {name: power, signal: pdu.total.power}
       - {name: supply, signal: cdu.supply_temp}
 )";
-  const std::string kSlow500 = R"(  - name: slow
-    type: sim
-    interval: 500ms
-    points:
-      - {name: flow, signal: cdu.flow}
-)";
-  const std::string kSlow400 = R"(  - name: slow
-    type: sim
-    interval: 400ms
-    points:
-      - {name: flow, signal: cdu.flow}
-)";
+  static std::string slow(const char* interval) {
+    return std::string("  - name: slow\n    type: sim\n    interval: ") + interval +
+           "\n    points:\n      - {name: flow, signal: cdu.flow}\n";
+  }
+  const std::string kSlow500 = slow("500ms");
+  const std::string kSlow400 = slow("400ms");
   const std::string kExtra = R"(  - name: extra
     type: sim
     interval: 300ms
