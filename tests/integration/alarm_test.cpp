@@ -1,9 +1,13 @@
 // Thresholds in the running agent: an hwmon temperature stepped across its
 // critical limit raises exactly one alarm, wobbling inside the hysteresis
 // raises nothing more, falling below limit minus hysteresis clears it; the
+// same on the simulated rack, where a scripted load step beyond the CDU's
+// capacity drives the supply temperature over its limit and back; the
 // retained active-alarm topic follows each state; protoc decodes the events.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <thread>
 
 #include "rackwatch/v1/telemetry.pb.h"
 #include "support/mosquitto.hpp"
@@ -130,6 +134,113 @@ TEST_F(AlarmTest, CrossingTheLimitRaisesOnceAndClearsPastTheHysteresis) {
   EXPECT_THAT(decoded.out, HasSubstr("point_id: \"board.inlet\""));
   EXPECT_THAT(decoded.out, HasSubstr("severity: SEVERITY_CRITICAL"));
   EXPECT_THAT(decoded.out, HasSubstr("raised: true"));
+}
+
+// The simulated rack: 90 kW (72 kW to the liquid) is within the CDU's
+// 100 kW, a step to 150 kW (120 kW) is 20 kW over it and lifts the supply by
+// about 2.5 K (20 kW / (115 L/min · 0.9957 kg/L / 60 · 4186 J/kg·K)), from
+// 30 °C to about 32.5 °C, over the 32 °C limit; back at 90 kW it returns to
+// 30 °C, below 32 - 1. The supply's own noise is ±0.2 K.
+TEST(SimAlarmTest, ALoadStepBeyondCoolingCapacityRaisesTheSupplyAlarmOnceAndClearsIt) {
+  TempDir dir("rackwatch-alarm");
+  Mosquitto broker;
+  broker.start();
+  const std::string base = "rackwatch/v1/hall-b/r07";
+  write_file(dir.path() / "agent.yaml", R"(agent: {site: hall-b, rack: r07, id: sim-alarm}
+mqtt: {brokers: [)" + broker.uri() + R"(]}
+outbox: {dir: )" + (dir.path() / "outbox").string() + R"(}
+diag: {socket: )" + (dir.path() / "diag.sock").string() + R"(}
+sources:
+  - name: cdu
+    type: sim
+    interval: 250ms
+    seed: 7
+    load:
+      base_kw: 90
+      swing_kw: 0
+      noise_kw: 0.5
+      max_kw: 160
+      steps:
+        - {after: 3s, base_kw: 150}
+        - {after: 10s, base_kw: 90}
+    cooling: {supply_c: 30, flow_lpm: 115, capacity_kw: 100}
+    points:
+      - name: supply
+        signal: cdu.supply_temp
+        thresholds: {high_critical: 32, hysteresis: 1}
+)");
+  TestSubscriber sub(broker.uri(), base + "/#");
+  Process agent({bin("rackwatchd"), "--config", (dir.path() / "agent.yaml").string()}, dir.path());
+
+  auto events = [&] {
+    std::vector<v1::AlarmEvent> out;
+    for (const auto& m : sub.messages()) {
+      v1::AlarmEvent e;
+      if (m->get_topic() == base + "/alarm" && e.ParseFromString(m->get_payload_str())) out.push_back(e);
+    }
+    return out;
+  };
+  auto retained = [&] {
+    auto m = TestSubscriber::read_retained(broker.uri(), base + "/alarms", 3s);
+    v1::ActiveAlarms a;
+    if (!m || !a.ParseFromString((*m)->get_payload_str())) a.set_agent_id("unreadable");
+    return a;
+  };
+
+  ASSERT_TRUE(wait_until([&] { return events().size() == 1; }, 15s)) << agent.log();
+  const auto raised_set = retained();
+  EXPECT_EQ(raised_set.agent_id(), "sim-alarm");
+  ASSERT_EQ(raised_set.alarms_size(), 1);
+  EXPECT_EQ(raised_set.alarms(0).point_id(), "cdu.supply");
+  EXPECT_EQ(raised_set.alarms(0).kind(), "high_critical");
+  EXPECT_TRUE(raised_set.alarms(0).raised());
+
+  ASSERT_TRUE(wait_until([&] { return events().size() == 2; }, 15s)) << agent.log();
+  // A few more polls at 30 °C: nothing else is raised or cleared.
+  std::this_thread::sleep_for(1s);
+  const auto all = events();
+  ASSERT_EQ(all.size(), 2u) << agent.log();
+  EXPECT_TRUE(all[0].raised());
+  EXPECT_EQ(all[0].point_id(), "cdu.supply");
+  EXPECT_EQ(all[0].severity(), v1::AlarmEvent::SEVERITY_CRITICAL);
+  EXPECT_EQ(all[0].limit(), 32);
+  EXPECT_GE(all[0].value(), 32);
+  EXPECT_NEAR(all[0].value(), 32.5, 0.4);
+  EXPECT_FALSE(all[1].raised());
+  EXPECT_LT(all[1].value(), 31);
+  EXPECT_EQ(all[1].sequence(), all[0].sequence() + 1);
+  EXPECT_EQ(retained().alarms_size(), 0);
+
+  // Every supply reading before the raise was below the limit: the alarm is
+  // a transition the step caused, not a value the agent started with.
+  std::size_t before = 0;
+  for (const auto& m : sub.messages()) {
+    v1::Telemetry t;
+    if (m->get_topic() != base + "/telemetry" || !t.ParseFromString(m->get_payload_str())) continue;
+    if (t.time_ms() >= all[0].time_ms()) break;
+    for (const auto& sample : t.samples()) {
+      EXPECT_LT(sample.value(), 31);
+      ++before;
+    }
+  }
+  EXPECT_GE(before, 4u);
+
+  // The live sequence of active sets: one alarm, then none.
+  std::vector<int> sizes;
+  for (const auto& m : sub.messages()) {
+    v1::ActiveAlarms a;
+    if (m->get_topic() == base + "/alarms" && a.ParseFromString(m->get_payload_str())) sizes.push_back(a.alarms_size());
+  }
+  EXPECT_EQ(sizes, (std::vector<int>{1, 0}));
+
+  for (const auto& e : all) {
+    std::string payload;
+    e.SerializeToString(&payload);
+    auto decoded = protoc_decode("rackwatch.v1.AlarmEvent", payload, dir.path());
+    EXPECT_EQ(decoded.exit_code, 0) << decoded.err;
+    EXPECT_THAT(decoded.out, HasSubstr("point_id: \"cdu.supply\""));
+    EXPECT_THAT(decoded.out, HasSubstr(e.raised() ? "raised: true" : "kind: \"high_critical\""));
+  }
 }
 
 TEST(AlarmConfigTest, ThresholdMistakesAreReportedAtTheirLines) {

@@ -216,6 +216,62 @@ TEST(RackModel, EnergyNeverDecreasesAndCountsTheMeanLoad) {
   EXPECT_NEAR(gained, p.base_kw * 1000.0 * hours_in_span, 1e-6 * gained);
 }
 
+TEST(RackModel, LoadStepsChangeTheBaseFromTheirInstantOn) {
+  RackModelParams p;
+  p.seed = 9;
+  p.swing_kw = 0;
+  p.noise_kw = 0;
+  p.max_kw = 200;
+  p.steps = {{kT0 + minutes{10}, 150.0}, {kT0 + minutes{20}, 60.0}};
+  const RackModel m(p);
+  EXPECT_EQ(m.load_w(kT0 + minutes{10} - milliseconds{1}), 90'000.0);
+  EXPECT_EQ(m.load_w(kT0 + minutes{10}), 150'000.0);
+  EXPECT_EQ(m.load_w(kT0 + minutes{20} - milliseconds{1}), 150'000.0);
+  EXPECT_EQ(m.load_w(kT0 + minutes{20}), 60'000.0);
+  // The energy counter follows the steps: 10 min at each base.
+  const double e0 = m.at(kT0).energy_wh;
+  EXPECT_NEAR(m.at(kT0 + minutes{10}).energy_wh - e0, 90'000.0 / 6.0, 1e-6);
+  EXPECT_NEAR(m.at(kT0 + minutes{20}).energy_wh - e0, (90'000.0 + 150'000.0) / 6.0, 1e-6);
+  EXPECT_NEAR(m.at(kT0 + minutes{30}).energy_wh - e0, (90'000.0 + 150'000.0 + 60'000.0) / 6.0, 1e-6);
+}
+
+TEST(RackModel, EnergyNeverDecreasesAcrossLoadSteps) {
+  RackModelParams p;
+  p.seed = 21;
+  p.steps = {{kT0 + hours{1}, 130.0}, {kT0 + hours{2}, 40.0}, {kT0 + hours{3}, 100.0}};
+  p.swing_kw = 15;
+  const RackModel m(p);
+  double last = -1.0;
+  for (auto t : sweep(milliseconds{3'100}, hours{4})) {
+    const double e = m.at(t).energy_wh;
+    ASSERT_GE(e, last);
+    last = e;
+  }
+}
+
+TEST(RackModel, SupplyHoldsItsSetpointUpToTheCoolingCapacityAndRisesWithTheExcess) {
+  RackModelParams p;
+  p.seed = 4;
+  p.swing_kw = 0;
+  p.noise_kw = 0;
+  p.max_kw = 200;
+  p.capacity_w = 100'000.0;  // 125 kW of load at 0.8 liquid
+  p.steps = {{kT0 + minutes{1}, 150.0}};
+  const RackModel unlimited([&] {
+    auto q = p;
+    q.capacity_w.reset();
+    return q;
+  }());
+  const RackModel m(p);
+  const auto below = m.at(kT0);  // 90 kW: 72 kW to the liquid, within capacity
+  EXPECT_EQ(below.cdu_supply_c, unlimited.at(kT0).cdu_supply_c);
+  const auto t = kT0 + minutes{2};
+  const auto above = m.at(t);  // 150 kW: 120 kW to the liquid, 20 kW over
+  const double kg_per_s = above.cdu_flow_lpm / 60.0 * kWaterDensity;
+  EXPECT_NEAR(above.cdu_supply_c - unlimited.at(t).cdu_supply_c, 20'000.0 / (kg_per_s * kWaterCp), 1e-9);
+  EXPECT_NEAR(above.cdu_return_c - above.cdu_supply_c, 120'000.0 / (kg_per_s * kWaterCp), 1e-9);
+}
+
 TEST(RackModel, ShelfSharesTheLoadAndLosesALittle) {
   for (const std::size_t n : {std::size_t{1}, std::size_t{4}, std::size_t{6}}) {
     RackModelParams p;

@@ -333,6 +333,51 @@ TEST_F(SimConfigTest, BadSettingsAreEachReportedAtTheirPlace) {
   EXPECT_EQ(diags.size(), 7u) << printed(diags);
 }
 
+TEST_F(SimConfigTest, LoadStepsAndCoolingCapacityAreRead) {
+  const auto cfg = load(R"(
+  - name: rack
+    type: sim
+    interval: 1s
+    load:
+      max_kw: 160
+      steps:
+        - {after: 10s, base_kw: 150}
+        - {after: 1m, base_kw: 90}
+    cooling: {capacity_kw: 100}
+    points:
+      - {name: p, signal: pdu.total.power}
+)");
+  const auto& st = settings_of(cfg.sources[0]);
+  ASSERT_EQ(st.load_steps.size(), 2u);
+  EXPECT_EQ(st.load_steps[0], std::pair(Millis{10'000}, 150.0));
+  EXPECT_EQ(st.load_steps[1], std::pair(Millis{60'000}, 90.0));
+  ASSERT_TRUE(st.model.capacity_w.has_value());
+  EXPECT_EQ(*st.model.capacity_w, 100'000.0);
+}
+
+TEST_F(SimConfigTest, BadLoadStepsAreReportedAtTheirPlace) {
+  const std::string text = kHead + R"(
+  - name: rack
+    type: sim
+    interval: 1s
+    load:
+      steps:
+        - {after: 20s, base_kw: 100}
+        - {after: 10s, base_kw: 100}
+        - {after: 30s, base_kw: 500}
+        - {after: 40s}
+        - {after: 50s, base_kw: 100, when: now}
+    points:
+      - {name: p, signal: pdu.total.power}
+)";
+  Diagnostics diags;
+  EXPECT_FALSE(parse_config(text, "test.yaml", diags));
+  expect_at(diags, text, "load steps must be in time order", "10s");
+  expect_at(diags, text, "'base_kw' (500) must lie between", "500");
+  expect_at(diags, text, "unknown key 'when'", "when");
+  EXPECT_EQ(diags.size(), 4u) << printed(diags);
+}
+
 TEST_F(SimConfigTest, LoadLimitsMustBeConsistent) {
   const std::string text = kHead + R"(
   - name: rack

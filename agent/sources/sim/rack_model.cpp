@@ -113,10 +113,18 @@ double smooth_noise(std::uint64_t seed, std::uint64_t channel, double t_s, doubl
 
 RackModel::RackModel(RackModelParams params)
     : params_(std::move(params)),
-      swing_phase_(kTwoPi * unit_interval(splitmix64(params_.seed ^ kChanSwingPhase))) {}
+      swing_phase_(kTwoPi * unit_interval(splitmix64(params_.seed ^ kChanSwingPhase))) {
+  for (const auto& step : params_.steps) step_s_.push_back(seconds(step.at));
+}
 
 double RackModel::seconds(TimePoint t) const {
   return std::chrono::duration<double>(t - kRackModelEpoch).count();
+}
+
+double RackModel::base_at(double s) const {
+  double base = params_.base_kw;
+  for (std::size_t i = 0; i < step_s_.size() && step_s_[i] <= s; ++i) base = params_.steps[i].base_kw;
+  return base;
 }
 
 double RackModel::load_at(double s) const {
@@ -127,7 +135,7 @@ double RackModel::load_at(double s) const {
       p.noise_kw * (kLoadNoiseFastShare * smooth_noise(p.seed, kChanLoadFast, s, kLoadNoiseFastStep) +
                     (1.0 - kLoadNoiseFastShare) *
                         smooth_noise(p.seed, kChanLoadSlow, s, kLoadNoiseSlowStep));
-  return std::clamp(p.base_kw + swing + noise, p.idle_kw, p.max_kw) * kWattsPerKw;
+  return std::clamp(base_at(s) + swing + noise, p.idle_kw, p.max_kw) * kWattsPerKw;
 }
 
 double RackModel::load_w(TimePoint t) const { return load_at(seconds(t)); }
@@ -164,10 +172,16 @@ RackState RackModel::at(TimePoint t) const {
   // that it is exact at any t and never decreases; the noise averages out.
   if (s > 0.0) {
     const double omega = kTwoPi / std::chrono::duration<double>(p.swing_period).count();
-    const double base_w = p.base_kw * kWattsPerKw;
     const double swing_w = p.swing_kw * kWattsPerKw;
-    const double joules =
-        base_w * s + swing_w * (std::cos(swing_phase_) - std::cos(omega * s + swing_phase_)) / omega;
+    double joules = p.base_kw * kWattsPerKw * s +
+                    swing_w * (std::cos(swing_phase_) - std::cos(omega * s + swing_phase_)) / omega;
+    // Each step changes the base from its instant on: add the difference since.
+    double base_kw = p.base_kw;
+    for (std::size_t i = 0; i < step_s_.size() && step_s_[i] < s; ++i) {
+      const double from = std::max(step_s_[i], 0.0);
+      joules += (p.steps[i].base_kw - base_kw) * kWattsPerKw * (s - from);
+      base_kw = p.steps[i].base_kw;
+    }
     st.energy_wh = joules / kSecondsPerHour;
   }
 
@@ -193,6 +207,9 @@ RackState RackModel::at(TimePoint t) const {
       p.flow_lpm * (1.0 + kFlowNoise * smooth_noise(p.seed, kChanFlow, s, kFlowNoiseStep));
   const double mass_flow = st.cdu_flow_lpm / kSecondsPerMinute * kWaterDensity;  // kg/s
   st.cdu_heat_w = st.load_w * p.liquid_fraction;
+  if (p.capacity_w && st.cdu_heat_w > *p.capacity_w) {
+    st.cdu_supply_c += (st.cdu_heat_w - *p.capacity_w) / (mass_flow * kWaterCp);
+  }
   st.cdu_return_c = st.cdu_supply_c + st.cdu_heat_w / (mass_flow * kWaterCp);
   const double flow_ratio = st.cdu_flow_lpm / kPumpRefFlowLpm;
   st.cdu_pump_rpm = kPumpRefRpm * flow_ratio;

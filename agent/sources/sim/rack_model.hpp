@@ -14,6 +14,12 @@
 
 namespace rackwatch {
 
+// From `at` on, the load's base is `base_kw` (a job starting or ending).
+struct LoadStep {
+  TimePoint at{};
+  double base_kw = 0.0;
+};
+
 struct RackModelParams {
   std::uint64_t seed = 1;
 
@@ -24,6 +30,7 @@ struct RackModelParams {
   double noise_kw = 2.5;
   double max_kw = 140.0;
   std::chrono::milliseconds swing_period{std::chrono::minutes{10}};
+  std::vector<LoadStep> steps;  // in time order; each replaces base_kw from its instant on
 
   // Electrical supply.
   double nominal_voltage = 230.0;  // line to neutral, V
@@ -35,6 +42,10 @@ struct RackModelParams {
   double supply_c = 30.0;
   double flow_lpm = 115.0;
   double liquid_fraction = 0.8;  // share of the heat carried away by liquid
+  // Heat the CDU can reject and still hold its supply setpoint, W; none:
+  // unlimited. Above it the excess stays in the loop and the supply rises by
+  // excess / (ṁ·cp). Steady state only: the loop has no thermal inertia here.
+  std::optional<double> capacity_w;
 
   // Air side: what the liquid does not take, the rack fans blow into the hot aisle.
   double inlet_c = 24.0;
@@ -110,10 +121,12 @@ class RackModel {
 
  private:
   double seconds(TimePoint t) const;
+  double base_at(double s) const;  // kW
   double load_at(double s) const;
 
   RackModelParams params_;
   double swing_phase_ = 0.0;  // radians, from the seed: racks do not swing in step
+  std::vector<double> step_s_;  // the steps' instants, in model seconds
 };
 
 // splitmix64: a fast, well-mixed 64-bit hash (Steele, Lea, Flood 2014).

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "core/config.hpp"
@@ -16,6 +17,8 @@ struct SimSettings final : SourceSettings {
   RackModelParams model;
   Millis delay{0};                  // added latency of every poll
   std::optional<Millis> leak_after;  // after creation of the source
+  // Load steps, after creation of the source: (when, base kW), in time order.
+  std::vector<std::pair<Millis, double>> load_steps;
   std::vector<SimSignal> signals;   // one per point, in point order
   std::vector<bool> failing;        // per point: reads as a failure
 };

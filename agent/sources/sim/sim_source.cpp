@@ -57,9 +57,57 @@ void ranged(const YAML::Node& map, std::string_view key, double lo, double hi, C
   dst = *v;
 }
 
-void parse_load(const YAML::Node& source, ConfigReader& r, RackModelParams& m) {
+// `steps: [{after: 10s, base_kw: 150}, ...]`: the base load from that long
+// after the source starts, within the load's bounds (already read).
+void parse_steps(const YAML::Node& load, ConfigReader& r, SimSettings& s) {
+  const auto& m = s.model;
+  const auto steps = r.child(load, "steps");
+  if (!steps.IsDefined() || steps.IsNull()) return;
+  if (!steps.IsSequence()) {
+    r.error(steps, "'steps' must be a list of {after: DURATION, base_kw: NUMBER}");
+    return;
+  }
+  constexpr std::size_t kMaxSteps = 1000;
+  if (steps.size() > kMaxSteps) {
+    r.error(steps, "'steps' has " + std::to_string(steps.size()) + " entries, at most " +
+                       std::to_string(kMaxSteps) + " are allowed");
+    return;
+  }
+  for (const auto& step : steps) {
+    if (!step.IsMap()) {
+      r.error(step, "each load step must be a mapping {after: DURATION, base_kw: NUMBER}");
+      continue;
+    }
+    r.check_keys(step, {"after", "base_kw"}, "load step");
+    const auto after = r.duration(step, "after", true);
+    const auto kw = r.number(step, "base_kw", true);
+    if (!after || !kw) continue;
+    if (*kw < m.idle_kw || *kw > m.max_kw) {
+      r.error(r.child(step, "base_kw"), "sim load step: 'base_kw' (" + number_text(*kw) +
+                                            ") must lie between 'idle_kw' (" + number_text(m.idle_kw) +
+                                            ") and 'max_kw' (" + number_text(m.max_kw) + ")");
+      continue;
+    }
+    if (*kw < m.swing_kw) {
+      // The energy counter would run backwards in the swing's trough.
+      r.error(r.child(step, "base_kw"), "sim load step: 'base_kw' (" + number_text(*kw) +
+                                            ") must not be below 'swing_kw' (" + number_text(m.swing_kw) + ")");
+      continue;
+    }
+    if (!s.load_steps.empty() && *after <= s.load_steps.back().first) {
+      r.error(r.child(step, "after"), "load steps must be in time order: 'after' " +
+                                          std::to_string(after->count()) + "ms is not after " +
+                                          std::to_string(s.load_steps.back().first.count()) + "ms");
+      continue;
+    }
+    s.load_steps.emplace_back(*after, *kw);
+  }
+}
+
+void parse_load(const YAML::Node& source, ConfigReader& r, SimSettings& s) {
+  auto& m = s.model;
   const auto load = section(source, "load",
-                            {"base_kw", "swing_kw", "period", "noise_kw", "idle_kw", "max_kw"}, r);
+                            {"base_kw", "swing_kw", "period", "noise_kw", "idle_kw", "max_kw", "steps"}, r);
   if (!load.IsDefined()) return;
   constexpr double kMaxRackKw = 1000.0;
   ranged(load, "idle_kw", 0.0, kMaxRackKw, r, m.idle_kw);
@@ -92,14 +140,19 @@ void parse_load(const YAML::Node& source, ConfigReader& r, RackModelParams& m) {
     r.error(at("swing_kw"), "sim load: 'swing_kw' (" + number_text(m.swing_kw) +
                                 ") must not be above 'base_kw' (" + number_text(m.base_kw) + ")");
   }
+  parse_steps(load, r, s);
 }
 
 void parse_cooling(const YAML::Node& source, ConfigReader& r, RackModelParams& m) {
-  const auto cooling = section(source, "cooling", {"supply_c", "flow_lpm", "liquid_fraction"}, r);
+  const auto cooling =
+      section(source, "cooling", {"supply_c", "flow_lpm", "liquid_fraction", "capacity_kw"}, r);
   if (!cooling.IsDefined()) return;
   ranged(cooling, "supply_c", 5.0, 60.0, r, m.supply_c);
   ranged(cooling, "flow_lpm", 1.0, 10'000.0, r, m.flow_lpm);
   ranged(cooling, "liquid_fraction", 0.0, 1.0, r, m.liquid_fraction);
+  double capacity_kw = -1.0;
+  ranged(cooling, "capacity_kw", 1.0, 10'000.0, r, capacity_kw);
+  if (capacity_kw > 0.0) m.capacity_w = capacity_kw * 1000.0;
 }
 
 void parse_air(const YAML::Node& source, ConfigReader& r, RackModelParams& m) {
@@ -197,7 +250,7 @@ class SimSourceType final : public SourceType {
       if (*v < 0) r.error(r.child(source, "seed"), "'seed' must not be negative");
       else m.seed = static_cast<std::uint64_t>(*v);
     }
-    parse_load(source, r, m);
+    parse_load(source, r, *s);
     parse_cooling(source, r, m);
     parse_air(source, r, m);
     if (auto v = r.integer(source, "psus")) {
@@ -253,7 +306,9 @@ class SimSourceType final : public SourceType {
       throw std::invalid_argument("sim source '" + config.name + "' was not configured by the sim type");
     }
     auto params = settings->model;
-    if (settings->leak_after) params.leak_at = Clock::now() + *settings->leak_after;
+    const auto now = Clock::now();
+    if (settings->leak_after) params.leak_at = now + *settings->leak_after;
+    for (const auto& [after, kw] : settings->load_steps) params.steps.push_back({now + after, kw});
     return std::make_unique<SimSource>(config, env.executor, std::move(settings),
                                        RackModel(std::move(params)));
   }
