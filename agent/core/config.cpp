@@ -6,20 +6,20 @@
 
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "core/config_reader.hpp"
+#include "core/derived_config.hpp"
 #include "core/host.hpp"
 #include "sources/registry.hpp"
 #include "sources/source.hpp"
 
 namespace rackwatch {
-namespace {
 
-// Names become MQTT topic levels and point ids: keep them plain.
 bool valid_name(const std::string& s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
@@ -28,6 +28,8 @@ bool valid_name(const std::string& s) {
   }
   return true;
 }
+
+namespace {
 
 // A small secret from a regular file: its first line. Anything else (a FIFO,
 // /dev/zero, a huge file) would hang or bloat the config check.
@@ -379,11 +381,42 @@ ThresholdConfig parse_thresholds(const YAML::Node& node, ConfigReader& r) {
   return t;
 }
 
+// `deadband: 0.5` (in the point's unit) or `deadband: 2%` (of the last value
+// sent), and `max_age: 1m`.
+void parse_report(const YAML::Node& node, ConfigReader& r, PointConfig& p) {
+  const auto band = r.child(node, "deadband");
+  if (band.IsDefined() && band.IsScalar()) {
+    std::string text = band.Scalar();
+    const bool percent = !text.empty() && text.back() == '%';
+    if (percent) text.pop_back();
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v) || v < 0) {
+      r.error(band, "'deadband' must be a number >= 0 in the point's unit, or a percentage such as 2%; found '" +
+                        band.Scalar() + "'");
+    } else if (percent && v > 100) {
+      r.error(band, "'deadband' must be at most 100%, found '" + band.Scalar() + "'");
+    } else {
+      p.deadband = v;
+      p.deadband_percent = percent;
+    }
+  } else if (band.IsDefined()) {
+    r.error(band, "'deadband' must be a number or a percentage such as 2%");
+  }
+  if (auto d = r.duration(node, "max_age")) {
+    if (*d < Millis{1'000} || *d > Millis{86'400'000}) {
+      r.error(r.child(node, "max_age"), "'max_age' must be between 1s and 24h");
+    } else {
+      p.max_age = *d;
+    }
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string_view> kCommonPointKeys{
     "name", "quantity", "unit", "from_unit", "scale", "offset", "min", "max",
-    "invalid", "location", "description", "thresholds"};
+    "invalid", "location", "description", "thresholds", "deadband", "max_age"};
 
 PointConfig parse_point_common(const YAML::Node& node, ConfigReader& r) {
   PointConfig p;
@@ -446,6 +479,7 @@ PointConfig parse_point_common(const YAML::Node& node, ConfigReader& r) {
   if (auto v = r.string(node, "location")) p.location = *v;
   if (auto v = r.string(node, "description")) p.description = *v;
   if (auto t = r.child(node, "thresholds"); t.IsDefined()) p.thresholds = parse_thresholds(t, r);
+  parse_report(node, r, p);
   return p;
 }
 
@@ -465,7 +499,7 @@ std::optional<Config> parse_config(const std::string& text, const std::string& f
     r.error(root, "the config must be a mapping with agent, mqtt and sources");
     return std::nullopt;
   }
-  r.check_keys(root, {"agent", "mqtt", "outbox", "diag", "sources"}, "the top level");
+  r.check_keys(root, {"agent", "mqtt", "outbox", "diag", "sources", "derived"}, "the top level");
   parse_agent(r.child(root, "agent"), r, cfg.agent);
   parse_mqtt(r.child(root, "mqtt"), r, cfg.mqtt);
   parse_outbox(r.child(root, "outbox"), r, cfg.outbox);
@@ -489,6 +523,7 @@ std::optional<Config> parse_config(const std::string& text, const std::string& f
       cfg.sources.push_back(std::move(*s));
     }
   }
+  parse_derived(r.child(root, "derived"), text, r, cfg);
   if (!diags.empty()) return std::nullopt;
   return cfg;
 }

@@ -21,6 +21,9 @@ class Node;
 namespace rackwatch {
 
 class ConfigReader;
+namespace expr {
+class Expression;
+}
 
 using Millis = std::chrono::milliseconds;
 
@@ -74,8 +77,15 @@ struct PointConfig {
   std::string location;
   std::string description;
   std::optional<ThresholdConfig> thresholds;  // in the canonical unit
+  // Report by exception (pipeline/report_filter.hpp); every sample is sent
+  // when neither is set.
+  std::optional<double> deadband;  // canonical unit, or per cent of the last value sent
+  bool deadband_percent = false;
+  std::optional<Millis> max_age;   // longest time without sending; default kDefaultMaxAge
   SourceMark mark;
 };
+
+inline constexpr Millis kDefaultMaxAge{60'000};
 
 // Type-specific settings of a source, made by its SourceType.
 class SourceSettings {
@@ -94,6 +104,15 @@ struct SourceConfig {
   SourceMark mark;
 };
 
+// A point computed from other points (see core/derived_config.hpp).
+struct DerivedConfig {
+  PointConfig point;  // name, unit, range, thresholds, ...: as for a polled point
+  std::string expr;   // as written
+  std::shared_ptr<const expr::Expression> expression;
+  std::vector<std::size_t> sources;  // the sources it depends on, through derived points too
+  Millis interval{0};                // the shortest interval of those sources
+};
+
 struct Config {
   std::string file;
   AgentConfig agent;
@@ -102,7 +121,12 @@ struct Config {
   DiagConfig diag;
   std::uint64_t content_hash = 0;  // FNV-1a of the file's text: says which version is running
   std::vector<SourceConfig> sources;
+  std::vector<DerivedConfig> derived;      // in config order: their catalog order
+  std::vector<std::size_t> derived_order;  // indices into `derived`, inputs before users
 };
+
+// 1-64 letters, digits, '-' or '_': names become topic levels and point ids.
+bool valid_name(const std::string& s);
 
 // The point keys every source type accepts, and their parsing: a source type
 // that finds points elsewhere (a device profile) reads them alike.

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -142,6 +143,8 @@ void Agent::start() {
   latest_.assign(encoder_->point_count(), Sample{});
   last_poll_.assign(config_.sources.size(), LastPoll{});
   init_thresholds();
+  init_derived(nullptr);
+  init_report({});
   for (const auto& sc : config_.sources) {
     awaiting_first_poll_.insert(sc.name);
     runners_.push_back(make_runner(sc));
@@ -215,12 +218,23 @@ void Agent::deliver(const std::string& name, TimePoint tick, std::vector<RawRead
     if (sample.quality != Quality::bad) continue;
     if (last.bad_points++ == 0) last.first_error = sample.reason;
   }
-  ++sequence_;
-  if (publisher_->enqueue(encoder_->telemetry(sc.name, sequence_, tick, samples))) {
-    log::debug("stored telemetry #", sequence_, " of ", sc.name, " as outbox record ",
-               outbox_->last_id());
+  // Derived points that depend on this source ride in its message.
+  auto derived = derived_->evaluate(source, latest_, tick);
+  samples.insert(samples.end(), std::make_move_iterator(derived.begin()), std::make_move_iterator(derived.end()));
+  // Alarms first: a sample that raised or cleared one is always sent.
+  const auto alarms = decide_alarms(tick, samples);
+  std::erase_if(samples, [&](const Sample& sample) {
+    const bool alarmed = std::any_of(alarms.begin(), alarms.end(),
+                                     [&](const PointEvent& e) { return e.point == sample.point; });
+    return !report_->pass(sample, alarmed);
+  });
+  if (!samples.empty()) {
+    ++sequence_;
+    if (publisher_->enqueue(encoder_->telemetry(sc.name, sequence_, tick, samples))) {
+      log::debug("stored telemetry #", sequence_, " of ", sc.name, " as outbox record ", outbox_->last_id());
+    }
   }
-  check_thresholds(source, tick, samples);
+  publish_alarms(alarms, tick);
   if (awaiting_first_poll_.erase(name) > 0) check_ready();
 }
 

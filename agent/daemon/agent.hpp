@@ -18,6 +18,8 @@
 
 #include "core/config.hpp"
 #include "publish/mqtt_session.hpp"
+#include "pipeline/derived.hpp"
+#include "pipeline/report_filter.hpp"
 #include "pipeline/thresholds.hpp"
 #include "publish/native_encoder.hpp"
 #include "publish/transport.hpp"
@@ -91,8 +93,23 @@ class Agent {
   };
 
   std::unique_ptr<MqttSession> make_session();
+  // Calls `f(catalog index, id, point, interval)` for every point, polled and derived.
+  void for_each_point(const std::function<void(std::uint32_t, const std::string&, const PointConfig&, Millis)>& f) const;
   void init_thresholds();
-  void check_thresholds(std::size_t source, TimePoint tick, const std::vector<Sample>& samples);
+  // Builds the derived stage for the current config, keeping `old`'s state where it applies.
+  void init_derived(std::unique_ptr<DerivedPoints> old);
+  // An alarm event of a catalog point.
+  struct PointEvent {
+    std::uint32_t point = 0;
+    AlarmEvent event;
+  };
+  // What the samples of one poll raise and clear (pure apart from the
+  // threshold states), then their publication and the new active set.
+  std::vector<PointEvent> decide_alarms(TimePoint tick, const std::vector<Sample>& samples);
+  void publish_alarms(const std::vector<PointEvent>& events, TimePoint tick);
+  // Rebuilds the report-by-exception filter for the current config; what
+  // was last sent of each point is kept by id (`old_ids` by old catalog index).
+  void init_report(const std::vector<std::string>& old_ids);
   void publish_active_alarms(TimePoint now);
   static AlarmKind alarm_kind_of(const std::string& name);
   // Swaps in a session for the current config; the old one says `farewell`
@@ -107,7 +124,7 @@ class Agent {
   v1::PointValues read_snapshot(const v1::ReadRequest& request, std::string& error) const;
   v1::DeviceList devices_snapshot() const;
   std::string source_state(std::size_t source) const;
-  void fill_point(std::size_t source, std::size_t point, const Sample& sample, v1::PointValue& out) const;
+  void fill_point(const std::string& source, const PointConfig& pc, const Sample& sample, v1::PointValue& out) const;
   std::vector<Message> birth();
   StatusCounters counters() const;
   void schedule_sync();
@@ -144,6 +161,9 @@ class Agent {
   std::unique_ptr<diag::DiagServer> diag_;
   std::vector<std::optional<PointThresholds>> thresholds_;  // by catalog index
   std::vector<std::string> threshold_ids_;                  // point ids, by catalog index
+  std::vector<Millis> point_interval_;                      // by catalog index
+  std::unique_ptr<DerivedPoints> derived_;
+  std::unique_ptr<ReportFilter> report_;
   std::map<std::string, v1::AlarmEvent> active_alarms_;     // by "point id/kind"
   std::uint64_t alarm_sequence_ = 0;
 };

@@ -17,24 +17,18 @@ void Agent::init_thresholds() {
   }
   thresholds_.assign(encoder_->point_count(), std::nullopt);
   threshold_ids_.assign(encoder_->point_count(), {});
-  std::set<std::string> ids;
-  for (std::size_t s = 0; s < config_.sources.size(); ++s) {
-    const auto& sc = config_.sources[s];
-    const auto first = encoder_->first_point(s);
-    for (std::size_t k = 0; k < sc.points.size(); ++k) {
-      const auto& pc = sc.points[k];
-      const auto id = sc.name + "." + pc.name;
-      threshold_ids_[first + k] = id;
-      if (!pc.thresholds || !pc.thresholds->any()) continue;
-      ids.insert(id);
-      const auto found = kept.find(id);
-      if (found != kept.end() && found->second.config() == *pc.thresholds) {
-        thresholds_[first + k].emplace(std::move(found->second));
-      } else {
-        thresholds_[first + k].emplace(*pc.thresholds);
-      }
+  point_interval_.assign(encoder_->point_count(), Millis{0});
+  for_each_point([&](std::uint32_t index, const std::string& id, const PointConfig& pc, Millis interval) {
+    threshold_ids_[index] = id;
+    point_interval_[index] = interval;
+    if (!pc.thresholds || !pc.thresholds->any()) return;
+    const auto found = kept.find(id);
+    if (found != kept.end() && found->second.config() == *pc.thresholds) {
+      thresholds_[index].emplace(std::move(found->second));
+    } else {
+      thresholds_[index].emplace(*pc.thresholds);
     }
-  }
+  });
   // Alarms of points that are gone or whose thresholds changed are dropped
   // from the active set (their new state will be decided afresh).
   bool changed = false;
@@ -62,31 +56,32 @@ AlarmKind Agent::alarm_kind_of(const std::string& name) {
   return AlarmKind::stale;
 }
 
-void Agent::check_thresholds(std::size_t source, TimePoint tick, const std::vector<Sample>& samples) {
-  const auto interval = config_.sources[source].interval;
-  bool changed = false;
+std::vector<Agent::PointEvent> Agent::decide_alarms(TimePoint tick, const std::vector<Sample>& samples) {
+  std::vector<PointEvent> out;
   for (const auto& sample : samples) {
     auto& thr = thresholds_[sample.point];
     if (!thr) continue;
-    auto events = thr->advance(tick, interval);
-    auto more = thr->update(sample);
-    events.insert(events.end(), more.begin(), more.end());
-    for (const auto& e : events) {
-      const auto& id = threshold_ids_[sample.point];
-      auto event = encoder_->alarm_event(e, sample.point, id, ++alarm_sequence_);
-      log::emit(e.raised ? log::Level::warning : log::Level::info, "alarm ", id, " ", alarm_kind_name(e.kind),
-                e.raised ? " raised" : " cleared", ": value ", e.value, ", limit ", e.limit);
-      publisher_->enqueue(encoder_->alarm(event));
-      const auto key = id + "/" + std::string(alarm_kind_name(e.kind));
-      if (e.raised) {
-        active_alarms_[key] = std::move(event);
-      } else {
-        active_alarms_.erase(key);
-      }
-      changed = true;
+    for (const auto& e : thr->advance(tick, point_interval_[sample.point])) out.push_back({sample.point, e});
+    for (const auto& e : thr->update(sample)) out.push_back({sample.point, e});
+  }
+  return out;
+}
+
+void Agent::publish_alarms(const std::vector<PointEvent>& events, TimePoint tick) {
+  for (const auto& [point, e] : events) {
+    const auto& id = threshold_ids_[point];
+    auto event = encoder_->alarm_event(e, point, id, ++alarm_sequence_);
+    log::emit(e.raised ? log::Level::warning : log::Level::info, "alarm ", id, " ", alarm_kind_name(e.kind),
+              e.raised ? " raised" : " cleared", ": value ", e.value, ", limit ", e.limit);
+    publisher_->enqueue(encoder_->alarm(event));
+    const auto key = id + "/" + std::string(alarm_kind_name(e.kind));
+    if (e.raised) {
+      active_alarms_[key] = std::move(event);
+    } else {
+      active_alarms_.erase(key);
     }
   }
-  if (changed) publish_active_alarms(tick);
+  if (!events.empty()) publish_active_alarms(tick);
 }
 
 void Agent::publish_active_alarms(TimePoint now) {

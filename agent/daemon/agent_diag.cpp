@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "core/derived_config.hpp"
 #include "core/log.hpp"
 #include "core/source_runner.hpp"
 #include "daemon/agent.hpp"
@@ -107,11 +108,10 @@ v1::AgentState Agent::status_snapshot() const {
   return s;
 }
 
-void Agent::fill_point(std::size_t source, std::size_t point, const Sample& sample, v1::PointValue& out) const {
-  const auto& sc = config_.sources[source];
-  const auto& pc = sc.points[point];
-  out.set_id(sc.name + "." + pc.name);
-  out.set_source(sc.name);
+void Agent::fill_point(const std::string& source, const PointConfig& pc, const Sample& sample,
+                       v1::PointValue& out) const {
+  out.set_id(source + "." + pc.name);
+  out.set_source(source);
   out.set_point(pc.name);
   out.set_value(sample.value);
   out.set_quality(static_cast<v1::Quality>(sample.quality));
@@ -135,7 +135,20 @@ v1::PointValues Agent::read_snapshot(const v1::ReadRequest& request, std::string
           ::fnmatch(request.point_glob().c_str(), sc.points[k].name.c_str(), 0) != 0) {
         continue;
       }
-      fill_point(i, k, latest_[first + k], *out.add_points());
+      fill_point(sc.name, sc.points[k], latest_[first + k], *out.add_points());
+    }
+  }
+  // Derived points read as one more source.
+  const std::string derived(kDerivedDevice);
+  if (!config_.derived.empty()) names += ", " + derived;
+  if (!config_.derived.empty() && (request.source().empty() || request.source() == derived)) {
+    found = true;
+    for (std::size_t k = 0; k < config_.derived.size(); ++k) {
+      const auto& pc = config_.derived[k].point;
+      if (!request.point_glob().empty() && ::fnmatch(request.point_glob().c_str(), pc.name.c_str(), 0) != 0) {
+        continue;
+      }
+      fill_point(derived, pc, latest_[encoder_->first_derived() + k], *out.add_points());
     }
   }
   if (!found) error = "no source named '" + request.source() + "' (sources: " + names + ")";
@@ -201,7 +214,7 @@ asio::awaitable<v1::DiagResponse> Agent::handle(const v1::DiagRequest& request) 
       auto* values = response.mutable_poll();
       for (std::size_t k = 0; k < outcome.readings.size() && k < sc.points.size(); ++k) {
         const auto sample = condition(sc.points[k], first + static_cast<std::uint32_t>(k), outcome.readings[k]);
-        fill_point(i, k, sample, *values->add_points());
+        fill_point(sc.name, sc.points[k], sample, *values->add_points());
       }
       break;
     }

@@ -101,12 +101,9 @@ v1::ReloadResult Agent::reload() {
 
   // The latest values follow their points to their new places.
   std::map<std::string, Sample> latest;
-  for (std::size_t i = 0; i < config_.sources.size(); ++i) {
-    const auto first = encoder_->first_point(i);
-    for (std::size_t k = 0; k < config_.sources[i].points.size(); ++k) {
-      latest[config_.sources[i].name + "." + config_.sources[i].points[k].name] = latest_[first + k];
-    }
-  }
+  for_each_point([&](std::uint32_t index, const std::string& id, const PointConfig&, Millis) {
+    latest[id] = latest_[index];
+  });
 
   const auto old_catalog = encoder_->catalog_id();
   const bool session_changed = !(next->agent == config_.agent) || !(next->mqtt == config_.mqtt);
@@ -123,16 +120,16 @@ v1::ReloadResult Agent::reload() {
   last_poll_ = std::move(last_poll);
   index_sources();
   latest_.assign(encoder_->point_count(), Sample{});
-  for (std::size_t i = 0; i < config_.sources.size(); ++i) {
-    const auto first = encoder_->first_point(i);
-    for (std::size_t k = 0; k < config_.sources[i].points.size(); ++k) {
-      const auto it = latest.find(config_.sources[i].name + "." + config_.sources[i].points[k].name);
-      if (it == latest.end()) continue;
-      latest_[first + k] = it->second;
-      latest_[first + k].point = static_cast<std::uint32_t>(first + k);
-    }
-  }
+  for_each_point([&](std::uint32_t index, const std::string& id, const PointConfig&, Millis) {
+    const auto it = latest.find(id);
+    if (it == latest.end()) return;
+    latest_[index] = it->second;
+    latest_[index].point = index;
+  });
+  const auto old_ids = threshold_ids_;
   init_thresholds();
+  init_derived(std::move(derived_));
+  init_report(old_ids);
   for (std::size_t i = 0; i < runners_.size(); ++i) {
     if (!runners_[i]) runners_[i] = make_runner(config_.sources[i]);
   }

@@ -38,7 +38,11 @@ int check_config(const Args& args) {
   for (const auto& s : config->sources) points += s.points.size();
   std::cout << args[0] << ": valid (" << config->sources.size() << " source"
             << (config->sources.size() == 1 ? "" : "s") << ", " << points << " point"
-            << (points == 1 ? "" : "s") << ")\n";
+            << (points == 1 ? "" : "s");
+  if (!config->derived.empty()) {
+    std::cout << ", " << config->derived.size() << " derived point" << (config->derived.size() == 1 ? "" : "s");
+  }
+  std::cout << ")\n";
   return 0;
 }
 

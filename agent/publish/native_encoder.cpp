@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "core/derived_config.hpp"
+#include "pipeline/report_filter.hpp"
 #include "rackwatch/v1/telemetry.pb.h"
 
 namespace rackwatch {
@@ -39,6 +41,18 @@ std::string fnv1a_hex(const std::string& bytes) {
   return buf;
 }
 
+namespace {
+
+void set_report(const PointConfig& p, v1::Point& out) {
+  const auto rule = ReportRule::of(p);
+  if (!rule) return;
+  out.set_deadband(rule->deadband);
+  out.set_deadband_percent(rule->percent);
+  out.set_max_age_ms(static_cast<std::uint32_t>(rule->max_age.count()));
+}
+
+}  // namespace
+
 NativeEncoder::NativeEncoder(const Config& config, AgentIdentity identity)
     : identity_(std::move(identity)),
       topics_(config.mqtt.prefix, config.agent.site, config.agent.rack),
@@ -61,8 +75,26 @@ NativeEncoder::NativeEncoder(const Config& config, AgentIdentity identity)
       point->set_source_type(source.type);
       point->set_interval_ms(static_cast<std::uint32_t>(source.interval.count()));
       point->set_description(p.description);
+      set_report(p, *point);
       ++index;
     }
+  }
+  first_derived_ = index;
+  for (const auto& d : config.derived) {
+    const auto& p = d.point;
+    auto* point = cat.add_points();
+    point->set_id(std::string(kDerivedDevice) + "." + p.name);
+    point->set_device(std::string(kDerivedDevice));
+    point->set_quantity(p.quantity);
+    point->set_unit(static_cast<v1::Unit>(p.unit));
+    point->set_unit_symbol(std::string(unit_symbol(p.unit)));
+    point->set_location(p.location);
+    point->set_source_type(std::string(kDerivedDevice));
+    point->set_interval_ms(static_cast<std::uint32_t>(d.interval.count()));
+    // What it is computed from, unless the config says otherwise.
+    point->set_description(p.description.empty() ? "= " + d.expr : p.description);
+    set_report(p, *point);
+    ++index;
   }
   point_count_ = index;
   // The id covers the points only, so it changes exactly when they change.

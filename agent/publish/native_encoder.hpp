@@ -63,6 +63,8 @@ class NativeEncoder {
   // Catalog index of the first point of the n-th configured source; the
   // source's points follow in config order.
   std::uint32_t first_point(std::size_t source) const { return first_point_.at(source); }
+  // Catalog index of the first derived point; they follow in config order.
+  std::uint32_t first_derived() const { return first_derived_; }
   std::size_t point_count() const { return point_count_; }
 
   Message status(bool online, const StatusCounters& counters, TimePoint now) const;
@@ -82,6 +84,7 @@ class NativeEncoder {
   Topics topics_;
   std::string catalog_id_;
   std::vector<std::uint32_t> first_point_;
+  std::uint32_t first_derived_ = 0;
   std::size_t point_count_ = 0;
   std::unique_ptr<Buffers> buffers_;
 };

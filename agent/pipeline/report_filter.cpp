@@ -1,0 +1,46 @@
+#include "pipeline/report_filter.hpp"
+
+#include <cmath>
+
+namespace rackwatch {
+
+std::optional<ReportRule> ReportRule::of(const PointConfig& point) {
+  if (!point.deadband && !point.max_age) return std::nullopt;
+  ReportRule rule;
+  rule.deadband = point.deadband.value_or(0);
+  rule.percent = point.deadband_percent;
+  rule.max_age = point.max_age.value_or(kDefaultMaxAge);
+  return rule;
+}
+
+bool ReportFilter::pass(const Sample& sample, bool forced) {
+  if (sample.point >= rules_.size() || !rules_[sample.point]) return true;
+  const auto& rule = *rules_[sample.point];
+  auto& last = sent_[sample.point];
+  const bool news = [&] {
+    if (forced || !last) return true;
+    if (sample.quality != last->quality || sample.reason != last->reason) return true;
+    if (sample.time - last->time >= rule.max_age) return true;
+    if (sample.time < last->time) return true;  // the clock went back: start afresh
+    const double band = rule.percent ? rule.deadband / 100.0 * std::abs(last->value) : rule.deadband;
+    return std::abs(sample.value - last->value) > band;
+  }();
+  if (news) last = sample;
+  return news;
+}
+
+void ReportFilter::keep_state(const ReportFilter& old, const std::vector<std::string>& old_ids,
+                              const std::vector<std::string>& ids) {
+  std::map<std::string, const Sample*> by_id;
+  for (std::size_t i = 0; i < old.sent_.size() && i < old_ids.size(); ++i) {
+    if (old.sent_[i]) by_id[old_ids[i]] = &*old.sent_[i];
+  }
+  for (std::size_t i = 0; i < sent_.size() && i < ids.size(); ++i) {
+    const auto it = by_id.find(ids[i]);
+    if (it == by_id.end()) continue;
+    sent_[i] = *it->second;
+    sent_[i]->point = static_cast<std::uint32_t>(i);
+  }
+}
+
+}  // namespace rackwatch

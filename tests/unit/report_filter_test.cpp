@@ -1,0 +1,115 @@
+// Report by exception, table-driven: what a deadband (absolute or per cent)
+// and a maximum age let through, and what always goes (first sample, quality
+// and reason changes, alarms).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "pipeline/report_filter.hpp"
+
+namespace rackwatch {
+namespace {
+
+using namespace std::chrono_literals;
+
+const TimePoint t0 = TimePoint{} + std::chrono::hours(24 * 365 * 50);
+
+struct Step {
+  double value;
+  std::chrono::milliseconds at;
+  Quality quality = Quality::good;
+  std::string reason = {};
+  bool forced = false;
+};
+
+struct Case {
+  const char* name;
+  std::optional<ReportRule> rule;
+  std::vector<Step> steps;
+  std::string sent;  // one character a step: 'x' sent, '.' held back
+};
+
+std::string run(const Case& c) {
+  ReportFilter f({c.rule});
+  std::string out;
+  for (const auto& s : c.steps) {
+    const Sample sample{0, s.value, s.quality, s.reason, t0 + s.at};
+    out += f.pass(sample, s.forced) ? 'x' : '.';
+  }
+  return out;
+}
+
+const ReportRule kAbs{0.5, false, 10s};
+const ReportRule kPct{2.0, true, 60s};
+const ReportRule kChangesOnly{0, false, 30s};
+
+const std::vector<Case> kCases = {
+    {"no rule sends everything", std::nullopt, {{1, 0s}, {1, 1s}, {1, 2s}}, "xxx"},
+    {"first sample always goes", kAbs, {{20, 0s}}, "x"},
+    {"inside the deadband is held", kAbs, {{20, 0s}, {20.3, 1s}, {19.6, 2s}, {20.5, 3s}}, "x..."},
+    {"beyond it is sent", kAbs, {{20, 0s}, {20.6, 1s}, {20.9, 2s}, {21.2, 3s}}, "xx.x"},
+    {"measured from the last value sent, so a slow drift goes out",
+     kAbs, {{20, 0s}, {20.2, 1s}, {20.4, 2s}, {20.6, 3s}, {20.8, 4s}}, "x..x."},
+    {"downwards too", kAbs, {{20, 0s}, {19.4, 1s}}, "xx"},
+    {"max age resends a steady value", kAbs, {{20, 0s}, {20, 5s}, {20, 9s}, {20, 10s}, {20, 15s}, {20, 20s}}, "x..x.x"},
+    {"per cent of the last value sent", kPct, {{1000, 0s}, {1019, 1s}, {981, 2s}, {1021, 3s}, {1041, 4s}}, "x..x."},
+    {"per cent around zero: any change", kPct, {{0, 0s}, {0, 1s}, {0.001, 2s}}, "x.x"},
+    {"quality change always goes",
+     kAbs, {{20, 0s}, {0, 1s, Quality::bad, "timeout"}, {0, 2s, Quality::bad, "timeout"}, {20, 3s}}, "xx.x"},
+    {"a new reason for a bad point goes",
+     kAbs, {{0, 0s, Quality::bad, "timeout"}, {0, 1s, Quality::bad, "crc error"}, {0, 2s, Quality::bad, "crc error"}}, "xx."},
+    {"uncertain is a quality of its own", kAbs, {{20, 0s}, {20, 1s, Quality::uncertain, "input stale"}}, "xx"},
+    {"an alarm forces its sample out", kAbs, {{20, 0s}, {20.1, 1s, Quality::good, "", true}, {20.2, 2s}}, "xx."},
+    {"forced sample becomes the reference", kAbs, {{20, 0s}, {20.4, 1s, Quality::good, "", true}, {20.8, 2s}}, "xx."},
+    {"max age only: changes and a heartbeat", kChangesOnly, {{0, 0s}, {0, 10s}, {1, 20s}, {1, 40s}, {1, 50s}, {1, 51s}}, "x.x.x."},
+    {"a clock that went back starts afresh", kAbs, {{20, 10s}, {20, 5s}, {20, 6s}}, "xx."},
+};
+
+class ReportFilterCases : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ReportFilterCases, SendsWhatIsNew) { EXPECT_EQ(run(GetParam()), GetParam().sent); }
+
+std::string case_name(const ::testing::TestParamInfo<Case>& param) {
+  std::string n;
+  for (const char* p = param.param.name; *p; ++p) n += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, ReportFilterCases, ::testing::ValuesIn(kCases), case_name);
+
+TEST(ReportRule, OnlyPointsThatSetAKeyHaveOne) {
+  PointConfig p;
+  EXPECT_FALSE(ReportRule::of(p));
+  p.deadband = 0.2;
+  ASSERT_TRUE(ReportRule::of(p));
+  EXPECT_EQ(ReportRule::of(p)->max_age, kDefaultMaxAge);
+  PointConfig q;
+  q.max_age = 30s;
+  ASSERT_TRUE(ReportRule::of(q));
+  EXPECT_EQ(ReportRule::of(q)->deadband, 0);
+}
+
+TEST(ReportFilter, PointsAreIndependent) {
+  ReportFilter f({kAbs, std::nullopt});
+  EXPECT_TRUE(f.pass({0, 20, Quality::good, {}, t0}));
+  EXPECT_TRUE(f.pass({1, 20, Quality::good, {}, t0}));
+  EXPECT_FALSE(f.pass({0, 20, Quality::good, {}, t0 + 1s}));
+  EXPECT_TRUE(f.pass({1, 20, Quality::good, {}, t0 + 1s}));
+}
+
+TEST(ReportFilter, AReloadKeepsWhatWasSentByPointId) {
+  ReportFilter old({kAbs, kAbs});
+  ASSERT_TRUE(old.pass({0, 20, Quality::good, {}, t0}));
+  ASSERT_TRUE(old.pass({1, 30, Quality::good, {}, t0}));
+  // The points swapped places and a new one came first.
+  ReportFilter next({kAbs, kAbs, kAbs});
+  next.keep_state(old, {"a.x", "a.y"}, {"b.new", "a.y", "a.x"});
+  EXPECT_TRUE(next.pass({0, 1, Quality::good, {}, t0 + 1s}));
+  EXPECT_FALSE(next.pass({1, 30.1, Quality::good, {}, t0 + 1s}));
+  EXPECT_FALSE(next.pass({2, 20.1, Quality::good, {}, t0 + 1s}));
+  EXPECT_TRUE(next.pass({2, 21, Quality::good, {}, t0 + 2s}));
+}
+
+}  // namespace
+}  // namespace rackwatch
