@@ -85,6 +85,8 @@ v1::AgentState Agent::status_snapshot() const {
   s.set_messages_published(c.messages_published);
   s.set_messages_dropped(c.messages_dropped);
 
+  for (const auto& [key, alarm] : active_alarms_) *s.add_active_alarms() = alarm;
+
   for (std::size_t i = 0; i < runners_.size(); ++i) {
     const auto& sc = config_.sources[i];
     const auto& rs = runners_[i]->stats();

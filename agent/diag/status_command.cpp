@@ -14,7 +14,8 @@ constexpr const char* kStatusUsage =
     "usage: rackwatch status [--socket PATH] [--json]\n"
     "\n"
     "What the running agent is doing: version, uptime, config, broker, outbox,\n"
-    "and the state of every source. Exit 0; 2 when no agent answers.\n";
+    "the alarms active now and the state of every source. Exit 0; 2 when no\n"
+    "agent answers.\n";
 
 constexpr const char* kReloadUsage =
     "usage: rackwatch reload [--socket PATH] [--json]\n"
@@ -32,6 +33,15 @@ std::string duration_text(std::int64_t ms) {
   if (s < 7200) return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
   if (s < 172800) return std::to_string(s / 3600) + "h" + std::to_string(s % 3600 / 60) + "m";
   return std::to_string(s / 86400) + "d" + std::to_string(s % 86400 / 3600) + "h";
+}
+
+std::string severity_text(v1::AlarmEvent::Severity severity) {
+  switch (severity) {
+    case v1::AlarmEvent::SEVERITY_CRITICAL: return "CRITICAL";
+    case v1::AlarmEvent::SEVERITY_CAUTION: return "caution ";
+    case v1::AlarmEvent::SEVERITY_SENSOR_FAILED: return "failed  ";
+    default: return "?       ";
+  }
 }
 
 void print_status(const v1::AgentState& s) {
@@ -58,7 +68,15 @@ void print_status(const v1::AgentState& s) {
   std::cout << ", " << o.in_flight() << " in flight, " << o.dropped() << " dropped, " << o.write_errors()
             << " write errors, " << o.bytes_on_disk() << " bytes on disk\n";
   std::cout << "published " << s.messages_published() << " messages, " << s.messages_dropped()
-            << " dropped, telemetry #" << s.telemetry_sequence() << "\n\n";
+            << " dropped, telemetry #" << s.telemetry_sequence() << '\n';
+  std::cout << "alarms    " << (s.active_alarms().empty() ? "none active" : std::to_string(s.active_alarms_size()) + " active")
+            << '\n';
+  for (const auto& a : s.active_alarms()) {
+    std::cout << "          " << severity_text(a.severity()) << "  " << a.point_id() << " " << a.kind() << ": value "
+              << format_value(a.value()) << ", limit " << format_value(a.limit()) << ", for "
+              << duration_text(now - a.time_ms()) << '\n';
+  }
+  std::cout << '\n';
 
   std::vector<std::vector<std::string>> rows{
       {"SOURCE", "TYPE", "STATE", "POINTS", "BAD", "POLLS", "TIMEOUTS", "LAST POLL", "LAST ERROR"}};

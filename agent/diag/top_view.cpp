@@ -85,6 +85,19 @@ std::string render_top(const TopFrame& f) {
     add(fit("outbox " + std::to_string(o.pending()) + " waiting, " + std::to_string(o.dropped()) +
                 " dropped   telemetry #" + std::to_string(s.telemetry_sequence()),
             cols));
+    // Active alarms, critical ones in red; at most three lines of them.
+    constexpr int kAlarmLines = 3;
+    if (s.active_alarms().empty()) add(fit("alarms none active", cols));
+    for (int i = 0; i < s.active_alarms_size() && i < kAlarmLines; ++i) {
+      const auto& a = s.active_alarms(i);
+      const bool critical = a.severity() == v1::AlarmEvent::SEVERITY_CRITICAL;
+      const bool last_line = i == kAlarmLines - 1 && s.active_alarms_size() > kAlarmLines;
+      const std::string text = last_line ? "alarm  ... and " + std::to_string(s.active_alarms_size() - i) + " more"
+                                         : std::string("alarm  ") + (critical ? "CRITICAL " : "caution  ") + a.point_id() +
+                                               " " + a.kind() + " " + format_value(a.value()) + " (limit " +
+                                               format_value(a.limit()) + ") for " + age(f.now_ms, a.time_ms());
+      add(paint(fit(text, cols), critical ? kRed : kYellow, f.color));
+    }
     add("");
     // Sources: name 16, type 7, state 9, bad/points 9, last error rest.
     const std::size_t err_w = cols - 16 - 7 - 9 - 9 - 4;

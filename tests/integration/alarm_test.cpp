@@ -103,6 +103,10 @@ TEST_F(AlarmTest, CrossingTheLimitRaisesOnceAndClearsPastTheHysteresis) {
   ASSERT_EQ(a->alarms_size(), 1);
   EXPECT_EQ(a->alarms(0).point_id(), "board.inlet");
   EXPECT_EQ(a->alarms(0).kind(), "high_critical");
+  // The diag snapshot shows it too.
+  auto status = rackwatch_verb((dir_ / "diag.sock").string(), {"status"});
+  EXPECT_THAT(status.out, HasSubstr("alarms    1 active"));
+  EXPECT_THAT(status.out, HasSubstr("CRITICAL  board.inlet high_critical: value 46, limit 45, for "));
 
   set_temp(41.5);
   ASSERT_TRUE(wait_until([&] { return events().size() == 2; }, 5s)) << agent_->log();
@@ -120,6 +124,8 @@ TEST_F(AlarmTest, CrossingTheLimitRaisesOnceAndClearsPastTheHysteresis) {
   a = active();
   ASSERT_TRUE(a);
   EXPECT_EQ(a->alarms_size(), 0);
+  status = rackwatch_verb((dir_ / "diag.sock").string(), {"status"});
+  EXPECT_THAT(status.out, HasSubstr("alarms    none active"));
 
   // protoc reads an event with nothing but the .proto file.
   std::string payload;

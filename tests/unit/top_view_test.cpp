@@ -114,6 +114,29 @@ TEST_F(TopViewTest, ColoursBadInRedAndOkInGreen) {
   EXPECT_THAT(text, HasSubstr("\x1b[31mbad"));
 }
 
+TEST_F(TopViewTest, ShowsActiveAlarmsCriticalInRedAndAtMostThreeLines) {
+  EXPECT_THAT(render_top(frame(24, 100, false)), HasSubstr("alarms none active"));
+  auto add = [&](const std::string& point, v1::AlarmEvent::Severity severity) {
+    auto* a = status_.add_active_alarms();
+    a->set_point_id(point);
+    a->set_kind("high_critical");
+    a->set_severity(severity);
+    a->set_value(36.2);
+    a->set_limit(35);
+    a->set_time_ms(1'030'000);
+  };
+  add("cdu.supply_temp", v1::AlarmEvent::SEVERITY_CRITICAL);
+  add("air.inlet_temp", v1::AlarmEvent::SEVERITY_CAUTION);
+  auto text = render_top(frame(24, 100, true));
+  EXPECT_THAT(text, HasSubstr("\x1b[31malarm  CRITICAL cdu.supply_temp high_critical 36.2 (limit 35) for 30s"));
+  EXPECT_THAT(text, HasSubstr("\x1b[33malarm  caution  air.inlet_temp"));
+  EXPECT_THAT(text, Not(HasSubstr("none active")));
+  for (int i = 0; i < 4; ++i) add("rack.p" + std::to_string(i), v1::AlarmEvent::SEVERITY_CAUTION);
+  text = render_top(frame(24, 100, false));
+  EXPECT_THAT(text, HasSubstr("alarm  ... and 4 more"));
+  EXPECT_THAT(text, Not(HasSubstr("rack.p1")));
+}
+
 TEST(TopViewErrorTest, AnAgentThatWentAwayIsSaid) {
   TopFrame f;
   f.error = "no answer from the agent: /run/rackwatch/diag.sock: Connection refused";
