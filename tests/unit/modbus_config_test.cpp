@@ -71,8 +71,10 @@ TEST(ModbusConfigTest, PointsSelectAndOverrideProfilePointsOrBringTheirOwn) {
     reprobe_min: 2s
     reprobe_max: 1m
     points:
-      - {name: output_voltage, min: 40, max: 60, location: shelf-a/psu1}
+      - {name: output_voltage, min: 40, max: 60, location: shelf-a/psu1, deadband: 0.2, max_age: 5m}
       - {name: spare_temp, address: 0x200, type: s16, precision: 7, quantity: temperature}
+      - {name: fan_alarm, thresholds: {alarm_when: 1, severity: critical}}
+      - {name: dcdc_fail}
 )"), kFile, d);
   ASSERT_TRUE(cfg) << lines_of(d);
   const auto& src = cfg->sources.at(0);
@@ -86,8 +88,16 @@ TEST(ModbusConfigTest, PointsSelectAndOverrideProfilePointsOrBringTheirOwn) {
   EXPECT_EQ(s.health.dormant_after, 5u);
   EXPECT_EQ(s.health.reprobe_min, std::chrono::milliseconds{2000});
   EXPECT_EQ(s.health.reprobe_max, std::chrono::milliseconds{60000});
-  ASSERT_EQ(src.points.size(), 2u);
+  ASSERT_EQ(src.points.size(), 4u);
   EXPECT_EQ(src.points[0].name, "output_voltage");
+  EXPECT_EQ(src.points[0].deadband, 0.2);
+  EXPECT_EQ(src.points[0].max_age, std::chrono::milliseconds{300'000});
+  // The profile's caution on the fan alarm, made critical here; the DC/DC
+  // failure keeps the profile's.
+  ASSERT_TRUE(src.points[2].thresholds);
+  EXPECT_EQ(src.points[2].thresholds->state_severity, Severity::critical);
+  ASSERT_TRUE(src.points[3].thresholds);
+  EXPECT_EQ(src.points[3].thresholds->alarm_state, 1.0);
   EXPECT_EQ(src.points[0].unit, Unit::volt);  // from the profile
   EXPECT_EQ(src.points[0].min, 40.0);          // from the source
   EXPECT_EQ(src.points[0].location, "shelf-a/psu1");

@@ -102,6 +102,27 @@ TEST(ModbusProfileTest, SunSpecMeterUsesScaleFactorsAndOrv3UsesFixedPoint) {
   EXPECT_GE(swapped, 5u);
 }
 
+// Fault and leak bits are alarms out of the box; nothing else carries limits.
+TEST(ModbusProfileTest, EveryFaultAndLeakBitOfAShippedProfileIsAnAlarm) {
+  std::size_t alarms = 0;
+  for (const auto& path : shipped_profiles()) {
+    Diagnostics d;
+    auto profile = load_profile(path.string(), d);
+    ASSERT_TRUE(profile) << lines_of(d);
+    for (const auto& p : profile->points) {
+      SCOPED_TRACE(path.stem().string() + " " + p.point.name);
+      if (p.point.quantity == "fault" || p.point.quantity == "leak") {
+        ASSERT_TRUE(p.point.thresholds);
+        EXPECT_EQ(p.point.thresholds->alarm_state, 1.0);
+        ++alarms;
+      } else {
+        EXPECT_FALSE(p.point.thresholds);
+      }
+    }
+  }
+  EXPECT_EQ(alarms, 16u);
+}
+
 class ModbusProfileFileTest : public ::testing::Test {
  protected:
   std::optional<Profile> load(const std::string& text) {

@@ -124,6 +124,11 @@ void copy_overrides(const YAML::Node& node, const PointConfig& given, PointConfi
   if (node["location"]) out.location = given.location;
   if (node["description"]) out.description = given.description;
   if (node["thresholds"]) out.thresholds = given.thresholds;
+  if (node["deadband"]) {
+    out.deadband = given.deadband;
+    out.deadband_percent = given.deadband_percent;
+  }
+  if (node["max_age"]) out.max_age = given.max_age;
   out.mark = given.mark;
 }
 
