@@ -223,11 +223,17 @@ void Agent::deliver(const std::string& name, TimePoint tick, std::vector<RawRead
   samples.insert(samples.end(), std::make_move_iterator(derived.begin()), std::make_move_iterator(derived.end()));
   // Alarms first: a sample that raised or cleared one is always sent.
   const auto alarms = decide_alarms(tick, samples);
-  std::erase_if(samples, [&](const Sample& sample) {
-    const bool alarmed = std::any_of(alarms.begin(), alarms.end(),
-                                     [&](const PointEvent& e) { return e.point == sample.point; });
-    return !report_->pass(sample, alarmed);
-  });
+  std::vector<bool> alarmed(samples.size(), false);
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    alarmed[i] = std::any_of(alarms.begin(), alarms.end(),
+                             [&](const PointEvent& e) { return e.point == samples[i].point; });
+  }
+  const auto send = report_->select(samples, alarmed);
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (send[i]) samples[kept++] = std::move(samples[i]);
+  }
+  samples.resize(kept);
   if (!samples.empty()) {
     ++sequence_;
     if (publisher_->enqueue(encoder_->telemetry(sc.name, sequence_, tick, samples))) {

@@ -29,6 +29,25 @@ bool ReportFilter::pass(const Sample& sample, bool forced) {
   return news;
 }
 
+std::vector<bool> ReportFilter::select(const std::vector<Sample>& samples, const std::vector<bool>& forced) {
+  std::vector<bool> out(samples.size(), false);
+  bool any = false;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    out[i] = pass(samples[i], i < forced.size() && forced[i]);
+    any = any || out[i];
+  }
+  if (!any) return out;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const auto& s = samples[i];
+    if (out[i] || s.point >= rules_.size() || !rules_[s.point] || !sent_[s.point]) continue;
+    if ((s.time - sent_[s.point]->time) * 2 >= rules_[s.point]->max_age) {
+      out[i] = true;
+      sent_[s.point] = s;
+    }
+  }
+  return out;
+}
+
 void ReportFilter::keep_state(const ReportFilter& old, const std::vector<std::string>& old_ids,
                               const std::vector<std::string>& ids) {
   std::map<std::string, const Sample*> by_id;

@@ -35,6 +35,12 @@ class ReportFilter {
   // A yes makes it the point's last sample sent.
   bool pass(const Sample& sample, bool forced = false);
 
+  // The samples of one message to send: those that pass, and — when any
+  // does, so the message goes anyway — those past half their max_age, which
+  // would otherwise soon need a message of their own. `forced[i]`: an alarm
+  // was decided on samples[i].
+  std::vector<bool> select(const std::vector<Sample>& samples, const std::vector<bool>& forced);
+
   // Takes over the last samples sent by `old` (catalog indices by id), so a
   // reload does not resend every steady value. `old_ids`/`ids` by index.
   void keep_state(const ReportFilter& old, const std::vector<std::string>& old_ids,

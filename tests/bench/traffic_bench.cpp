@@ -5,6 +5,7 @@
 // per minute on each topic. Prints numbers, asserts nothing.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 #include <mqtt/async_client.h>
 #include <yaml-cpp/yaml.h>
 
+#include "rackwatch/v1/telemetry.pb.h"
 #include "support/mosquitto.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -80,6 +82,12 @@ class TopicCounter {
       ++c.messages;
       c.payload += m->get_payload().size();
       c.wire += wire_bytes(*m);
+      if (kind == "catalog" && catalog_.ParseFromString(m->get_payload())) return;
+      if (kind != "telemetry" || !telemetry_.ParseFromString(m->get_payload())) return;
+      for (const auto& sample : telemetry_.samples()) {
+        const auto i = static_cast<int>(sample.point());
+        ++samples_[i < catalog_.points_size() ? catalog_.points(i).id() : "#" + std::to_string(i)];
+      }
     });
     mqtt::connect_options options;
     options.set_mqtt_version(MQTTVERSION_3_1_1);
@@ -97,10 +105,18 @@ class TopicCounter {
     std::lock_guard lock(mutex_);
     return counts_;
   }
+  // Samples received, by point id.
+  std::map<std::string, std::uint64_t> samples() const {
+    std::lock_guard lock(mutex_);
+    return samples_;
+  }
 
  private:
   mutable std::mutex mutex_;
   std::map<std::string, Count> counts_;
+  std::map<std::string, std::uint64_t> samples_;
+  v1::Catalog catalog_;  // Paho's callback thread only
+  v1::Telemetry telemetry_;
   mqtt::async_client client_;  // last: destroyed first
 };
 
@@ -139,6 +155,7 @@ std::string prepared(const Options& o, const std::string& broker, const std::fil
 
 struct Run {
   std::map<std::string, TopicCounter::Count> counts;
+  std::map<std::string, std::uint64_t> samples;  // by point, in the window
   double minutes = 0;
 };
 
@@ -161,10 +178,14 @@ Run run_once(const Options& o, bool every_poll) {
   if (!daemon.running()) throw std::runtime_error("rackwatchd stopped:\n" + daemon.log());
   std::this_thread::sleep_for(std::chrono::seconds(o.warmup));
   const auto before = counter.counts();
+  const auto samples_before = counter.samples();
   const auto start = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::seconds(o.seconds));
   const auto after = counter.counts();
   Run r;
+  for (const auto& [id, n] : counter.samples()) {
+    r.samples[id] = n - (samples_before.contains(id) ? samples_before.at(id) : 0);
+  }
   r.minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60.0;
   for (const auto& [topic, c] : after) {
     auto b = before.contains(topic) ? before.at(topic) : TopicCounter::Count{};
@@ -187,6 +208,19 @@ void print(const char* label, const Run& r) {
   std::printf("  %-22s %-10s %10.1f msg/min %12.0f B/min payload %12.0f B/min on the wire\n", label, "all",
               static_cast<double>(all.messages) / r.minutes, static_cast<double>(all.payload) / r.minutes,
               static_cast<double>(all.wire) / r.minutes);
+  // The chattiest points: where a wider deadband would save the most.
+  std::vector<std::pair<std::uint64_t, std::string>> top;
+  std::uint64_t total = 0;
+  for (const auto& [id, n] : r.samples) {
+    top.emplace_back(n, id);
+    total += n;
+  }
+  std::sort(top.rbegin(), top.rend());
+  std::printf("  %-22s %10.1f samples/min in all; most sent:", label, static_cast<double>(total) / r.minutes);
+  for (std::size_t i = 0; i < top.size() && i < 6; ++i) {
+    std::printf("%s %s %.1f", i == 0 ? "" : ",", top[i].second.c_str(), static_cast<double>(top[i].first) / r.minutes);
+  }
+  std::printf("\n");
 }
 
 double per_minute(const Run& r, const std::string& topic, bool bytes) {
