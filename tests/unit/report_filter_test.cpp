@@ -98,6 +98,32 @@ TEST(ReportFilter, PointsAreIndependent) {
   EXPECT_TRUE(f.pass({1, 20, Quality::good, {}, t0 + 1s}));
 }
 
+TEST(ReportFilter, AMessageThatGoesAnywayTakesPointsPastHalfTheirMaxAge) {
+  ReportFilter f({kAbs, kAbs, kAbs, std::nullopt});
+  auto at = [](std::chrono::milliseconds t, double a, double b, double c, double d) {
+    return std::vector<Sample>{{0, a, Quality::good, {}, t0 + t},
+                               {1, b, Quality::good, {}, t0 + t},
+                               {2, c, Quality::good, {}, t0 + t},
+                               {3, d, Quality::good, {}, t0 + t}};
+  };
+  const std::vector<bool> none(4, false);
+  EXPECT_EQ(f.select(at(0s, 1, 2, 3, 4), none), (std::vector<bool>{true, true, true, true}));
+  // Nothing new but the unfiltered point: the others are not yet half way.
+  EXPECT_EQ(f.select(at(4s, 1, 2, 3, 4), none), (std::vector<bool>{false, false, false, true}));
+  // Point 0 moves at 5 s: half of the 10 s max age has passed for 1 and 2 too.
+  EXPECT_EQ(f.select(at(5s, 2, 2, 3, 4), none), (std::vector<bool>{true, true, true, true}));
+  // A message of filtered points only, none new: nothing, and no refresh.
+  ReportFilter g({kAbs, kAbs});
+  const std::vector<bool> two(2, false);
+  EXPECT_EQ(g.select({{0, 1, Quality::good, {}, t0}, {1, 1, Quality::good, {}, t0}}, two),
+            (std::vector<bool>{true, true}));
+  EXPECT_EQ(g.select({{0, 1, Quality::good, {}, t0 + 6s}, {1, 1, Quality::good, {}, t0 + 6s}}, two),
+            (std::vector<bool>{false, false}));
+  // An alarm forces its point, and the message then refreshes the other.
+  EXPECT_EQ(g.select({{0, 1, Quality::good, {}, t0 + 7s}, {1, 1, Quality::good, {}, t0 + 7s}}, {true, false}),
+            (std::vector<bool>{true, true}));
+}
+
 TEST(ReportFilter, AReloadKeepsWhatWasSentByPointId) {
   ReportFilter old({kAbs, kAbs});
   ASSERT_TRUE(old.pass({0, 20, Quality::good, {}, t0}));
