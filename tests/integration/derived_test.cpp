@@ -160,5 +160,40 @@ derived:
   EXPECT_EQ(t.samples(3).value(), t.samples(0).value());
 }
 
+// rackwatch check-config places each expression mistake at its line and column.
+TEST(DerivedConfigCheckTest, ExpressionMistakesAreReportedAtTheirPlace) {
+  TempDir dir("rackwatch-derived");
+  write_file(dir.path() / "bad.yaml", R"y(agent: {site: s, rack: r}
+mqtt: {brokers: [tcp://127.0.0.1:1883]}
+sources:
+  - name: pdu
+    type: sim
+    interval: 1s
+    points:
+      - {name: l1, signal: pdu.l1.power}
+      - {name: l2, signal: pdu.l2.power}
+derived:
+  - name: total
+    unit: W
+    expr: pdu.l1 + pdu.l3
+  - name: a
+    unit: W
+    expr: derived.b + pdu.l1
+  - name: b
+    unit: W
+    expr: derived.a * 2
+  - name: d
+    unit: W
+    expr: "diff(pdu.l1, pdu.l2, 3)"
+)y");
+  auto r = run({bin("rackwatch"), "check-config", (dir.path() / "bad.yaml").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("bad.yaml:13:20: expr: unknown point 'pdu.l3'"));
+  EXPECT_THAT(r.err, HasSubstr("bad.yaml:19:11: expr: derived points depend on each other in a cycle: derived.a → "
+                               "derived.b → derived.a"));
+  EXPECT_THAT(r.err, HasSubstr("bad.yaml:22:12: expr: diff takes 2 arguments, found 3"));
+  EXPECT_THAT(r.err, HasSubstr("bad.yaml: 3 problems"));
+}
+
 }  // namespace
 }  // namespace rackwatch::test
