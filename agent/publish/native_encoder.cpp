@@ -43,7 +43,24 @@ std::string fnv1a_hex(const std::string& bytes) {
 
 namespace {
 
-void set_report(const PointConfig& p, v1::Point& out) {
+void set_limits(const PointConfig& p, v1::Point& out) {
+  if (!p.thresholds) return;
+  const auto& t = *p.thresholds;
+  if (!t.low_critical && !t.low_caution && !t.high_caution && !t.high_critical && !t.alarm_state) return;
+  auto& l = *out.mutable_limits();
+  if (t.low_critical) l.set_low_critical(*t.low_critical);
+  if (t.low_caution) l.set_low_caution(*t.low_caution);
+  if (t.high_caution) l.set_high_caution(*t.high_caution);
+  if (t.high_critical) l.set_high_critical(*t.high_critical);
+  l.set_hysteresis(t.hysteresis);
+  l.set_delay_ms(static_cast<std::uint32_t>(t.delay.count()));
+  if (t.alarm_state) l.set_alarm_when(*t.alarm_state);
+}
+
+// What the agent does with a point's samples: its alarm limits, and report
+// by exception.
+void set_policy(const PointConfig& p, v1::Point& out) {
+  set_limits(p, out);
   const auto rule = ReportRule::of(p);
   if (!rule) return;
   out.set_deadband(rule->deadband);
@@ -75,7 +92,7 @@ NativeEncoder::NativeEncoder(const Config& config, AgentIdentity identity)
       point->set_source_type(source.type);
       point->set_interval_ms(static_cast<std::uint32_t>(source.interval.count()));
       point->set_description(p.description);
-      set_report(p, *point);
+      set_policy(p, *point);
       ++index;
     }
   }
@@ -93,7 +110,7 @@ NativeEncoder::NativeEncoder(const Config& config, AgentIdentity identity)
     point->set_interval_ms(static_cast<std::uint32_t>(d.interval.count()));
     // What it is computed from, unless the config says otherwise.
     point->set_description(p.description.empty() ? "= " + d.expr : p.description);
-    set_report(p, *point);
+    set_policy(p, *point);
     ++index;
   }
   point_count_ = index;

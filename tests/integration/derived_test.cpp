@@ -50,6 +50,7 @@ derived:
   - name: total
     unit: W
     expr: sum(rack.l1, rack.l2, rack.l3)
+    thresholds: {high_caution: 150000, hysteresis: 500}
   - name: delta_t
     quantity: temperature
     expr: rack.return - rack.supply
@@ -92,6 +93,14 @@ derived:
   EXPECT_EQ(heat_point.description(), "heat carried away by the liquid loop");
   EXPECT_THAT(catalog.points(static_cast<int>(index.at("derived.total"))).description(),
               HasSubstr("= sum(rack.l1, rack.l2, rack.l3)"));
+  const auto& total = catalog.points(static_cast<int>(index.at("derived.total")));
+  ASSERT_TRUE(total.has_limits());
+  EXPECT_EQ(total.limits().high_caution(), 150000);
+  EXPECT_FALSE(total.limits().has_high_critical());
+  EXPECT_EQ(total.limits().hysteresis(), 500);
+  EXPECT_FALSE(heat_point.has_limits());
+  EXPECT_EQ(total.deadband(), 0);
+  EXPECT_EQ(total.max_age_ms(), 0u);
 
   const auto messages = telemetry();
   for (const auto& t : messages) {

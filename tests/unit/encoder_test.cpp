@@ -70,6 +70,33 @@ TEST(NativeEncoderTest, CatalogListsEveryPointInOrderWithAStableId) {
   EXPECT_NE(NativeEncoder(changed, identity()).catalog_id(), enc.catalog_id());
 }
 
+TEST(NativeEncoderTest, CatalogCarriesReportByExceptionAndLimits) {
+  auto cfg = two_sources();
+  cfg.sources[0].points[0].deadband = 2;
+  cfg.sources[0].points[0].deadband_percent = true;
+  cfg.sources[1].points[0].max_age = Millis{30'000};
+  ThresholdConfig t;
+  t.high_critical = 40;
+  t.hysteresis = 1.5;
+  cfg.sources[1].points[0].thresholds = t;
+  NativeEncoder enc(cfg, identity());
+  v1::Catalog c;
+  ASSERT_TRUE(c.ParseFromString(enc.catalog(TimePoint{}).payload));
+  EXPECT_EQ(c.points(0).deadband(), 2);
+  EXPECT_TRUE(c.points(0).deadband_percent());
+  EXPECT_EQ(c.points(0).max_age_ms(), 60'000u);  // the default with a deadband
+  EXPECT_EQ(c.points(1).max_age_ms(), 0u);       // every sample sent
+  EXPECT_FALSE(c.points(1).has_limits());
+  EXPECT_EQ(c.points(2).deadband(), 0);
+  EXPECT_EQ(c.points(2).max_age_ms(), 30'000u);
+  ASSERT_TRUE(c.points(2).has_limits());
+  EXPECT_EQ(c.points(2).limits().high_critical(), 40);
+  EXPECT_FALSE(c.points(2).limits().has_high_caution());
+  EXPECT_EQ(c.points(2).limits().hysteresis(), 1.5);
+  // What the agent does with a point is part of the contract: a new catalog id.
+  EXPECT_NE(enc.catalog_id(), NativeEncoder(two_sources(), identity()).catalog_id());
+}
+
 TEST(NativeEncoderTest, TelemetryCarriesSequenceQualityAndTimes) {
   NativeEncoder enc(two_sources(), identity());
   const TimePoint tick(std::chrono::milliseconds(1'800'000'000'000));
