@@ -228,12 +228,7 @@ void Agent::deliver(const std::string& name, TimePoint tick, std::vector<RawRead
     alarmed[i] = std::any_of(alarms.begin(), alarms.end(),
                              [&](const PointEvent& e) { return e.point == samples[i].point; });
   }
-  const auto send = report_->select(samples, alarmed);
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    if (send[i]) samples[kept++] = std::move(samples[i]);
-  }
-  samples.resize(kept);
+  report_->apply(samples, alarmed);
   if (!samples.empty()) {
     ++sequence_;
     if (publisher_->enqueue(encoder_->telemetry(sc.name, sequence_, tick, samples))) {

@@ -48,6 +48,17 @@ std::vector<bool> ReportFilter::select(const std::vector<Sample>& samples, const
   return out;
 }
 
+void ReportFilter::apply(std::vector<Sample>& samples, const std::vector<bool>& forced) {
+  const auto send = select(samples, forced);
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (!send[i]) continue;
+    if (kept != i) samples[kept] = std::move(samples[i]);  // never onto itself: that may empty a string
+    ++kept;
+  }
+  samples.resize(kept);
+}
+
 void ReportFilter::keep_state(const ReportFilter& old, const std::vector<std::string>& old_ids,
                               const std::vector<std::string>& ids) {
   std::map<std::string, const Sample*> by_id;

@@ -40,6 +40,8 @@ class ReportFilter {
   // would otherwise soon need a message of their own. `forced[i]`: an alarm
   // was decided on samples[i].
   std::vector<bool> select(const std::vector<Sample>& samples, const std::vector<bool>& forced);
+  // The same, keeping only the samples to send, in their order.
+  void apply(std::vector<Sample>& samples, const std::vector<bool>& forced);
 
   // Takes over the last samples sent by `old` (catalog indices by id), so a
   // reload does not resend every steady value. `old_ids`/`ids` by index.

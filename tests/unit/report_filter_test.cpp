@@ -124,6 +124,24 @@ TEST(ReportFilter, AMessageThatGoesAnywayTakesPointsPastHalfTheirMaxAge) {
             (std::vector<bool>{true, true}));
 }
 
+TEST(ReportFilter, ApplyKeepsTheSamplesToSendWholeAndInOrder) {
+  ReportFilter f({kAbs, kAbs, kAbs});
+  std::vector<Sample> first{{0, 1, Quality::bad, "timeout", t0}, {1, 2, Quality::good, {}, t0},
+                            {2, 3, Quality::uncertain, "pdu.l2: estimated", t0}};
+  f.apply(first, {false, false, false});
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0].reason, "timeout");
+  EXPECT_EQ(first[2].reason, "pdu.l2: estimated");
+  std::vector<Sample> next{{0, 0, Quality::bad, "crc error", t0 + 1s}, {1, 2, Quality::good, {}, t0 + 1s},
+                           {2, 3, Quality::bad, "pdu.l2: timeout", t0 + 1s}};
+  f.apply(next, {false, false, false});
+  ASSERT_EQ(next.size(), 2u);
+  EXPECT_EQ(next[0].point, 0u);
+  EXPECT_EQ(next[0].reason, "crc error");
+  EXPECT_EQ(next[1].point, 2u);
+  EXPECT_EQ(next[1].reason, "pdu.l2: timeout");
+}
+
 TEST(ReportFilter, AReloadKeepsWhatWasSentByPointId) {
   ReportFilter old({kAbs, kAbs});
   ASSERT_TRUE(old.pass({0, 20, Quality::good, {}, t0}));
