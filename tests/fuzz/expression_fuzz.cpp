@@ -32,12 +32,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const auto e = std::get<expr::ExpressionPtr>(parsed);
+  // Spacing may make the canonical text longer than the limit on what is
+  // written; within it, the text parses to itself.
   const auto canonical = e->text();
-  const auto again = expr::parse(canonical);
-  require(std::holds_alternative<expr::ExpressionPtr>(again), "the canonical text parses");
-  if (const auto* back = std::get_if<expr::ExpressionPtr>(&again)) {
-    require((*back)->text() == canonical, "the canonical text parses to itself");
-    require((*back)->references().size() == e->references().size(), "the canonical text names the same points");
+  if (canonical.size() <= expr::kMaxTextBytes) {
+    const auto again = expr::parse(canonical);
+    require(std::holds_alternative<expr::ExpressionPtr>(again), "the canonical text parses");
+    if (const auto* back = std::get_if<expr::ExpressionPtr>(&again)) {
+      require((*back)->text() == canonical, "the canonical text parses to itself");
+      require((*back)->references().size() == e->references().size(), "the canonical text names the same points");
+    }
   }
 
   static const double kValues[] = {0.0, 1.0, -1.0, 1e308, -1e308, 5e-324, 230.5, 1e15};
