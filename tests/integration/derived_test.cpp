@@ -64,6 +64,7 @@ derived:
   - name: headroom
     unit: W
     expr: 140000 - derived.total
+    thresholds: {low_caution: 200000}
 )");
   TestSubscriber sub(broker.uri(), base + "/#");
   Process agent({bin("rackwatchd"), "--config", (dir.path() / "agent.yaml").string()}, dir.path());
@@ -127,6 +128,19 @@ derived:
     EXPECT_LT(v["derived.imbalance"], 10);
     EXPECT_NEAR(v["derived.headroom"], 140'000 - phases, 1e-6);
   }
+
+  // A derived point is thresholded like any other: the headroom is always
+  // below its (deliberately unreachable) caution limit.
+  std::size_t raised = 0;
+  for (const auto& m : sub.messages()) {
+    v1::AlarmEvent e;
+    if (m->get_topic() != base + "/alarm" || !e.ParseFromString(m->get_payload_str())) continue;
+    EXPECT_EQ(e.point_id(), "derived.headroom");
+    EXPECT_EQ(e.kind(), "low_caution");
+    EXPECT_TRUE(e.raised());
+    ++raised;
+  }
+  EXPECT_EQ(raised, 1u);
 
   // rackwatch read shows them as the source "derived".
   auto r = rackwatch_verb((dir.path() / "diag.sock").string(), {"read", "--source", "derived"});
