@@ -14,6 +14,8 @@
 
 #include "core/config_reader.hpp"
 #include "core/derived_config.hpp"
+#include "core/hash.hpp"
+#include "core/mqtt_config.hpp"
 #include "core/host.hpp"
 #include "sources/registry.hpp"
 #include "sources/source.hpp"
@@ -30,40 +32,6 @@ bool valid_name(const std::string& s) {
 }
 
 namespace {
-
-// A small secret from a regular file: its first line. Anything else (a FIFO,
-// /dev/zero, a huge file) would hang or bloat the config check.
-struct SecretResult {
-  std::optional<std::string> value;
-  std::string why;
-  explicit operator bool() const { return value.has_value(); }
-  std::string& operator*() { return *value; }
-  const std::string& error() const { return why; }
-};
-
-SecretResult read_secret_file(const std::string& path) {
-  constexpr std::size_t kMaxSecretBytes = 4096;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return {std::nullopt, std::strerror(errno)};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return {std::nullopt, "not a regular file"};
-  }
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxSecretBytes) {
-    ::close(fd);
-    return {std::nullopt, "larger than 4 KiB; expected one line"};
-  }
-  std::string text(kMaxSecretBytes, '\0');
-  const auto n = ::read(fd, text.data(), text.size());
-  const int saved = errno;
-  ::close(fd);
-  if (n < 0) return {std::nullopt, std::strerror(saved)};
-  text.resize(static_cast<std::size_t>(n));
-  const auto eol = text.find_first_of("\r\n");
-  if (eol != std::string::npos) text.resize(eol);
-  return {std::move(text), {}};
-}
 
 void parse_agent(const YAML::Node& node, ConfigReader& r, AgentConfig& out) {
   if (!node.IsDefined()) {
@@ -91,78 +59,6 @@ void parse_agent(const YAML::Node& node, ConfigReader& r, AgentConfig& out) {
   if (out.id.empty()) out.id = "rackwatch";
 }
 
-void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
-  if (!node.IsDefined()) {
-    r.error(node, "missing required section 'mqtt' (at least: brokers)");
-    return;
-  }
-  if (!node.IsMap()) {
-    r.error(node, "'mqtt' must be a mapping");
-    return;
-  }
-  r.check_keys(node,
-               {"brokers", "client_id", "username", "password", "password_file", "keepalive",
-                "connect_timeout", "reconnect_min", "reconnect_max", "prefix", "clean_session",
-                "status_interval"},
-               "mqtt");
-  if (auto b = r.string_list(node, "brokers", true)) {
-    if (b->empty()) r.error(r.child(node, "brokers"), "'brokers' must list at least one broker");
-    for (const auto& uri : *b) {
-      const bool plain = uri.rfind("tcp://", 0) == 0 || uri.rfind("mqtt://", 0) == 0;
-      const bool tls = uri.rfind("ssl://", 0) == 0 || uri.rfind("mqtts://", 0) == 0;
-      if (tls) {
-        // Refused rather than half done: a TLS link without CA and host
-        // checks configured would look secure and not be.
-        r.error(r.child(node, "brokers"),
-                "broker '" + uri + "': TLS brokers are not supported by this version");
-      } else if (!plain) {
-        r.error(r.child(node, "brokers"), "broker '" + uri + "' must start with tcp:// or mqtt://");
-      }
-    }
-    out.brokers = *b;
-  }
-  if (auto v = r.string(node, "client_id")) out.client_id = *v;
-  if (auto v = r.string(node, "username")) out.username = *v;
-  if (auto v = r.string(node, "password")) out.password = *v;
-  if (auto v = r.string(node, "password_file")) {
-    if (auto password = read_secret_file(*v)) {
-      out.password = std::move(*password);
-    } else {
-      r.error(r.child(node, "password_file"), "password file '" + *v + "': " + password.error());
-    }
-  }
-  auto ranged = [&](std::string_view key, Millis lo, Millis hi, Millis& dst) {
-    if (auto d = r.duration(node, key)) {
-      if (*d < lo || *d > hi) {
-        r.error(r.child(node, key), "'" + std::string(key) + "' must be between " +
-                                        std::to_string(lo.count()) + "ms and " +
-                                        std::to_string(hi.count()) + "ms");
-      } else {
-        dst = *d;
-      }
-    }
-  };
-  ranged("keepalive", Millis{1'000}, Millis{3'600'000}, out.keepalive);
-  ranged("connect_timeout", Millis{100}, Millis{300'000}, out.connect_timeout);
-  ranged("reconnect_min", Millis{10}, Millis{600'000}, out.reconnect_min);
-  ranged("reconnect_max", Millis{10}, Millis{3'600'000}, out.reconnect_max);
-  if (out.reconnect_max < out.reconnect_min) {
-    r.error(r.child(node, "reconnect_max"), "'reconnect_max' must not be below 'reconnect_min'");
-  }
-  if (auto v = r.string(node, "prefix")) {
-    const bool bad = v->empty() || v->front() == '/' || v->back() == '/' ||
-                     v->find_first_of("#+") != std::string::npos;
-    if (bad) {
-      r.error(r.child(node, "prefix"),
-              "'prefix' must be a topic without wildcards (#, +) or leading/trailing '/'");
-    } else {
-      out.prefix = *v;
-    }
-  }
-  if (auto v = r.boolean(node, "clean_session")) out.clean_session = *v;
-  ranged("status_interval", Millis{1'000}, Millis{3'600'000}, out.status_interval);
-}
-
 void parse_diag(const YAML::Node& node, ConfigReader& r, DiagConfig& out) {
   if (!node.IsDefined()) return;
   if (!node.IsMap()) {
@@ -180,16 +76,6 @@ void parse_diag(const YAML::Node& node, ConfigReader& r, DiagConfig& out) {
       out.socket = *v;
     }
   }
-}
-
-std::uint64_t fnv1a(const std::string& text) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
 }
 
 void parse_outbox(const YAML::Node& node, ConfigReader& r, OutboxConfig& out) {

@@ -34,6 +34,18 @@ struct AgentConfig {
   friend bool operator==(const AgentConfig&, const AgentConfig&) = default;
 };
 
+// How to reach ssl:// brokers (see core/mqtt_config.hpp).
+struct TlsConfig {
+  std::string ca_file;       // the CA bundle the broker's certificate must chain to
+  std::string cert_file;     // the agent's certificate (mutual TLS); empty: none
+  std::string key_file;      // its private key
+  std::string key_password;  // from key_password_file; empty: the key is not encrypted
+  std::string min_version = "1.2";  // "1.2" | "1.3"
+  bool verify = true;        // false: no certificate or host name check (lab use only)
+  std::uint64_t files_hash = 0;  // of the files' names and contents: a rotated certificate is a change
+  friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
+};
+
 struct MqttConfig {
   std::vector<std::string> brokers;  // tried in turn: tcp://host:port, ssl://host:port
   std::string client_id;             // defaults to "rackwatch-{agent id}"
@@ -46,6 +58,7 @@ struct MqttConfig {
   std::string prefix = "rackwatch/v1";
   bool clean_session = false;  // persistent session: the broker keeps our state across reconnects
   Millis status_interval{60'000};  // the retained status (with counters) is refreshed this often
+  std::optional<TlsConfig> tls;      // set when a broker is ssl:// or mqtts://
   friend bool operator==(const MqttConfig&, const MqttConfig&) = default;
 };
 

@@ -8,11 +8,14 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <mqtt/async_client.h>
 
+#include "core/mqtt_config.hpp"
 #include "publish/mqtt_backoff.hpp"
+#include "publish/tls_probe.hpp"
 
 namespace rackwatch {
 namespace {
@@ -43,6 +46,21 @@ void* to_context(std::uint64_t id) {
 }
 std::uint64_t from_context(void* context) {
   return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(context));
+}
+
+// Paho's TLS settings from ours: the CA, the client's certificate and key,
+// and both checks (certificate chain and host name) unless turned off.
+mqtt::ssl_options ssl_options(const TlsConfig& tls) {
+  mqtt::ssl_options ssl;
+  ssl.set_trust_store(tls.ca_file);
+  if (!tls.cert_file.empty()) {
+    ssl.set_key_store(tls.cert_file);
+    ssl.set_private_key(tls.key_file);
+  }
+  if (!tls.key_password.empty()) ssl.set_private_key_password(tls.key_password);
+  ssl.set_enable_server_cert_auth(tls.verify);
+  ssl.set_verify(tls.verify);  // the host name check: off in Paho unless set
+  return ssl;
 }
 
 }  // namespace
@@ -81,6 +99,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl>
   std::uint64_t attempt_ = 0;        // id of the connect attempt in flight
   std::uint64_t disconnect_id_ = 0;  // id of stop()'s disconnect
   std::unordered_map<std::uint64_t, PublishDone> outstanding_;
+  std::string paho_error_;  // of the last failed connect
 
   bool stopping_ = false;
   bool closed_ = false;  // the MqttSession is gone: run no handler any more
@@ -94,6 +113,11 @@ class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl>
 
  private:
   void attempt_connect();
+  void paho_connect();
+  // Our own TLS handshake to the current broker, for attempt `attempt`:
+  // before Paho's (TLS 1.3 minimum) or after Paho failed (to say why).
+  void probe(std::uint64_t attempt, bool before_connect);
+  void connect_failed(const std::string& why);
   void schedule_reconnect(std::chrono::milliseconds delay);
   void send(const Message& message, PublishDone done);
   void fail_outstanding(const std::string& why);
@@ -191,8 +215,41 @@ void MqttSession::Impl::attempt_connect() {
   if (closed_ || stopping_) return;
   state_ = State::connecting;
   attempt_ = ++next_id_;
-  const std::string& broker = current_broker();
+  if (is_tls_uri(current_broker()) && config_.tls && config_.tls->min_version == "1.3") {
+    // Paho cannot hold the broker to TLS 1.3: our own handshake does first.
+    probe(attempt_, true);
+    return;
+  }
+  paho_connect();
+}
 
+void MqttSession::Impl::probe(std::uint64_t attempt, bool before_connect) {
+  auto done = [weak = weak_from_this(), attempt, before_connect](std::exception_ptr e, TlsProbeResult r) {
+    auto impl = weak.lock();
+    if (!impl || impl->closed_ || impl->stopping_ || attempt != impl->attempt_) return;
+    if (e) r = {false, {}, "the TLS check failed unexpectedly"};
+    if (before_connect && r.ok) {
+      impl->paho_connect();
+    } else {
+      // After Paho failed, a probe that got through means the failure was
+      // elsewhere (the MQTT CONNECT itself): say what Paho said.
+      impl->connect_failed(r.ok ? impl->paho_error_ : "TLS: " + r.error);
+    }
+  };
+  boost::asio::co_spawn(executor_, probe_tls(current_broker(), *config_.tls, config_.connect_timeout),
+                        std::move(done));
+}
+
+void MqttSession::Impl::connect_failed(const std::string& why) {
+  state_ = State::disconnected;
+  ++stats_.connect_failures;
+  stats_.last_error = "connect to " + current_broker() + " failed: " + why;
+  schedule_reconnect(backoff_.failed());
+  if (handlers_.disconnected) handlers_.disconnected(stats_.last_error);
+}
+
+void MqttSession::Impl::paho_connect() {
+  const std::string& broker = current_broker();
   mqtt::connect_options options;
   options.set_mqtt_version(MQTTVERSION_3_1_1);  // the default may fall back to 3.1
   options.set_servers(mqtt::string_collection::create({broker}));
@@ -206,6 +263,7 @@ void MqttSession::Impl::attempt_connect() {
   if (!config_.password.empty()) options.set_password(config_.password);
   // Paho copies the will at each connect(): set it on every attempt.
   options.set_will_message(mqtt::message(will_.topic, will_.payload, will_.qos, will_.retain));
+  if (is_tls_uri(broker) && config_.tls) options.set_ssl(ssl_options(*config_.tls));
 
   try {
     client_->connect(std::move(options), to_context(attempt_), *bridge_);
@@ -250,11 +308,13 @@ void MqttSession::Impl::on_connect_result(std::uint64_t attempt, bool ok, int rc
     if (handlers_.connected) handlers_.connected(broker);
     return;
   }
-  state_ = State::disconnected;
-  ++stats_.connect_failures;
-  stats_.last_error = "connect to " + broker + " failed: " + rc_text(rc);
-  schedule_reconnect(backoff_.failed());
-  if (handlers_.disconnected) handlers_.disconnected(stats_.last_error);
+  paho_error_ = rc_text(rc);
+  if (is_tls_uri(broker) && config_.tls) {
+    // Paho says only "TCP/TLS connect failure": find out what it was.
+    probe(attempt, false);
+    return;
+  }
+  connect_failed(paho_error_);
 }
 
 void MqttSession::Impl::on_connection_lost(const std::string& cause) {

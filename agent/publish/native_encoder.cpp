@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/derived_config.hpp"
+#include "core/hash.hpp"
 #include "pipeline/report_filter.hpp"
 #include "rackwatch/v1/telemetry.pb.h"
 
@@ -31,11 +32,7 @@ std::string serialize_deterministic(const google::protobuf::MessageLite& m) {
 }  // namespace
 
 std::string fnv1a_hex(const std::string& bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
+  const std::uint64_t h = fnv1a(bytes);
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;

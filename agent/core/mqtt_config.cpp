@@ -1,0 +1,231 @@
+#include "core/mqtt_config.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "core/config_reader.hpp"
+#include "core/hash.hpp"
+
+namespace rackwatch {
+namespace {
+
+constexpr std::size_t kMaxSecretBytes = 4096;
+constexpr std::size_t kMaxTlsFileBytes = 1 << 20;  // a CA bundle is ~200 KiB
+
+std::string mode_text(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+// The whole of a regular file of at most `limit` bytes, or why not.
+SecretFile read_bounded(const std::string& path, std::size_t limit) {
+  // O_NONBLOCK: a FIFO must not hang the config check.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return {std::nullopt, std::strerror(errno)};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return {std::nullopt, "not a regular file"};
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > limit) {
+    ::close(fd);
+    return {std::nullopt, "larger than " + std::to_string(limit / 1024) + " KiB"};
+  }
+  std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const auto n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int saved = errno;
+      ::close(fd);
+      return {std::nullopt, std::strerror(saved)};
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (got > limit) return {std::nullopt, "larger than " + std::to_string(limit / 1024) + " KiB"};
+  text.resize(got);
+  return {std::move(text), {}};
+}
+
+// `tls:` — how to reach ssl:// brokers. Present by default (the system's CA
+// bundle, verification on) as soon as a broker is ssl://.
+void parse_tls(const YAML::Node& mqtt, ConfigReader& r, MqttConfig& out) {
+  bool any_tls = false;
+  for (const auto& b : out.brokers) any_tls = any_tls || is_tls_uri(b);
+  const auto node = r.child(mqtt, "tls");
+  const bool given = node.IsDefined() && !node.IsNull();
+  if (given && !node.IsMap()) {
+    r.error(node, "'tls' must be a mapping with ca_file, cert_file, key_file, ...");
+    return;
+  }
+  if (given) {
+    r.check_keys(node, {"ca_file", "cert_file", "key_file", "key_password_file", "min_version", "verify"},
+                 "mqtt tls");
+    if (!any_tls) r.error(node, "'tls' is set but no broker is ssl:// or mqtts://");
+  }
+  if (!any_tls) return;
+  TlsConfig t;
+  t.ca_file = kSystemCaBundle;
+  auto mark = [&](std::string_view key) { return given ? r.child(node, key) : mqtt; };
+  std::uint64_t hash = kFnv1aOffset;
+  // Files are read now: a missing one is a config error, and their contents
+  // decide whether a reload must reconnect (a rotated certificate).
+  auto take_file = [&](std::string_view key, std::string& dst, bool secret) {
+    if (given) {
+      if (auto v = r.string(node, key)) dst = *v;
+    }
+    if (dst.empty()) return;
+    if (secret) {
+      if (auto problem = private_file_problem(dst); !problem.empty()) {
+        r.error(mark(key), std::string(key) + " '" + dst + "': " + problem);
+        return;
+      }
+    }
+    const auto content = read_bounded(dst, kMaxTlsFileBytes);
+    if (!content.value) {
+      r.error(mark(key), std::string(key) + " '" + dst + "': " + content.error);
+      return;
+    }
+    hash = fnv1a(*content.value, fnv1a(dst, hash));
+  };
+  take_file("ca_file", t.ca_file, false);
+  take_file("cert_file", t.cert_file, false);
+  take_file("key_file", t.key_file, true);
+  if (t.cert_file.empty() != t.key_file.empty()) {
+    r.error(mark(t.cert_file.empty() ? "key_file" : "cert_file"),
+            "'cert_file' and 'key_file' go together: the client certificate and its private key");
+  }
+  if (given) {
+    if (auto v = r.string(node, "key_password_file")) {
+      auto secret = read_secret_file(*v);
+      if (secret.value) {
+        t.key_password = std::move(*secret.value);
+      } else {
+        r.error(r.child(node, "key_password_file"), "key password file '" + *v + "': " + secret.error);
+      }
+      if (t.key_file.empty()) r.error(r.child(node, "key_password_file"), "'key_password_file' needs 'key_file'");
+    }
+    if (auto v = r.string(node, "min_version")) {
+      if (*v == "1.2" || *v == "1.3") {
+        t.min_version = *v;
+      } else {
+        r.error(r.child(node, "min_version"), "'min_version' must be \"1.2\" or \"1.3\", found '" + *v + "'");
+      }
+    }
+    if (auto v = r.boolean(node, "verify")) t.verify = *v;
+  }
+  t.files_hash = hash;
+  out.tls = std::move(t);
+}
+
+}  // namespace
+
+bool is_tls_uri(const std::string& uri) { return uri.rfind("ssl://", 0) == 0 || uri.rfind("mqtts://", 0) == 0; }
+
+std::string private_file_problem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::strerror(errno);
+  if (!S_ISREG(st.st_mode)) return "not a regular file";
+  if ((st.st_mode & S_IRWXO) != 0) {
+    return "readable by other users (mode " + mode_text(st.st_mode) +
+           "); allow the owner and the service's group only, e.g. chmod 0640";
+  }
+  return {};
+}
+
+SecretFile read_secret_file(const std::string& path) {
+  if (auto problem = private_file_problem(path); !problem.empty()) return {std::nullopt, problem};
+  auto file = read_bounded(path, kMaxSecretBytes);
+  if (!file.value) {
+    if (file.error.rfind("larger than", 0) == 0) file.error += "; expected one line";
+    return file;
+  }
+  const auto eol = file.value->find_first_of("\r\n");
+  if (eol != std::string::npos) file.value->resize(eol);
+  return file;
+}
+
+void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
+  if (!node.IsDefined()) {
+    r.error(node, "missing required section 'mqtt' (at least: brokers)");
+    return;
+  }
+  if (!node.IsMap()) {
+    r.error(node, "'mqtt' must be a mapping");
+    return;
+  }
+  r.check_keys(node,
+               {"brokers", "client_id", "username", "password", "password_file", "keepalive",
+                "connect_timeout", "reconnect_min", "reconnect_max", "prefix", "clean_session",
+                "status_interval", "tls"},
+               "mqtt");
+  if (auto b = r.string_list(node, "brokers", true)) {
+    if (b->empty()) r.error(r.child(node, "brokers"), "'brokers' must list at least one broker");
+    for (const auto& uri : *b) {
+      const bool plain = uri.rfind("tcp://", 0) == 0 || uri.rfind("mqtt://", 0) == 0;
+      if (!plain && !is_tls_uri(uri)) {
+        r.error(r.child(node, "brokers"),
+                "broker '" + uri + "' must start with tcp://, mqtt:// (plain) or ssl://, mqtts:// (TLS)");
+      }
+    }
+    out.brokers = *b;
+  }
+  if (auto v = r.string(node, "client_id")) out.client_id = *v;
+  if (auto v = r.string(node, "username")) out.username = *v;
+  if (r.child(node, "password").IsDefined()) {
+    // A config is read by many (check-config, backups, support bundles).
+    r.error(r.child(node, "password"),
+            "'password' must not be written in the config: put it in a file of its own, readable "
+            "only by the service (mode 0600 or 0640), and name it with 'password_file'");
+  }
+  if (auto v = r.string(node, "password_file")) {
+    auto secret = read_secret_file(*v);
+    if (secret.value) {
+      out.password = std::move(*secret.value);
+    } else {
+      r.error(r.child(node, "password_file"), "password file '" + *v + "': " + secret.error);
+    }
+  }
+  auto ranged = [&](std::string_view key, Millis lo, Millis hi, Millis& dst) {
+    if (auto d = r.duration(node, key)) {
+      if (*d < lo || *d > hi) {
+        r.error(r.child(node, key), "'" + std::string(key) + "' must be between " +
+                                        std::to_string(lo.count()) + "ms and " +
+                                        std::to_string(hi.count()) + "ms");
+      } else {
+        dst = *d;
+      }
+    }
+  };
+  ranged("keepalive", Millis{1'000}, Millis{3'600'000}, out.keepalive);
+  ranged("connect_timeout", Millis{100}, Millis{300'000}, out.connect_timeout);
+  ranged("reconnect_min", Millis{10}, Millis{600'000}, out.reconnect_min);
+  ranged("reconnect_max", Millis{10}, Millis{3'600'000}, out.reconnect_max);
+  if (out.reconnect_max < out.reconnect_min) {
+    r.error(r.child(node, "reconnect_max"), "'reconnect_max' must not be below 'reconnect_min'");
+  }
+  if (auto v = r.string(node, "prefix")) {
+    const bool bad = v->empty() || v->front() == '/' || v->back() == '/' ||
+                     v->find_first_of("#+") != std::string::npos;
+    if (bad) {
+      r.error(r.child(node, "prefix"),
+              "'prefix' must be a topic without wildcards (#, +) or leading/trailing '/'");
+    } else {
+      out.prefix = *v;
+    }
+  }
+  if (auto v = r.boolean(node, "clean_session")) out.clean_session = *v;
+  ranged("status_interval", Millis{1'000}, Millis{3'600'000}, out.status_interval);
+  parse_tls(node, r, out);
+}
+
+}  // namespace rackwatch
