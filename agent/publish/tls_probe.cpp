@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include <array>
+#include <memory>
 #include <ctime>
 
 #include <boost/asio/connect.hpp>
@@ -58,23 +59,28 @@ std::string names_of(X509* cert) {
   return out.empty() ? "no subject alternative names" : out;
 }
 
+// What the broker's own certificate says, noted while OpenSSL verifies it:
+// after a failed handshake OpenSSL no longer hands it out.
+struct PeerCertificate {
+  std::string names = "?";
+  std::string not_before = "?";
+  std::string not_after = "?";
+};
+
 // The server's certificate was not accepted: say why, with what it shows.
-std::string verify_failure(SSL* s, long result, const std::string& host, const TlsConfig& tls) {
-  X509* cert = SSL_get1_peer_certificate(s);
+std::string verify_failure(long result, const PeerCertificate& cert, const std::string& host,
+                           const TlsConfig& tls) {
   std::string why;
   switch (result) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
-      why = "the broker's certificate has expired (not valid after " +
-            (cert ? time_text(X509_get0_notAfter(cert)) : std::string("?")) + ")";
+      why = "the broker's certificate has expired (not valid after " + cert.not_after + ")";
       break;
     case X509_V_ERR_CERT_NOT_YET_VALID:
-      why = "the broker's certificate is not valid yet (not before " +
-            (cert ? time_text(X509_get0_notBefore(cert)) : std::string("?")) + ")";
+      why = "the broker's certificate is not valid yet (not before " + cert.not_before + ")";
       break;
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
-      why = "the broker's certificate is not issued for '" + host + "' (it names " +
-            (cert ? names_of(cert) : std::string("?")) + ")";
+      why = "the broker's certificate is not issued for '" + host + "' (it names " + cert.names + ")";
       break;
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
@@ -87,7 +93,6 @@ std::string verify_failure(SSL* s, long result, const std::string& host, const T
     default:
       why = std::string("the broker's certificate was not accepted: ") + X509_verify_cert_error_string(result);
   }
-  X509_free(cert);
   return why;
 }
 
@@ -175,6 +180,18 @@ asio::awaitable<TlsProbeResult> probe_tls(std::string uri, TlsConfig tls, std::c
 
   ssl::stream<tcp::socket> stream(executor, ctx);
   SSL* s = stream.native_handle();
+  auto peer = std::make_shared<PeerCertificate>();
+  stream.set_verify_callback([peer](bool preverified, ssl::verify_context& vctx) {
+    X509_STORE_CTX* store = vctx.native_handle();
+    if (X509_STORE_CTX_get_error_depth(store) == 0) {
+      if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
+        peer->names = names_of(cert);
+        peer->not_before = time_text(X509_get0_notBefore(cert));
+        peer->not_after = time_text(X509_get0_notAfter(cert));
+      }
+    }
+    return preverified;
+  });
   asio::ip::make_address(address.host, ec);
   const bool is_ip = !ec;
   if (tls.verify) {
@@ -214,7 +231,7 @@ asio::awaitable<TlsProbeResult> probe_tls(std::string uri, TlsConfig tls, std::c
   }
   if (const auto hec = std::get<0>(*shaken)) {
     const long verify = SSL_get_verify_result(s);
-    out.error = verify != X509_V_OK ? verify_failure(s, verify, address.host, tls) : tls_failure(hec, tls);
+    out.error = verify != X509_V_OK ? verify_failure(verify, *peer, address.host, tls) : tls_failure(hec, tls);
     co_return out;
   }
   // A server that refuses the client's certificate under TLS 1.3 says so
