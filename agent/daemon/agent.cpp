@@ -158,13 +158,25 @@ void Agent::start() {
             encoder_->point_count(), " points, boot ", encoder_->identity().boot_id, ")");
 }
 
+std::string Agent::tls_note() const {
+  const auto& tls = config_.mqtt.tls;
+  if (!tls) return {};
+  if (!tls->verify) {
+    // Said at every connect, so that a lab setting left in production shows.
+    log::warning("TLS verification is OFF (mqtt.tls.verify: false): the broker's certificate and host name are "
+                 "not checked, so anyone on the path can pose as the broker; for lab use only");
+    return " over TLS, NOT VERIFIED";
+  }
+  return tls->cert_file.empty() ? " over TLS" : " over mutual TLS";
+}
+
 std::unique_ptr<MqttSession> Agent::make_session() {
   // Handlers of a session replaced by a reload must not reach the publisher.
   const auto generation = ++session_generation_;
   MqttSession::Handlers handlers;
   handlers.connected = [this, generation](const std::string& broker) {
     if (generation != session_generation_) return;
-    log::info("connected to ", broker, connected_once_ ? " (again)" : "");
+    log::info("connected to ", broker, connected_once_ ? " (again)" : "", tls_note());
     broker_.connected = true;
     broker_.since = Clock::now();
     connected_once_ = true;

@@ -93,6 +93,8 @@ class Agent {
   };
 
   std::unique_ptr<MqttSession> make_session();
+  // " over mutual TLS" and the like, for the log; warns when TLS is not verified.
+  std::string tls_note() const;
   // Calls `f(catalog index, id, point, interval)` for every point, polled and derived.
   void for_each_point(const std::function<void(std::uint32_t, const std::string&, const PointConfig&, Millis)>& f) const;
   void init_thresholds();

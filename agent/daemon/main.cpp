@@ -5,6 +5,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <malloc.h>
+#include <sys/prctl.h>
+
+#include <cerrno>
 
 #include <csignal>
 #include <cstdlib>
@@ -78,6 +81,16 @@ int main(int argc, char** argv) {
     log::error("configuration ", config_path, " is invalid (", diags.size(),
                " problem", diags.size() == 1 ? "" : "s", "); not starting");
     return 1;
+  }
+
+  // The broker password and the key's password live in this process's
+  // memory: no core dump may carry them (this also keeps other users'
+  // debuggers out).
+  const auto& mqtt = config->mqtt;
+  if (!mqtt.password.empty() || (mqtt.tls && !mqtt.tls->key_password.empty())) {
+    if (::prctl(PR_SET_DUMPABLE, 0) != 0) {
+      log::warning("could not turn core dumps off (", std::strerror(errno), "): a core dump would hold secrets");
+    }
   }
 
   // Paho and closed sockets must not kill us with SIGPIPE, nor a file-size

@@ -24,6 +24,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kBase = "rackwatch/v1/hall-t/r01";
 
@@ -76,11 +77,13 @@ struct Agent {
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
+  bool verify = true;
 };
 
 std::string config(const std::filesystem::path& dir, const Agent& a) {
   std::string tls = "  tls:\n    ca_file: " + a.ca_file + "\n";
   if (!a.cert_file.empty()) tls += "    cert_file: " + a.cert_file + "\n    key_file: " + a.key_file + "\n";
+  if (!a.verify) tls += "    verify: false\n";
   return "agent: {site: hall-t, rack: r01, id: tls-agent}\nmqtt:\n  brokers: [" + a.broker +
          "]\n  connect_timeout: 3s\n  reconnect_min: 200ms\n  reconnect_max: 1s\n" + tls +
          "outbox: {dir: " + (dir / "outbox").string() + "}\ndiag: {socket: " + (dir / "diag.sock").string() +
@@ -109,6 +112,47 @@ TEST(TlsTest, MutualTlsConnectsAndDelivers) {
   EXPECT_THAT(agent.log(), HasSubstr("connected to " + broker.good()));
   // The broker took the certificate's CN as the client's user name.
   EXPECT_THAT(broker.log(), HasSubstr("u'tls-agent'"));
+}
+
+// A certificate rotated in place (same file names, new contents) is taken up
+// by a reload: the session reconnects with it.
+TEST(TlsTest, AReloadTakesUpARotatedCertificate) {
+  TempDir dir("rackwatch-tls");
+  TlsBroker broker(dir.path());
+  const auto client = broker.pki().issue("agent", "tls-agent", "", 30, false);
+  write_file(dir / "agent.yaml", config(dir.path(), {broker.good(), broker.pki().ca(), client.cert, client.key}));
+  TestSubscriber sub(broker.plain(), kBase + "/#");
+  Process agent({bin("rackwatchd"), "--config", (dir / "agent.yaml").string()}, dir.path());
+  ASSERT_TRUE(wait_until([&] { return sequences(sub).size() >= 3; }, 20s)) << agent.log();
+  const auto socket = (dir / "diag.sock").string();
+  // Unchanged files: nothing to do for the session.
+  auto same = rackwatch_verb(socket, {"reload", "--json"});
+  EXPECT_THAT(same.out, Not(HasSubstr("\"session_restarted\":true"))) << same.out;
+
+  // A new certificate for a new CN, written over the old files.
+  broker.pki().issue("agent", "tls-agent-2027", "", 60, false);
+  auto rotated = rackwatch_verb(socket, {"reload", "--json"});
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  EXPECT_THAT(rotated.out, HasSubstr("\"session_restarted\":true"));
+  ASSERT_TRUE(wait_until([&] { return broker.log().find("u'tls-agent-2027'") != std::string::npos; }, 15s))
+      << broker.log();
+  const auto before = sequences(sub).size();
+  ASSERT_TRUE(wait_until([&] { return sequences(sub).size() >= before + 3; }, 15s)) << agent.log();
+}
+
+// The lab opt-out: an unverifiable broker is accepted, and the log says so
+// at every connect.
+TEST(TlsTest, VerifyOffConnectsAndSaysSoLoudly) {
+  TempDir dir("rackwatch-tls");
+  TlsBroker broker(dir.path());
+  const auto client = broker.pki().issue("agent", "tls-agent", "", 30, false);
+  write_file(dir / "agent.yaml",
+             config(dir.path(), {broker.other_host(), broker.pki().ca("other-ca"), client.cert, client.key, false}));
+  TestSubscriber sub(broker.plain(), kBase + "/#");
+  Process agent({bin("rackwatchd"), "--config", (dir / "agent.yaml").string()}, dir.path());
+  ASSERT_TRUE(wait_until([&] { return sequences(sub).size() >= 3; }, 20s)) << agent.log();
+  EXPECT_THAT(agent.log(), HasSubstr("<4>TLS verification is OFF (mqtt.tls.verify: false)"));
+  EXPECT_THAT(agent.log(), HasSubstr("over TLS, NOT VERIFIED"));
 }
 
 struct Case {
