@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -174,6 +175,9 @@ std::optional<SourceConfig> parse_source(const YAML::Node& node, ConfigReader& r
     if (!type || !type->points_optional()) r.error(node, "source '" + s.name + "' has no 'points'");
   } else if (!points.IsSequence() || points.size() == 0) {
     r.error(points, "'points' must be a non-empty list");
+  } else if (points.size() > kMaxPointsPerSource) {
+    r.error(points, "'points' has " + std::to_string(points.size()) + " entries; at most " +
+                        std::to_string(kMaxPointsPerSource) + " are allowed in one source");
   } else {
     std::set<std::string> names;
     for (const auto& pn : points) {
@@ -361,16 +365,82 @@ PointConfig parse_point_common(const YAML::Node& node, ConfigReader& r) {
   if (p.min && p.max && *p.min > *p.max) {
     r.error(r.child(node, "min"), "'min' must not be above 'max'");
   }
-  if (auto v = r.number_list(node, "invalid")) p.invalid = *v;
-  if (auto v = r.string(node, "location")) p.location = *v;
-  if (auto v = r.string(node, "description")) p.description = *v;
+  if (auto v = r.number_list(node, "invalid")) {
+    if (v->size() > kMaxListItems) {
+      r.error(r.child(node, "invalid"), "'invalid' lists " + std::to_string(v->size()) + " values; at most " +
+                                            std::to_string(kMaxListItems));
+    }
+    p.invalid = *v;
+  }
+  auto text = [&](std::string_view key, std::string& dst) {
+    auto v = r.string(node, key);
+    if (!v) return;
+    if (v->size() > kMaxTextBytes) {
+      r.error(r.child(node, key), "'" + std::string(key) + "' is " + std::to_string(v->size()) +
+                                      " bytes long; at most " + std::to_string(kMaxTextBytes));
+      return;
+    }
+    dst = *v;
+  };
+  text("location", p.location);
+  text("description", p.description);
   if (auto t = r.child(node, "thresholds"); t.IsDefined()) p.thresholds = parse_thresholds(t, r);
   parse_report(node, r, p);
   return p;
 }
 
+namespace {
+
+// yaml-cpp descends recursively into flow collections ("[[[[..."), so deep
+// nesting would exhaust the stack before any check of ours ran. A config
+// never nests beyond a handful of levels: anything deeper is refused here,
+// with its place, before yaml-cpp sees it. Quoted scalars and comments are
+// skipped; block nesting costs a line per level and is bounded by the size.
+std::optional<SourceMark> too_deep(const std::string& text, const std::string& file) {
+  int depth = 0;
+  int line = 1;
+  int column = 0;
+  char quote = 0;
+  bool comment = false;
+  char previous = '\n';
+  for (const char c : text) {
+    ++column;
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      comment = false;
+      // A quoted scalar may span lines; a plain line ending closes nothing.
+    } else if (comment) {
+    } else if (quote) {
+      if (c == quote) quote = 0;
+    } else if ((c == '"' || c == '\'') && (previous == ' ' || previous == '[' || previous == '{' ||
+                                             previous == ',' || previous == ':' || previous == '\n')) {
+      quote = c;
+    } else if (c == '#' && (previous == ' ' || previous == '\n' || previous == '\t')) {
+      comment = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > static_cast<int>(kMaxConfigNesting)) return SourceMark{file, line, column};
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+    previous = c;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<Config> parse_config(const std::string& text, const std::string& file,
                                    Diagnostics& diags) {
+  if (text.size() > kMaxConfigBytes) {
+    diags.error({file, 0, 0}, "the config is " + std::to_string(text.size()) + " bytes; at most " +
+                                  std::to_string(kMaxConfigBytes) + " are read");
+    return std::nullopt;
+  }
+  if (auto at = too_deep(text, file)) {
+    diags.error(*at, "nested deeper than " + std::to_string(kMaxConfigNesting) + " levels of [ ] or { }");
+    return std::nullopt;
+  }
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -398,6 +468,9 @@ std::optional<Config> parse_config(const std::string& text, const std::string& f
     r.error(root, "missing required section 'sources'");
   } else if (!sources.IsSequence() || sources.size() == 0) {
     r.error(sources, "'sources' must be a non-empty list");
+  } else if (sources.size() > kMaxSources) {
+    r.error(sources, "'sources' has " + std::to_string(sources.size()) + " entries; at most " +
+                         std::to_string(kMaxSources) + " are allowed");
   } else {
     std::set<std::string> names;
     for (const auto& sn : sources) {
@@ -418,6 +491,12 @@ std::optional<Config> load_config(const std::string& path, Diagnostics& diags) {
   std::ifstream in(path);
   if (!in) {
     diags.error({path, 0, 0}, std::string("cannot open config file: ") + std::strerror(errno));
+    return std::nullopt;
+  }
+  std::error_code ec;
+  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > kMaxConfigBytes) {
+    diags.error({path, 0, 0}, "the config is " + std::to_string(size) + " bytes; at most " +
+                                  std::to_string(kMaxConfigBytes) + " are read");
     return std::nullopt;
   }
   std::stringstream ss;

@@ -146,6 +146,15 @@ bool valid_name(const std::string& s);
 extern const std::vector<std::string_view> kCommonPointKeys;
 PointConfig parse_point_common(const YAML::Node& node, ConfigReader& reader);
 
+// Bounds on what a config may hold: it is read by a privileged service and
+// must not be able to exhaust it, whatever it says.
+inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
+inline constexpr std::size_t kMaxConfigNesting = 64;  // of [ ] and { }
+inline constexpr std::size_t kMaxSources = 512;
+inline constexpr std::size_t kMaxPointsPerSource = 10'000;
+inline constexpr std::size_t kMaxListItems = 1'000;   // brokers, invalid values, ...
+inline constexpr std::size_t kMaxTextBytes = 1'024;   // location, description
+
 inline constexpr Millis kMinInterval{100};
 inline constexpr Millis kMaxInterval{3'600'000};
 

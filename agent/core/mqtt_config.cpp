@@ -170,6 +170,7 @@ void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
                "mqtt");
   if (auto b = r.string_list(node, "brokers", true)) {
     if (b->empty()) r.error(r.child(node, "brokers"), "'brokers' must list at least one broker");
+    if (b->size() > 16) r.error(r.child(node, "brokers"), "'brokers' lists " + std::to_string(b->size()) + "; at most 16");
     for (const auto& uri : *b) {
       const bool plain = uri.rfind("tcp://", 0) == 0 || uri.rfind("mqtt://", 0) == 0;
       if (!plain && !is_tls_uri(uri)) {

@@ -232,5 +232,34 @@ TEST(ConfigTest, PasswordFileMustBeASmallRegularFile) {
   std::filesystem::remove_all(dir);
 }
 
+// Whatever a config holds, reading it is bounded: size, nesting, counts, text.
+TEST(ConfigTest, WhatAConfigMayHoldIsBounded) {
+  Diagnostics big;
+  EXPECT_FALSE(parse_config(kValid + "# " + std::string(kMaxConfigBytes, 'x') + "\n", "b.yaml", big));
+  EXPECT_THAT(lines_of(big), ::testing::Contains(HasSubstr("bytes; at most 1048576 are read")));
+
+  // Flow nesting that would exhaust yaml-cpp's stack, refused where it gets too deep.
+  Diagnostics deep;
+  EXPECT_FALSE(parse_config("agent: " + std::string(100'000, '[') + "\n", "d.yaml", deep));
+  EXPECT_THAT(lines_of(deep), ::testing::ElementsAre("d.yaml:1:72: nested deeper than 64 levels of [ ] or { }"));
+  // Brackets in quotes and comments are text.
+  Diagnostics quoted;
+  auto ok = parse_config(kValid + "# " + std::string(200, '[') + "\n", "q.yaml", quoted);
+  EXPECT_TRUE(ok) << ::testing::PrintToString(lines_of(quoted));
+
+  std::string many = kValid;
+  std::string points;
+  for (std::size_t i = 0; i <= kMaxPointsPerSource; ++i) points += "      - {name: p" + std::to_string(i) + ", signal: pdu.total.power}\n";
+  many.replace(many.find("      - name: total"), std::string::npos, points);
+  Diagnostics count;
+  EXPECT_FALSE(parse_config(many, "c.yaml", count));
+  EXPECT_THAT(lines_of(count), ::testing::Contains(HasSubstr("'points' has 10001 entries; at most 10000")));
+
+  std::string text = kValid + "        description: " + std::string(2000, 'd') + "\n";
+  Diagnostics longtext;
+  EXPECT_FALSE(parse_config(text, "t.yaml", longtext));
+  EXPECT_THAT(lines_of(longtext), ::testing::Contains(HasSubstr("'description' is 2000 bytes long; at most 1024")));
+}
+
 }  // namespace
 }  // namespace rackwatch
