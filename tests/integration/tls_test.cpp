@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 #include "rackwatch/v1/telemetry.pb.h"
 #include "support/mosquitto.hpp"
@@ -33,7 +34,8 @@ const std::string kBase = "rackwatch/v1/hall-t/r01";
 // an expired and another host's server certificate.
 class TlsBroker {
  public:
-  explicit TlsBroker(const std::filesystem::path& dir) : pki_(dir / "pki") {
+  // `acl`: the text of an ACL file for the broker, none when empty.
+  explicit TlsBroker(const std::filesystem::path& dir, const std::string& acl = "") : pki_(dir / "pki") {
     good_ = pki_.issue("server", "broker", "IP:127.0.0.1,DNS:localhost");
     expired_ = pki_.issue("expired", "broker", "IP:127.0.0.1", -1);
     other_host_ = pki_.issue("other-host", "broker", "DNS:broker.example");
@@ -47,6 +49,10 @@ class TlsBroker {
     listener(good_port_, good_);
     listener(expired_port_, expired_);
     listener(other_port_, other_host_);
+    if (!acl.empty()) {
+      write_file(dir / "acl", acl);
+      extra += "acl_file " + (dir / "acl").string() + "\n";
+    }
     Mosquitto::Options options;
     options.extra_config = extra;
     broker_.emplace(options);
@@ -80,11 +86,12 @@ struct Agent {
   bool verify = true;
 };
 
-std::string config(const std::filesystem::path& dir, const Agent& a) {
+std::string config(const std::filesystem::path& dir, const Agent& a, const std::string& rack = "r01",
+                   const std::string& id = "tls-agent") {
   std::string tls = "  tls:\n    ca_file: " + a.ca_file + "\n";
   if (!a.cert_file.empty()) tls += "    cert_file: " + a.cert_file + "\n    key_file: " + a.key_file + "\n";
   if (!a.verify) tls += "    verify: false\n";
-  return "agent: {site: hall-t, rack: r01, id: tls-agent}\nmqtt:\n  brokers: [" + a.broker +
+  return "agent: {site: hall-t, rack: " + rack + ", id: " + id + "}\nmqtt:\n  brokers: [" + a.broker +
          "]\n  connect_timeout: 3s\n  reconnect_min: 200ms\n  reconnect_max: 1s\n" + tls +
          "outbox: {dir: " + (dir / "outbox").string() + "}\ndiag: {socket: " + (dir / "diag.sock").string() +
          "}\nsources:\n  - name: rack\n    type: sim\n    interval: 200ms\n    points: [{name: power, signal: "
@@ -153,6 +160,64 @@ TEST(TlsTest, VerifyOffConnectsAndSaysSoLoudly) {
   ASSERT_TRUE(wait_until([&] { return sequences(sub).size() >= 3; }, 20s)) << agent.log();
   EXPECT_THAT(agent.log(), HasSubstr("<4>TLS verification is OFF (mqtt.tls.verify: false)"));
   EXPECT_THAT(agent.log(), HasSubstr("over TLS, NOT VERIFIED"));
+}
+
+// The facility's broker-side identity: each agent's certificate names its
+// rack (use_identity_as_username), and the ACL lets it write under that
+// rack's topics only. An agent with another rack's identity that claims
+// this rack (a copied config, an impostor) can neither publish telemetry
+// there nor overwrite the rack's retained status.
+TEST(TlsAclTest, AnAgentWritesOnlyUnderItsOwnRack) {
+  TempDir dir("rackwatch-tls");
+  TlsBroker broker(dir.path(), R"(# Everyone may read the telemetry tree (the test's subscriber among them).
+pattern read rackwatch/#
+# Each rack's agent, known by its certificate's CN, writes under its rack only.
+user hall-t.r01
+topic write rackwatch/v1/hall-t/r01/#
+user hall-t.r02
+topic write rackwatch/v1/hall-t/r02/#
+)");
+  const auto r01 = broker.pki().issue("r01", "hall-t.r01", "", 30, false);
+  const auto r02 = broker.pki().issue("r02", "hall-t.r02", "", 30, false);
+  const auto a_dir = dir / "a";
+  const auto b_dir = dir / "b";
+  std::filesystem::create_directories(a_dir);
+  std::filesystem::create_directories(b_dir);
+  write_file(a_dir / "agent.yaml", config(a_dir, {broker.good(), broker.pki().ca(), r01.cert, r01.key}, "r01", "agent-r01"));
+  // r02's identity, configured as r01.
+  write_file(b_dir / "agent.yaml", config(b_dir, {broker.good(), broker.pki().ca(), r02.cert, r02.key}, "r01", "impostor"));
+
+  TestSubscriber sub(broker.plain(), "rackwatch/v1/hall-t/#");
+  Process a({bin("rackwatchd"), "--config", (a_dir / "agent.yaml").string()}, a_dir);
+  ASSERT_TRUE(wait_until([&] { return sequences(sub).size() >= 3; }, 20s)) << a.log() << broker.log();
+  Process b({bin("rackwatchd"), "--config", (b_dir / "agent.yaml").string()}, b_dir);
+  // The impostor connects (its certificate is good) and publishes its birth
+  // and telemetry to r01's topics, which the broker drops.
+  ASSERT_TRUE(wait_until([&] { return b.log().find("connected to") != std::string::npos; }, 20s)) << b.log();
+  std::this_thread::sleep_for(2s);
+
+  std::size_t from_a = 0;
+  for (const auto& m : sub.messages()) {
+    v1::Telemetry t;
+    if (m->get_topic() != kBase + "/telemetry" || !t.ParseFromString(m->get_payload_str())) continue;
+    EXPECT_EQ(t.agent_id(), "agent-r01");
+    ++from_a;
+  }
+  EXPECT_GE(from_a, 3u);
+  for (const auto& m : sub.messages()) {
+    v1::AgentStatus st;
+    if (m->get_topic() == kBase + "/status" && st.ParseFromString(m->get_payload_str())) {
+      EXPECT_EQ(st.agent_id(), "agent-r01");
+    }
+  }
+  auto retained = TestSubscriber::read_retained(broker.plain(), kBase + "/status", 3s);
+  ASSERT_TRUE(retained);
+  v1::AgentStatus status;
+  ASSERT_TRUE(status.ParseFromString((*retained)->get_payload_str()));
+  EXPECT_EQ(status.agent_id(), "agent-r01");
+  EXPECT_EQ(status.state(), v1::AgentStatus::STATE_ONLINE);
+  // Nor may r01 write under r02.
+  EXPECT_FALSE(TestSubscriber::read_retained(broker.plain(), "rackwatch/v1/hall-t/r02/status", 1s));
 }
 
 struct Case {
