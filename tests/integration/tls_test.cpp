@@ -220,6 +220,25 @@ topic write rackwatch/v1/hall-t/r02/#
   EXPECT_FALSE(TestSubscriber::read_retained(broker.plain(), "rackwatch/v1/hall-t/r02/status", 1s));
 }
 
+// check-config refuses a secret that other users can read, naming the file and its mode.
+TEST(SecretFileTest, CheckConfigRefusesAWorldReadablePasswordFile) {
+  TempDir dir("rackwatch-secret");
+  write_file(dir / "password", "s3cret\n");
+  ::chmod((dir / "password").c_str(), 0644);
+  write_file(dir / "agent.yaml", "agent: {site: s, rack: r}\nmqtt:\n  brokers: [tcp://127.0.0.1:1883]\n"
+                                 "  username: r-agent\n  password_file: " + (dir / "password").string() +
+                                 "\nsources:\n  - {name: pdu, type: sim, interval: 1s, points: [{name: p, signal: "
+                                 "pdu.total.power}]}\n");
+  auto r = run({bin("rackwatch"), "check-config", (dir / "agent.yaml").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("agent.yaml:5:18: password file '" + (dir / "password").string() +
+                               "': readable by other users (mode 0644)"));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("s3cret")));
+  ::chmod((dir / "password").c_str(), 0640);
+  r = run({bin("rackwatch"), "check-config", (dir / "agent.yaml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 struct Case {
   const char* name;
   // The agent's first (broken) settings, and the fix.
