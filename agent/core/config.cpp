@@ -389,58 +389,9 @@ PointConfig parse_point_common(const YAML::Node& node, ConfigReader& r) {
   return p;
 }
 
-namespace {
-
-// yaml-cpp descends recursively into flow collections ("[[[[..."), so deep
-// nesting would exhaust the stack before any check of ours ran. A config
-// never nests beyond a handful of levels: anything deeper is refused here,
-// with its place, before yaml-cpp sees it. Quoted scalars and comments are
-// skipped; block nesting costs a line per level and is bounded by the size.
-std::optional<SourceMark> too_deep(const std::string& text, const std::string& file) {
-  int depth = 0;
-  int line = 1;
-  int column = 0;
-  char quote = 0;
-  bool comment = false;
-  char previous = '\n';
-  for (const char c : text) {
-    ++column;
-    if (c == '\n') {
-      ++line;
-      column = 0;
-      comment = false;
-      // A quoted scalar may span lines; a plain line ending closes nothing.
-    } else if (comment) {
-    } else if (quote) {
-      if (c == quote) quote = 0;
-    } else if ((c == '"' || c == '\'') && (previous == ' ' || previous == '[' || previous == '{' ||
-                                             previous == ',' || previous == ':' || previous == '\n')) {
-      quote = c;
-    } else if (c == '#' && (previous == ' ' || previous == '\n' || previous == '\t')) {
-      comment = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > static_cast<int>(kMaxConfigNesting)) return SourceMark{file, line, column};
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-    previous = c;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
 std::optional<Config> parse_config(const std::string& text, const std::string& file,
                                    Diagnostics& diags) {
-  if (text.size() > kMaxConfigBytes) {
-    diags.error({file, 0, 0}, "the config is " + std::to_string(text.size()) + " bytes; at most " +
-                                  std::to_string(kMaxConfigBytes) + " are read");
-    return std::nullopt;
-  }
-  if (auto at = too_deep(text, file)) {
-    diags.error(*at, "nested deeper than " + std::to_string(kMaxConfigNesting) + " levels of [ ] or { }");
-    return std::nullopt;
-  }
+  if (!within_yaml_bounds(text, file, diags)) return std::nullopt;
   YAML::Node root;
   try {
     root = YAML::Load(text);

@@ -148,8 +148,7 @@ PointConfig parse_point_common(const YAML::Node& node, ConfigReader& reader);
 
 // Bounds on what a config may hold: it is read by a privileged service and
 // must not be able to exhaust it, whatever it says.
-inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
-inline constexpr std::size_t kMaxConfigNesting = 64;  // of [ ] and { }
+inline constexpr std::size_t kMaxConfigBytes = 1 << 20;  // as kMaxYamlBytes (config_reader.hpp)
 inline constexpr std::size_t kMaxSources = 512;
 inline constexpr std::size_t kMaxPointsPerSource = 10'000;
 inline constexpr std::size_t kMaxListItems = 1'000;   // brokers, invalid values, ...

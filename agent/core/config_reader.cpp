@@ -276,4 +276,58 @@ std::optional<std::vector<double>> ConfigReader::number_list(const YAML::Node& m
   return out;
 }
 
+namespace {
+
+// yaml-cpp descends recursively into flow collections ("[[[[..."), so deep
+// nesting would exhaust the stack before any check of ours ran. A config
+// never nests beyond a handful of levels: anything deeper is refused here,
+// with its place, before yaml-cpp sees it. Quoted scalars and comments are
+// skipped; block nesting costs a line per level and is bounded by the size.
+std::optional<SourceMark> too_deep(const std::string& text, const std::string& file) {
+  int depth = 0;
+  int line = 1;
+  int column = 0;
+  char quote = 0;
+  bool comment = false;
+  char previous = '\n';
+  for (const char c : text) {
+    ++column;
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      comment = false;
+      // A quoted scalar may span lines; a plain line ending closes nothing.
+    } else if (comment) {
+    } else if (quote) {
+      if (c == quote) quote = 0;
+    } else if ((c == '"' || c == '\'') && (previous == ' ' || previous == '[' || previous == '{' ||
+                                             previous == ',' || previous == ':' || previous == '\n')) {
+      quote = c;
+    } else if (c == '#' && (previous == ' ' || previous == '\n' || previous == '\t')) {
+      comment = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > static_cast<int>(kMaxYamlNesting)) return SourceMark{file, line, column};
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+    previous = c;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool within_yaml_bounds(const std::string& text, const std::string& file, Diagnostics& diags) {
+  if (text.size() > kMaxYamlBytes) {
+    diags.error({file, 0, 0}, "the file is " + std::to_string(text.size()) + " bytes; at most " +
+                                  std::to_string(kMaxYamlBytes) + " are read");
+    return false;
+  }
+  if (auto at = too_deep(text, file)) {
+    diags.error(*at, "nested deeper than " + std::to_string(kMaxYamlNesting) + " levels of [ ] or { }");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace rackwatch

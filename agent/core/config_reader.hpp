@@ -66,6 +66,16 @@ class ConfigReader {
   Diagnostics& diags_;
 };
 
+// Bounds on a YAML file read by the agent (the config, device profiles): it
+// is operator input to a service and must not be able to exhaust it.
+inline constexpr std::size_t kMaxYamlBytes = 1 << 20;
+inline constexpr std::size_t kMaxYamlNesting = 64;  // of [ ] and { }
+
+// False, with the problem in `diags`, when `text` is larger than
+// kMaxYamlBytes or nests flow collections deeper than kMaxYamlNesting.
+// yaml-cpp descends into "[[[[..." recursively, so this runs first.
+bool within_yaml_bounds(const std::string& text, const std::string& file, Diagnostics& diags);
+
 // Parses "250ms", "10s", "1.5s", "5m", "1h" or a bare number of seconds.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 

@@ -133,6 +133,18 @@ class ModbusProfileFileTest : public ::testing::Test {
   Diagnostics diags_;
 };
 
+// A profile is operator input read by the service: bounded like the config.
+TEST_F(ModbusProfileFileTest, DeepNestingAndHugeFilesAreRefusedBeforeParsing) {
+  EXPECT_FALSE(load("description: x\npoints: " + std::string(50'000, '[') + "\n"));
+  ASSERT_EQ(diags_.size(), 1u);
+  EXPECT_EQ(diags_.items()[0].message, "nested deeper than 64 levels of [ ] or { }");
+  EXPECT_EQ(diags_.items()[0].mark.line, 2);
+  diags_ = Diagnostics{};
+  EXPECT_FALSE(load("description: x\n# " + std::string(2 << 20, 'x') + "\n"));
+  ASSERT_EQ(diags_.size(), 1u);
+  EXPECT_THAT(diags_.items()[0].message, ::testing::HasSubstr("bytes; at most 1048576 are read"));
+}
+
 TEST_F(ModbusProfileFileTest, DefaultsApplyToEveryPointUnlessItSaysOtherwise) {
   auto p = load(R"(description: test
 defaults: {table: input, type: s16, sentinels: false, quantity: temperature}

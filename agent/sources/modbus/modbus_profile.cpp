@@ -206,6 +206,7 @@ std::optional<Profile> load_profile(const std::string& path, Diagnostics& diags)
   }
   std::stringstream text;
   text << in.rdbuf();
+  if (!within_yaml_bounds(text.str(), path, diags)) return std::nullopt;
   YAML::Node root;
   try {
     root = YAML::Load(text.str());
@@ -253,6 +254,11 @@ std::optional<Profile> load_profile(const std::string& path, Diagnostics& diags)
   }
 
   auto points = r.child(root, "points");
+  if (points.IsSequence() && points.size() > kMaxPointsPerSource) {
+    r.error(points, "a profile has at most " + std::to_string(kMaxPointsPerSource) + " points, this one " +
+                        std::to_string(points.size()));
+    return std::nullopt;
+  }
   if (!points.IsDefined() || !points.IsSequence() || points.size() == 0) {
     r.error(points.IsDefined() ? points : root, "a profile needs a non-empty list 'points'");
   } else {
