@@ -57,6 +57,9 @@ struct MqttConfig {
   Millis reconnect_max{60'000};
   std::string prefix = "rackwatch/v1";
   bool clean_session = false;  // persistent session: the broker keeps our state across reconnects
+  // "3.1.1" or "5". Under 5 a broker can say no to a publish (an ACL), and
+  // the agent keeps such messages and says so; 3.1.1 has no way to refuse.
+  std::string protocol = "3.1.1";
   Millis status_interval{60'000};  // the retained status (with counters) is refreshed this often
   std::optional<TlsConfig> tls;      // set when a broker is ssl:// or mqtts://
   friend bool operator==(const MqttConfig&, const MqttConfig&) = default;

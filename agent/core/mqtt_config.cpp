@@ -166,7 +166,7 @@ void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
   r.check_keys(node,
                {"brokers", "client_id", "username", "password", "password_file", "keepalive",
                 "connect_timeout", "reconnect_min", "reconnect_max", "prefix", "clean_session",
-                "status_interval", "tls"},
+                "status_interval", "tls", "protocol"},
                "mqtt");
   if (auto b = r.string_list(node, "brokers", true)) {
     if (b->empty()) r.error(r.child(node, "brokers"), "'brokers' must list at least one broker");
@@ -225,6 +225,13 @@ void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
     }
   }
   if (auto v = r.boolean(node, "clean_session")) out.clean_session = *v;
+  if (auto v = r.string(node, "protocol")) {
+    if (*v == "3.1.1" || *v == "5") {
+      out.protocol = *v;
+    } else {
+      r.error(r.child(node, "protocol"), "'protocol' must be \"3.1.1\" or \"5\", found '" + *v + "'");
+    }
+  }
   ranged("status_interval", Millis{1'000}, Millis{3'600'000}, out.status_interval);
   parse_tls(node, r, out);
 }

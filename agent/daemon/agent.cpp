@@ -69,6 +69,7 @@ StatusCounters Agent::counters() const {
   c.outbox.write_errors = o.write_errors;
   c.messages_dropped += p.lost;
   c.outbox.recovered = o.recovered;
+  c.outbox.held = p.held;
   return c;
 }
 

@@ -12,6 +12,7 @@
 #include "diag/diag_server.hpp"
 #include "pipeline/condition.hpp"
 #include "publish/mqtt_session.hpp"
+#include "publish/publisher.hpp"
 #include "sources/source.hpp"
 
 namespace rackwatch {
@@ -78,6 +79,7 @@ v1::AgentState Agent::status_snapshot() const {
   b->set_last_error(broker_.last_error.empty() ? stats.last_error : broker_.last_error);
   b->set_connects(stats.connects);
   b->set_disconnects(stats.connection_losses);
+  if (publisher_) b->set_last_refusal(publisher_->stats().last_refusal);
 
   const auto c = counters();
   fill_outbox_status(c.outbox, *s.mutable_outbox());

@@ -62,11 +62,14 @@ void print_status(const v1::AgentState& s) {
     if (!b.last_error().empty()) std::cout << ": " << b.last_error();
   }
   std::cout << "; " << b.connects() << " connects, " << b.disconnects() << " losses\n";
+  if (!b.last_refusal().empty()) std::cout << "          last refusal: " << b.last_refusal() << '\n';
   const auto& o = s.outbox();
   std::cout << "outbox    " << o.pending() << " waiting";
   if (o.oldest_ms() > 0 && o.pending() > 0) std::cout << " (oldest " << duration_text(now - o.oldest_ms()) << ")";
   std::cout << ", " << o.in_flight() << " in flight, " << o.dropped() << " dropped, " << o.write_errors()
-            << " write errors, " << o.bytes_on_disk() << " bytes on disk\n";
+            << " write errors, " << o.bytes_on_disk() << " bytes on disk";
+  if (o.held() > 0) std::cout << ", " << o.held() << " held (refused by the broker)";
+  std::cout << '\n';
   std::cout << "published " << s.messages_published() << " messages, " << s.messages_dropped()
             << " dropped, telemetry #" << s.telemetry_sequence() << '\n';
   std::cout << "alarms    " << (s.active_alarms().empty() ? "none active" : std::to_string(s.active_alarms_size()) + " active")

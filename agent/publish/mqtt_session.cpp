@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <stdexcept>
 #include <unordered_map>
@@ -26,6 +27,9 @@ enum class StopPhase { none, awaiting_last, disconnecting, done };
 // After the DISCONNECT is queued, how long stop() waits for Paho to report
 // it sent before giving up on it.
 constexpr std::chrono::milliseconds kDisconnectGrace{2'000};
+
+// MQTT 5: how long the broker keeps a persistent session after we left.
+constexpr int kSessionExpirySeconds = 7 * 24 * 3600;
 
 // Paho takes whole seconds; round up so that a sub-second setting does not
 // become 0 (which means "no keep-alive" / "no timeout").
@@ -80,7 +84,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl>
   // Results posted by the Bridge; each runs on the executor.
   void on_connect_result(std::uint64_t attempt, bool ok, int rc);
   void on_connection_lost(const std::string& cause);
-  void on_publish_result(std::uint64_t id, bool ok, int rc);
+  void on_publish_result(std::uint64_t id, bool ok, int rc, int reason);
   void on_disconnect_result(std::uint64_t id);
 
   class Bridge;
@@ -151,9 +155,12 @@ class MqttSession::Impl::Bridge final : public mqtt::iaction_listener {
       case mqtt::token::Type::CONNECT:
         post([id, ok, rc](Impl& impl) { impl.on_connect_result(id, ok, rc); });
         break;
-      case mqtt::token::Type::PUBLISH:
-        post([id, ok, rc](Impl& impl) { impl.on_publish_result(id, ok, rc); });
+      case mqtt::token::Type::PUBLISH: {
+        // MQTT 5: a PUBACK with a reason code of 0x80 or more is the broker's "no".
+        const int reason = ok ? 0 : static_cast<int>(token.get_reason_code());
+        post([id, ok, rc, reason](Impl& impl) { impl.on_publish_result(id, ok, rc, reason); });
         break;
+      }
       case mqtt::token::Type::DISCONNECT:
         post([id](Impl& impl) { impl.on_disconnect_result(id); });
         break;
@@ -194,7 +201,7 @@ void MqttSession::Impl::init() {
   // would also work with a clean session, but a persistent session (a later
   // step) keeps its in-flight state in the client, which must then survive
   // reconnects. The URI given here only has to be valid.
-  mqtt::create_options create(MQTTVERSION_3_1_1);
+  mqtt::create_options create(config_.protocol == "5" ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
   create.set_send_while_disconnected(false);  // no offline buffer: the outbox is ours
   client_ = std::make_unique<mqtt::async_client>(config_.brokers.front(), config_.client_id,
                                                  create, nullptr);
@@ -251,11 +258,20 @@ void MqttSession::Impl::connect_failed(const std::string& why) {
 void MqttSession::Impl::paho_connect() {
   const std::string& broker = current_broker();
   mqtt::connect_options options;
-  options.set_mqtt_version(MQTTVERSION_3_1_1);  // the default may fall back to 3.1
   options.set_servers(mqtt::string_collection::create({broker}));
   // Persistent unless configured otherwise: the broker keeps our session
   // across reconnects. Our outbox, not Paho, resends what was not acknowledged.
-  options.set_clean_session(config_.clean_session);
+  if (config_.protocol == "5") {
+    options.set_mqtt_version(MQTTVERSION_5);
+    options.set_clean_start(config_.clean_session);
+    // Under 5 a session ends with the connection unless it says how long to keep it.
+    if (!config_.clean_session) {
+      options.set_properties(mqtt::properties{{mqtt::property::SESSION_EXPIRY_INTERVAL, kSessionExpirySeconds}});
+    }
+  } else {
+    options.set_mqtt_version(MQTTVERSION_3_1_1);  // the default may fall back to 3.1
+    options.set_clean_session(config_.clean_session);
+  }
   options.set_automatic_reconnect(false);  // we own the reconnect loop
   options.set_keep_alive_interval(whole_seconds(config_.keepalive, 0));
   options.set_connect_timeout(whole_seconds(config_.connect_timeout, 1));
@@ -359,7 +375,7 @@ void MqttSession::Impl::send(const Message& message, PublishDone done) {
   }
 }
 
-void MqttSession::Impl::on_publish_result(std::uint64_t id, bool ok, int rc) {
+void MqttSession::Impl::on_publish_result(std::uint64_t id, bool ok, int rc, int reason) {
   auto node = outstanding_.extract(id);
   if (node.empty()) return;  // already failed at connection loss or stop
   if (ok) {
@@ -367,7 +383,14 @@ void MqttSession::Impl::on_publish_result(std::uint64_t id, bool ok, int rc) {
     if (node.mapped()) node.mapped()(true, std::string());
   } else {
     ++stats_.publish_failures;
-    if (node.mapped()) node.mapped()(false, rc_text(rc));
+    std::string error = rc_text(rc);
+    if (reason >= 0x80) {
+      char code[16];
+      std::snprintf(code, sizeof code, "0x%02x", static_cast<unsigned>(reason));
+      const char* name = ::MQTTReasonCode_toString(static_cast<MQTTReasonCodes>(reason));
+      error = std::string(kBrokerRefused) + (name ? name : "reason") + " (" + code + ")";
+    }
+    if (node.mapped()) node.mapped()(false, error);
   }
 }
 

@@ -181,6 +181,7 @@ void fill_outbox_status(const StatusCounters::Outbox& in, v1::OutboxStatus& o) {
   o.set_skipped(in.skipped);
   o.set_write_errors(in.write_errors);
   o.set_recovered(in.recovered);
+  o.set_held(in.held);
 }
 
 Message NativeEncoder::catalog(TimePoint now) const {

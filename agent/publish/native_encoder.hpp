@@ -43,6 +43,7 @@ struct StatusCounters {
     std::uint64_t skipped = 0;
     std::uint64_t write_errors = 0;
     std::uint64_t recovered = 0;
+    std::uint64_t held = 0;
   } outbox;
 };
 

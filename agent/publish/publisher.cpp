@@ -15,8 +15,8 @@ constexpr std::size_t kMaxUnstored = 2'000;
 constexpr std::uint64_t kUnstoredBase = 1ull << 63;
 }  // namespace
 
-Publisher::Publisher(Transport& transport, Outbox& outbox, std::size_t window)
-    : transport_(transport), outbox_(outbox), window_(window) {}
+Publisher::Publisher(Transport& transport, Outbox& outbox, std::size_t window, std::chrono::milliseconds hold_off)
+    : transport_(transport), outbox_(outbox), window_(window), hold_off_(hold_off) {}
 
 bool Publisher::enqueue(const Message& message) {
   std::error_code error;
@@ -45,13 +45,21 @@ void Publisher::connected(const std::vector<Message>& birth) {
   in_flight_.clear();
   retry_.clear();
   failures_.clear();
+  held_.clear();  // pending in the outbox: the backlog sends them again
+  stats_.held = 0;
   // Everything stored so far is backlog, oldest first; what comes next is fresh.
   backlog_end_ = outbox_.last_id();
   backlog_cursor_ = 0;
   fresh_cursor_ = backlog_end_;
   for (const auto& m : birth) {
     transport_.publish(m, [topic = m.topic](bool ok, const std::string& error) {
-      if (!ok) log::warning("birth message on ", topic, " not delivered: ", error);
+      if (ok) return;
+      if (refused_as_not_allowed(error)) {
+        log::error("birth message on ", topic, " not delivered: ", error,
+                   "; check the broker's ACL for this agent's identity, and its site and rack");
+      } else {
+        log::warning("birth message on ", topic, " not delivered: ", error);
+      }
     });
   }
   pump();
@@ -61,6 +69,8 @@ void Publisher::disconnected() {
   ++generation_;
   in_flight_.clear();
   retry_.clear();
+  held_.clear();
+  stats_.held = 0;
   stats_.in_flight = 0;
 }
 
@@ -109,6 +119,12 @@ void Publisher::send(std::uint64_t id, const Message& message) {
 
 void Publisher::pump() {
   if (!transport_.connected()) return;
+  if (!held_.empty() && std::chrono::steady_clock::now() >= held_retry_at_) {
+    // The ACL may have been fixed: try the refused ones again.
+    retry_.insert(held_.begin(), held_.end());
+    held_.clear();
+    held_retry_at_ = std::chrono::steady_clock::now() + hold_off_;
+  }
   while (in_flight_.size() < window_) {
     // One for one while both lanes have messages; either alone takes the window.
     const bool first = prefer_backlog_;
@@ -140,6 +156,8 @@ void Publisher::completed(std::uint64_t id, bool ok, const std::string& error) {
     outbox_.acknowledge(id);
     failures_.erase(id);
     ++stats_.acknowledged;
+  } else if (transport_.connected() && refused_as_not_allowed(error)) {
+    hold(id, error);
   } else if (transport_.connected()) {
     if (++failures_[id] >= kMaxFailuresWhileConnected) {
       log::error("dropping a message on the broker's refusal (", failures_[id], " times): ", error);
@@ -154,6 +172,24 @@ void Publisher::completed(std::uint64_t id, bool ok, const std::string& error) {
   // stays in the outbox and is sent again after the next connect.
   stats_.in_flight = in_flight_.size();
   pump();
+}
+
+// A broker that says no for want of authorization (its ACL, or a site and
+// rack this agent may not write) is a configuration to fix, not a message
+// to drop: it stays in the outbox, and is tried again after the hold-off.
+void Publisher::hold(std::uint64_t id, const std::string& error) {
+  const bool first = held_.empty();  // once a round: every hold-off while it lasts
+  held_.insert(id);
+  failures_.erase(id);
+  stats_.held = held_.size();
+  const auto record = outbox_.read(id);
+  stats_.last_refusal = error + " on " + (record ? record->message.topic : std::string("?"));
+  if (held_.size() == 1) held_retry_at_ = std::chrono::steady_clock::now() + hold_off_;
+  if (first) {
+    log::error("publish ", stats_.last_refusal, ": the message stays in the outbox and is tried again every ",
+               std::chrono::duration_cast<std::chrono::seconds>(hold_off_).count(),
+               "s and at each connect; check the broker's ACL for this agent's identity, and its site and rack");
+  }
 }
 
 }  // namespace rackwatch

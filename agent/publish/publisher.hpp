@@ -12,7 +12,9 @@
 // an outage, not a restart.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <string>
 #include <deque>
 #include <map>
 #include <set>
@@ -33,12 +35,17 @@ struct PublisherStats {
   std::uint64_t refused = 0;       // dropped after the broker refused them repeatedly
   std::uint64_t unstored = 0;      // could not be stored (disk full, I/O error): held in memory
   std::uint64_t lost = 0;          // of those, dropped because the memory queue was full
+  std::uint64_t held = 0;          // refused as not allowed (MQTT 5, an ACL): kept in the outbox, retried
+  std::string last_refusal;        // the broker's last "no", with its topic
   std::size_t in_flight = 0;
 };
 
 class Publisher {
  public:
-  Publisher(Transport& transport, Outbox& outbox, std::size_t window);
+  // A message the broker refuses as not allowed is kept and tried again
+  // every `hold_off` (and at each connect).
+  Publisher(Transport& transport, Outbox& outbox, std::size_t window,
+            std::chrono::milliseconds hold_off = std::chrono::seconds{30});
 
   // Stores the message durably, then sends it when the window allows.
   // Returns false when it could not be stored durably (counted in
@@ -60,6 +67,7 @@ class Publisher {
   bool send_unstored();
   void send(std::uint64_t id, const Message& message);
   void completed(std::uint64_t id, bool ok, const std::string& error);
+  void hold(std::uint64_t id, const std::string& error);
 
   Transport& transport_;
   Outbox& outbox_;
@@ -70,6 +78,9 @@ class Publisher {
   std::uint64_t fresh_cursor_ = 0;     // last fresh id sent
   bool prefer_backlog_ = true;
   std::set<std::uint64_t> retry_;      // failed while connected: sent again first
+  std::set<std::uint64_t> held_;       // refused as not allowed: sent again after the hold-off
+  std::chrono::milliseconds hold_off_;
+  std::chrono::steady_clock::time_point held_retry_at_{};
   std::map<std::uint64_t, int> failures_;
   std::set<std::uint64_t> in_flight_;
   // Ids of unstored messages live above every outbox id.

@@ -4,10 +4,21 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "publish/message.hpp"
 
 namespace rackwatch {
+
+// A broker's "no" to a publish (MQTT 5 reason code 0x80 or above): the
+// error then starts with kBrokerRefused, and names the reason and its code.
+inline constexpr std::string_view kBrokerRefused = "refused by the broker: ";
+// Refused as not authorized (0x87) or for its topic (0x90): a configuration
+// problem (an ACL, a wrong rack) that an operator fixes, not a bad message.
+inline bool refused_as_not_allowed(const std::string& error) {
+  return error.rfind(kBrokerRefused, 0) == 0 &&
+         (error.find("(0x87)") != std::string::npos || error.find("(0x90)") != std::string::npos);
+}
 
 class Transport {
  public:

@@ -84,6 +84,7 @@ struct Agent {
   std::string cert_file;
   std::string key_file;
   bool verify = true;
+  std::string protocol = "3.1.1";
 };
 
 std::string config(const std::filesystem::path& dir, const Agent& a, const std::string& rack = "r01",
@@ -92,7 +93,8 @@ std::string config(const std::filesystem::path& dir, const Agent& a, const std::
   if (!a.cert_file.empty()) tls += "    cert_file: " + a.cert_file + "\n    key_file: " + a.key_file + "\n";
   if (!a.verify) tls += "    verify: false\n";
   return "agent: {site: hall-t, rack: " + rack + ", id: " + id + "}\nmqtt:\n  brokers: [" + a.broker +
-         "]\n  connect_timeout: 3s\n  reconnect_min: 200ms\n  reconnect_max: 1s\n" + tls +
+         "]\n  connect_timeout: 3s\n  reconnect_min: 200ms\n  reconnect_max: 1s\n  protocol: \"" + a.protocol +
+         "\"\n" + tls +
          "outbox: {dir: " + (dir / "outbox").string() + "}\ndiag: {socket: " + (dir / "diag.sock").string() +
          "}\nsources:\n  - name: rack\n    type: sim\n    interval: 200ms\n    points: [{name: power, signal: "
          "pdu.total.power}]\n";
@@ -218,6 +220,66 @@ topic write rackwatch/v1/hall-t/r02/#
   EXPECT_EQ(status.state(), v1::AgentStatus::STATE_ONLINE);
   // Nor may r01 write under r02.
   EXPECT_FALSE(TestSubscriber::read_retained(broker.plain(), "rackwatch/v1/hall-t/r02/status", 1s));
+}
+
+// Under MQTT 5 the broker says no to what the ACL forbids: the impostor
+// reports it (log, status) and keeps those readings in its outbox; once its
+// config names its own rack, its new readings flow while the refused ones
+// stay held. The rightful agent, on MQTT 5 too, delivers as before.
+TEST(TlsAclTest, UnderMqtt5ARefusalIsReportedAndTheReadingsKept) {
+  TempDir dir("rackwatch-tls");
+  TlsBroker broker(dir.path(), R"(pattern read rackwatch/#
+user hall-t.r01
+topic write rackwatch/v1/hall-t/r01/#
+user hall-t.r02
+topic write rackwatch/v1/hall-t/r02/#
+)");
+  const auto r01 = broker.pki().issue("r01", "hall-t.r01", "", 30, false);
+  const auto r02 = broker.pki().issue("r02", "hall-t.r02", "", 30, false);
+  const auto a_dir = dir / "a";
+  const auto b_dir = dir / "b";
+  std::filesystem::create_directories(a_dir);
+  std::filesystem::create_directories(b_dir);
+  Agent a_cfg{broker.good(), broker.pki().ca(), r01.cert, r01.key};
+  a_cfg.protocol = "5";
+  Agent b_cfg{broker.good(), broker.pki().ca(), r02.cert, r02.key};
+  b_cfg.protocol = "5";
+  write_file(a_dir / "agent.yaml", config(a_dir, a_cfg, "r01", "agent-r01"));
+  write_file(b_dir / "agent.yaml", config(b_dir, b_cfg, "r01", "impostor"));
+
+  TestSubscriber sub(broker.plain(), "rackwatch/v1/hall-t/#");
+  Process a({bin("rackwatchd"), "--config", (a_dir / "agent.yaml").string()}, a_dir);
+  ASSERT_TRUE(wait_until([&] { return sequences(sub).size() >= 3; }, 20s)) << a.log() << broker.log();
+  Process b({bin("rackwatchd"), "--config", (b_dir / "agent.yaml").string()}, b_dir);
+  ASSERT_TRUE(wait_until([&] { return b.log().find("the message stays in the outbox") != std::string::npos; }, 20s))
+      << b.log();
+  EXPECT_THAT(b.log(), HasSubstr("<3>publish refused by the broker: Not authorized (0x87) on "
+                                 "rackwatch/v1/hall-t/r01/telemetry: the message stays in the outbox"));
+  EXPECT_THAT(b.log(), HasSubstr("<3>birth message on rackwatch/v1/hall-t/r01/status not delivered: refused by the "
+                                 "broker: Not authorized (0x87)"));
+  const auto socket = (b_dir / "diag.sock").string();
+  auto status = rackwatch_verb(socket, {"status"});
+  EXPECT_THAT(status.out, HasSubstr("last refusal: refused by the broker: Not authorized (0x87) on rackwatch/v1/hall-t/r01/"));
+  EXPECT_THAT(status.out, HasSubstr("held (refused by the broker)"));
+  for (const auto& m : sub.messages()) {
+    v1::Telemetry t;
+    if (m->get_topic() == kBase + "/telemetry" && t.ParseFromString(m->get_payload_str())) {
+      EXPECT_EQ(t.agent_id(), "agent-r01");
+    }
+  }
+
+  // Its own rack: the new readings flow, the refused ones stay held.
+  write_file(b_dir / "agent.yaml", config(b_dir, b_cfg, "r02", "agent-r02"));
+  ASSERT_EQ(rackwatch_verb(socket, {"reload"}).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] {
+    for (const auto& m : sub.messages()) {
+      if (m->get_topic() == "rackwatch/v1/hall-t/r02/telemetry") return true;
+    }
+    return false;
+  }, 20s)) << b.log();
+  status = rackwatch_verb(socket, {"status", "--json"});
+  EXPECT_THAT(status.out, HasSubstr("\"pending\":\""));
+  EXPECT_THAT(status.out, Not(HasSubstr("\"pending\":\"0\"")));
 }
 
 // check-config refuses a secret that other users can read, naming the file and its mode.

@@ -75,6 +75,17 @@ TEST_F(MqttConfigTest, APasswordFileOthersCanReadIsRefusedWithItsMode) {
   EXPECT_THAT(private_file_problem(file("pw-world-writable", "x", 0602)), HasSubstr("mode 0602"));
 }
 
+TEST_F(MqttConfigTest, ProtocolIs311Or5) {
+  auto cfg = parse("  brokers: [tcp://127.0.0.1:1883]\n");
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->mqtt.protocol, "3.1.1");
+  cfg = parse("  brokers: [tcp://127.0.0.1:1883]\n  protocol: \"5\"\n");
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->mqtt.protocol, "5");
+  EXPECT_FALSE(parse("  brokers: [tcp://127.0.0.1:1883]\n  protocol: \"3.1\"\n"));
+  EXPECT_THAT(lines(), Contains(HasSubstr("m.yaml:4:13: 'protocol' must be \"3.1.1\" or \"5\", found '3.1'")));
+}
+
 TEST_F(MqttConfigTest, TlsBrokersGetTheSystemCaAndVerificationByDefault) {
   auto cfg = parse("  brokers: [mqtts://broker.example:8883]\n");
   ASSERT_TRUE(cfg) << ::testing::PrintToString(lines());

@@ -27,10 +27,10 @@ class FakeTransport : public Transport {
   void publish(const Message& m, PublishDone done) override { sent.push_back({m, std::move(done)}); }
 
   // Completes the oldest outstanding publish.
-  void complete(bool ok) {
+  void complete(bool ok, const std::string& error = "connection lost") {
     auto s = std::move(sent.front());
     sent.pop_front();
-    s.done(ok, ok ? "" : "connection lost");
+    s.done(ok, ok ? "" : error);
   }
   std::vector<std::string> payloads() const {
     std::vector<std::string> out;
@@ -170,6 +170,59 @@ TEST_F(PublisherTest, AMessageRefusedWhileConnectedIsDroppedAfterRetries) {
   EXPECT_TRUE(p.idle());
   EXPECT_EQ(p.stats().refused, 1u);
   EXPECT_EQ(p.stats().acknowledged, 1u);
+}
+
+// MQTT 5: a broker that refuses as not authorized (an ACL) keeps the message
+// in the outbox, is said in the stats, and gets it again after the hold-off;
+// the messages it takes keep flowing meanwhile.
+TEST_F(PublisherTest, AMessageRefusedAsNotAuthorizedIsKeptAndTriedAgain) {
+  auto box = open();
+  FakeTransport t;
+  t.up = true;
+  Publisher p(t, *box, 8, std::chrono::milliseconds{0});
+  p.connected({});
+  p.enqueue(Message{"rackwatch/v1/s/other-rack/telemetry", "0", 1, false});
+  p.enqueue(msg(1));
+  const std::string no = std::string(kBrokerRefused) + "Not authorized (0x87)";
+  for (int round = 0; round < 5; ++round) {  // more than the 3 that drop other refusals
+    ASSERT_FALSE(t.sent.empty());
+    ASSERT_EQ(t.sent.front().message.payload, "0");
+    t.complete(false, no);
+    EXPECT_EQ(p.stats().held, round == 0 ? 1u : p.stats().held);
+    if (round == 0) t.complete(true);  // message 1 is taken meanwhile
+    p.enqueue(msg(10 + round));         // a poll: the hold-off (0) has passed
+    while (t.sent.size() > 1) {
+      // Fresh messages go through; only the refused one comes back.
+      auto it = std::find_if(t.sent.begin(), t.sent.end(), [](const auto& x) { return x.message.payload != "0"; });
+      if (it == t.sent.end()) break;
+      auto done = std::move(it->done);
+      t.sent.erase(it);
+      done(true, "");
+    }
+  }
+  EXPECT_EQ(p.stats().refused, 0u);
+  EXPECT_FALSE(p.idle());  // still in the outbox
+  EXPECT_EQ(p.stats().last_refusal, no + " on rackwatch/v1/s/other-rack/telemetry");
+  // The ACL is fixed: the next try is taken and nothing is left.
+  while (!t.sent.empty()) t.complete(true);
+  p.enqueue(msg(99));
+  while (!t.sent.empty()) t.complete(true);
+  EXPECT_TRUE(p.idle());
+}
+
+// Other refusals (too large, quota) still drop a message after retries,
+// so that one bad message cannot block its lane for ever.
+TEST_F(PublisherTest, OtherRefusalsStillDropAfterRetries) {
+  auto box = open();
+  FakeTransport t;
+  t.up = true;
+  Publisher p(t, *box, 8, std::chrono::milliseconds{0});
+  p.connected({});
+  p.enqueue(msg(0));
+  for (int i = 0; i < 3; ++i) t.complete(false, std::string(kBrokerRefused) + "Packet too large (0x95)");
+  EXPECT_TRUE(p.idle());
+  EXPECT_EQ(p.stats().refused, 1u);
+  EXPECT_EQ(p.stats().held, 0u);
 }
 
 TEST_F(PublisherTest, WhatTheOutboxCannotStoreIsHeldInMemoryAndStillSent) {
