@@ -169,26 +169,40 @@ TEST(TlsTest, VerifyOffConnectsAndSaysSoLoudly) {
 // rack's topics only. An agent with another rack's identity that claims
 // this rack (a copied config, an impostor) can neither publish telemetry
 // there nor overwrite the rack's retained status.
-TEST(TlsAclTest, AnAgentWritesOnlyUnderItsOwnRack) {
-  TempDir dir("rackwatch-tls");
-  TlsBroker broker(dir.path(), R"(# Everyone may read the telemetry tree (the test's subscriber among them).
+// Two racks' agents on a broker with per-rack identities and ACL: `a` is
+// r01 with r01's certificate, `b` holds r02's certificate.
+class TlsAclTest : public ::testing::Test {
+ protected:
+  TlsAclTest() {
+    std::filesystem::create_directories(a_dir);
+    std::filesystem::create_directories(b_dir);
+  }
+  // The agent config of `dir` with `leaf`'s identity, claiming `rack`.
+  void configure(const std::filesystem::path& agent_dir, const Pki::Leaf& leaf, const std::string& rack,
+                 const std::string& id, const std::string& protocol = "3.1.1") {
+    Agent agent{broker.good(), broker.pki().ca(), leaf.cert, leaf.key};
+    agent.protocol = protocol;
+    write_file(agent_dir / "agent.yaml", config(agent_dir, agent, rack, id));
+  }
+
+  TempDir dir{"rackwatch-tls"};
+  TlsBroker broker{dir.path(), R"(# Everyone may read the telemetry tree (the test's subscriber among them).
 pattern read rackwatch/#
 # Each rack's agent, known by its certificate's CN, writes under its rack only.
 user hall-t.r01
 topic write rackwatch/v1/hall-t/r01/#
 user hall-t.r02
 topic write rackwatch/v1/hall-t/r02/#
-)");
-  const auto r01 = broker.pki().issue("r01", "hall-t.r01", "", 30, false);
-  const auto r02 = broker.pki().issue("r02", "hall-t.r02", "", 30, false);
-  const auto a_dir = dir / "a";
-  const auto b_dir = dir / "b";
-  std::filesystem::create_directories(a_dir);
-  std::filesystem::create_directories(b_dir);
-  write_file(a_dir / "agent.yaml", config(a_dir, {broker.good(), broker.pki().ca(), r01.cert, r01.key}, "r01", "agent-r01"));
-  // r02's identity, configured as r01.
-  write_file(b_dir / "agent.yaml", config(b_dir, {broker.good(), broker.pki().ca(), r02.cert, r02.key}, "r01", "impostor"));
+)"};
+  Pki::Leaf r01 = broker.pki().issue("r01", "hall-t.r01", "", 30, false);
+  Pki::Leaf r02 = broker.pki().issue("r02", "hall-t.r02", "", 30, false);
+  std::filesystem::path a_dir = dir / "a";
+  std::filesystem::path b_dir = dir / "b";
+};
 
+TEST_F(TlsAclTest, AnAgentWritesOnlyUnderItsOwnRack) {
+  configure(a_dir, r01, "r01", "agent-r01");
+  configure(b_dir, r02, "r01", "impostor");  // r02's identity, configured as r01
   TestSubscriber sub(broker.plain(), "rackwatch/v1/hall-t/#");
   Process a({bin("rackwatchd"), "--config", (a_dir / "agent.yaml").string()}, a_dir);
   ASSERT_TRUE(wait_until([&] { return sequences(sub).size() >= 3; }, 20s)) << a.log() << broker.log();
@@ -226,27 +240,9 @@ topic write rackwatch/v1/hall-t/r02/#
 // reports it (log, status) and keeps those readings in its outbox; once its
 // config names its own rack, its new readings flow while the refused ones
 // stay held. The rightful agent, on MQTT 5 too, delivers as before.
-TEST(TlsAclTest, UnderMqtt5ARefusalIsReportedAndTheReadingsKept) {
-  TempDir dir("rackwatch-tls");
-  TlsBroker broker(dir.path(), R"(pattern read rackwatch/#
-user hall-t.r01
-topic write rackwatch/v1/hall-t/r01/#
-user hall-t.r02
-topic write rackwatch/v1/hall-t/r02/#
-)");
-  const auto r01 = broker.pki().issue("r01", "hall-t.r01", "", 30, false);
-  const auto r02 = broker.pki().issue("r02", "hall-t.r02", "", 30, false);
-  const auto a_dir = dir / "a";
-  const auto b_dir = dir / "b";
-  std::filesystem::create_directories(a_dir);
-  std::filesystem::create_directories(b_dir);
-  Agent a_cfg{broker.good(), broker.pki().ca(), r01.cert, r01.key};
-  a_cfg.protocol = "5";
-  Agent b_cfg{broker.good(), broker.pki().ca(), r02.cert, r02.key};
-  b_cfg.protocol = "5";
-  write_file(a_dir / "agent.yaml", config(a_dir, a_cfg, "r01", "agent-r01"));
-  write_file(b_dir / "agent.yaml", config(b_dir, b_cfg, "r01", "impostor"));
-
+TEST_F(TlsAclTest, UnderMqtt5ARefusalIsReportedAndTheReadingsKept) {
+  configure(a_dir, r01, "r01", "agent-r01", "5");
+  configure(b_dir, r02, "r01", "impostor", "5");
   TestSubscriber sub(broker.plain(), "rackwatch/v1/hall-t/#");
   Process a({bin("rackwatchd"), "--config", (a_dir / "agent.yaml").string()}, a_dir);
   ASSERT_TRUE(wait_until([&] { return sequences(sub).size() >= 3; }, 20s)) << a.log() << broker.log();
@@ -269,7 +265,7 @@ topic write rackwatch/v1/hall-t/r02/#
   }
 
   // Its own rack: the new readings flow, the refused ones stay held.
-  write_file(b_dir / "agent.yaml", config(b_dir, b_cfg, "r02", "agent-r02"));
+  configure(b_dir, r02, "r02", "agent-r02", "5");
   ASSERT_EQ(rackwatch_verb(socket, {"reload"}).exit_code, 0);
   ASSERT_TRUE(wait_until([&] {
     for (const auto& m : sub.messages()) {
