@@ -240,7 +240,7 @@ void MqttSession::Impl::probe(std::uint64_t attempt, bool before_connect) {
     } else {
       // After Paho failed, a probe that got through means the failure was
       // elsewhere (the MQTT CONNECT itself): say what Paho said.
-      impl->connect_failed(r.ok ? impl->paho_error_ : "TLS: " + r.error);
+      impl->connect_failed(r.ok ? impl->paho_error_ : r.error);
     }
   };
   boost::asio::co_spawn(executor_, probe_tls(current_broker(), *config_.tls, config_.connect_timeout),
