@@ -131,11 +131,15 @@ sources:
     return last;
   }
 
+  // The running agent drops whole segments while this reads the directory:
+  // a file gone between the listing and its size counts nothing.
   std::uint64_t outbox_bytes() {
     std::uint64_t total = 0;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir_ / "outbox", ec)) {
-      if (e.is_regular_file()) total += e.file_size();
+      std::error_code gone;
+      const auto size = e.is_regular_file(gone) ? e.file_size(gone) : 0;
+      if (!gone) total += size;
     }
     return total;
   }
