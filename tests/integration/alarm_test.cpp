@@ -31,11 +31,7 @@ class AlarmTest : public ::testing::Test {
     broker_.start();
     set_temp(40.0);
     write_file(dir_ / "hwmon/hwmon0/name", "coretemp\n");
-    write_file(dir_ / "agent.yaml", R"(agent: {site: hall-a, rack: r21, id: alarm-agent}
-mqtt: {brokers: [)" + broker_.uri() + R"(]}
-outbox: {dir: )" + (dir_ / "outbox").string() + R"(}
-diag: {socket: )" + (dir_ / "diag.sock").string() + R"(}
-sources:
+    write_file(dir_ / "agent.yaml", agent_config_head("hall-a", "r21", "alarm-agent", broker_.uri(), dir_.path()) + R"(sources:
   - name: board
     type: hwmon
     interval: 200ms
@@ -50,14 +46,7 @@ sources:
   void set_temp(double c) {
     write_file(dir_ / "hwmon/hwmon0/temp1_input", std::to_string(static_cast<long>(c * 1000)) + "\n");
   }
-  std::vector<v1::AlarmEvent> events() {
-    std::vector<v1::AlarmEvent> out;
-    for (const auto& m : sub_->messages()) {
-      v1::AlarmEvent e;
-      if (m->get_topic() == kBase + "/alarm" && e.ParseFromString(m->get_payload_str())) out.push_back(e);
-    }
-    return out;
-  }
+  std::vector<v1::AlarmEvent> events() { return decoded<v1::AlarmEvent>(*sub_, kBase + "/alarm"); }
   // The retained active set as a late subscriber sees it.
   std::optional<v1::ActiveAlarms> active() {
     auto m = TestSubscriber::read_retained(broker_.uri(), kBase + "/alarms", 3s);
@@ -152,11 +141,7 @@ TEST(SimAlarmTest, ALoadStepBeyondCoolingCapacityRaisesTheSupplyAlarmOnceAndClea
   Mosquitto broker;
   broker.start();
   const std::string base = "rackwatch/v1/hall-b/r07";
-  write_file(dir.path() / "agent.yaml", R"(agent: {site: hall-b, rack: r07, id: sim-alarm}
-mqtt: {brokers: [)" + broker.uri() + R"(]}
-outbox: {dir: )" + (dir.path() / "outbox").string() + R"(}
-diag: {socket: )" + (dir.path() / "diag.sock").string() + R"(}
-sources:
+  write_file(dir.path() / "agent.yaml", agent_config_head("hall-b", "r07", "sim-alarm", broker.uri(), dir.path()) + R"(sources:
   - name: cdu
     type: sim
     interval: 250ms
@@ -178,14 +163,7 @@ sources:
   TestSubscriber sub(broker.uri(), base + "/#");
   Process agent({bin("rackwatchd"), "--config", (dir.path() / "agent.yaml").string()}, dir.path());
 
-  auto events = [&] {
-    std::vector<v1::AlarmEvent> out;
-    for (const auto& m : sub.messages()) {
-      v1::AlarmEvent e;
-      if (m->get_topic() == base + "/alarm" && e.ParseFromString(m->get_payload_str())) out.push_back(e);
-    }
-    return out;
-  };
+  auto events = [&] { return decoded<v1::AlarmEvent>(sub, base + "/alarm"); };
   auto retained = [&] {
     auto m = TestSubscriber::read_retained(broker.uri(), base + "/alarms", 3s);
     v1::ActiveAlarms a;
@@ -220,9 +198,7 @@ sources:
   // Every supply reading before the raise was below the limit: the alarm is
   // a transition the step caused, not a value the agent started with.
   std::size_t before = 0;
-  for (const auto& m : sub.messages()) {
-    v1::Telemetry t;
-    if (m->get_topic() != base + "/telemetry" || !t.ParseFromString(m->get_payload_str())) continue;
+  for (const auto& t : decoded<v1::Telemetry>(sub, base + "/telemetry")) {
     if (t.time_ms() >= all[0].time_ms()) break;
     for (const auto& sample : t.samples()) {
       EXPECT_LT(sample.value(), 31);
@@ -233,10 +209,7 @@ sources:
 
   // The live sequence of active sets: one alarm, then none.
   std::vector<int> sizes;
-  for (const auto& m : sub.messages()) {
-    v1::ActiveAlarms a;
-    if (m->get_topic() == base + "/alarms" && a.ParseFromString(m->get_payload_str())) sizes.push_back(a.alarms_size());
-  }
+  for (const auto& a : decoded<v1::ActiveAlarms>(sub, base + "/alarms")) sizes.push_back(a.alarms_size());
   EXPECT_EQ(sizes, (std::vector<int>{1, 0}));
 
   for (const auto& e : all) {

@@ -29,11 +29,7 @@ TEST(DerivedTest, RackTotalDeltaTAndHeatMatchTheirInputsInEveryMessage) {
   broker.start();
   const std::string base = "rackwatch/v1/hall-c/r12";
   // One source, so each message carries the inputs and the results of one poll.
-  write_file(dir.path() / "agent.yaml", R"(agent: {site: hall-c, rack: r12, id: derived-agent}
-mqtt: {brokers: [)" + broker.uri() + R"(]}
-outbox: {dir: )" + (dir.path() / "outbox").string() + R"(}
-diag: {socket: )" + (dir.path() / "diag.sock").string() + R"(}
-sources:
+  write_file(dir.path() / "agent.yaml", agent_config_head("hall-c", "r12", "derived-agent", broker.uri(), dir.path()) + R"(sources:
   - name: rack
     type: sim
     interval: 200ms
@@ -69,14 +65,7 @@ derived:
   TestSubscriber sub(broker.uri(), base + "/#");
   Process agent({bin("rackwatchd"), "--config", (dir.path() / "agent.yaml").string()}, dir.path());
 
-  auto telemetry = [&] {
-    std::vector<v1::Telemetry> out;
-    for (const auto& m : sub.messages()) {
-      v1::Telemetry t;
-      if (m->get_topic() == base + "/telemetry" && t.ParseFromString(m->get_payload_str())) out.push_back(t);
-    }
-    return out;
-  };
+  auto telemetry = [&] { return decoded<v1::Telemetry>(sub, base + "/telemetry"); };
   ASSERT_TRUE(wait_until([&] { return telemetry().size() >= 20; }, 20s)) << agent.log();
 
   // The catalog names the derived points after the polled ones.
@@ -132,9 +121,7 @@ derived:
   // A derived point is thresholded like any other: the headroom is always
   // below its (deliberately unreachable) caution limit.
   std::size_t raised = 0;
-  for (const auto& m : sub.messages()) {
-    v1::AlarmEvent e;
-    if (m->get_topic() != base + "/alarm" || !e.ParseFromString(m->get_payload_str())) continue;
+  for (const auto& e : decoded<v1::AlarmEvent>(sub, base + "/alarm")) {
     EXPECT_EQ(e.point_id(), "derived.headroom");
     EXPECT_EQ(e.kind(), "low_caution");
     EXPECT_TRUE(e.raised());
@@ -155,11 +142,8 @@ TEST(DerivedTest, AFailingInputMakesTheDerivedPointBadWithItsReason) {
   Mosquitto broker;
   broker.start();
   const std::string base = "rackwatch/v1/hall-c/r13";
-  write_file(dir.path() / "agent.yaml", R"y(agent: {site: hall-c, rack: r13, id: derived-agent}
-mqtt: {brokers: [)y" + broker.uri() + R"y(]}
-outbox: {dir: )y" + (dir.path() / "outbox").string() + R"y(}
-diag: {socket: )y" + (dir.path() / "diag.sock").string() + R"y(}
-sources:
+  write_file(dir.path() / "agent.yaml", agent_config_head("hall-c", "r13", "derived-agent", broker.uri(), dir.path()) +
+                                          R"y(sources:
   - name: rack
     type: sim
     interval: 200ms

@@ -102,10 +102,7 @@ std::string config(const std::filesystem::path& dir, const Agent& a, const std::
 
 std::vector<std::uint64_t> sequences(TestSubscriber& sub) {
   std::vector<std::uint64_t> out;
-  for (const auto& m : sub.messages()) {
-    v1::Telemetry t;
-    if (m->get_topic() == kBase + "/telemetry" && t.ParseFromString(m->get_payload_str())) out.push_back(t.sequence());
-  }
+  for (const auto& t : decoded<v1::Telemetry>(sub, kBase + "/telemetry")) out.push_back(t.sequence());
   return out;
 }
 
@@ -212,20 +209,10 @@ TEST_F(TlsAclTest, AnAgentWritesOnlyUnderItsOwnRack) {
   ASSERT_TRUE(wait_until([&] { return b.log().find("connected to") != std::string::npos; }, 20s)) << b.log();
   std::this_thread::sleep_for(2s);
 
-  std::size_t from_a = 0;
-  for (const auto& m : sub.messages()) {
-    v1::Telemetry t;
-    if (m->get_topic() != kBase + "/telemetry" || !t.ParseFromString(m->get_payload_str())) continue;
-    EXPECT_EQ(t.agent_id(), "agent-r01");
-    ++from_a;
-  }
-  EXPECT_GE(from_a, 3u);
-  for (const auto& m : sub.messages()) {
-    v1::AgentStatus st;
-    if (m->get_topic() == kBase + "/status" && st.ParseFromString(m->get_payload_str())) {
-      EXPECT_EQ(st.agent_id(), "agent-r01");
-    }
-  }
+  const auto telemetry = decoded<v1::Telemetry>(sub, kBase + "/telemetry");
+  for (const auto& t : telemetry) EXPECT_EQ(t.agent_id(), "agent-r01");
+  EXPECT_GE(telemetry.size(), 3u);
+  for (const auto& st : decoded<v1::AgentStatus>(sub, kBase + "/status")) EXPECT_EQ(st.agent_id(), "agent-r01");
   auto retained = TestSubscriber::read_retained(broker.plain(), kBase + "/status", 3s);
   ASSERT_TRUE(retained);
   v1::AgentStatus status;
@@ -257,12 +244,7 @@ TEST_F(TlsAclTest, UnderMqtt5ARefusalIsReportedAndTheReadingsKept) {
   auto status = rackwatch_verb(socket, {"status"});
   EXPECT_THAT(status.out, HasSubstr("last refusal: refused by the broker: Not authorized (0x87) on rackwatch/v1/hall-t/r01/"));
   EXPECT_THAT(status.out, HasSubstr("held (refused by the broker)"));
-  for (const auto& m : sub.messages()) {
-    v1::Telemetry t;
-    if (m->get_topic() == kBase + "/telemetry" && t.ParseFromString(m->get_payload_str())) {
-      EXPECT_EQ(t.agent_id(), "agent-r01");
-    }
-  }
+  for (const auto& t : decoded<v1::Telemetry>(sub, kBase + "/telemetry")) EXPECT_EQ(t.agent_id(), "agent-r01");
 
   // Its own rack: the new readings flow, the refused ones stay held.
   configure(b_dir, r02, "r02", "agent-r02", "5");

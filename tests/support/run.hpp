@@ -62,6 +62,15 @@ inline void write_file(const std::filesystem::path& path, const std::string& tex
 }
 
 // `rackwatch ARGS... --socket SOCKET`: a verb against a running agent.
+// The head of a test agent's config: its identity, the broker, and the
+// outbox and diag socket inside the test's own directory; `sources:` follows.
+inline std::string agent_config_head(const std::string& site, const std::string& rack, const std::string& id,
+                                     const std::string& broker, const std::filesystem::path& dir) {
+  return "agent: {site: " + site + ", rack: " + rack + ", id: " + id + "}\nmqtt: {brokers: [" + broker +
+         "]}\noutbox: {dir: " + (dir / "outbox").string() + "}\ndiag: {socket: " + (dir / "diag.sock").string() +
+         "}\n";
+}
+
 inline RunResult rackwatch_verb(const std::string& socket, std::vector<std::string> args) {
   args.insert(args.begin(), bin("rackwatch"));
   args.insert(args.end(), {"--socket", socket});

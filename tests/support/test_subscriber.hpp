@@ -150,4 +150,15 @@ class TestSubscriber {
   mqtt::async_client client_;
 };
 
+// Every message received on `topic` that parses as a T, in arrival order.
+template <class T>
+std::vector<T> decoded(const TestSubscriber& sub, const std::string& topic) {
+  std::vector<T> out;
+  for (const auto& m : sub.messages()) {
+    T t;
+    if (m->get_topic() == topic && t.ParseFromString(m->get_payload_str())) out.push_back(std::move(t));
+  }
+  return out;
+}
+
 }  // namespace rackwatch::test
