@@ -2,18 +2,11 @@
 
 #include <systemd/sd-daemon.h>
 
-#include <string>
-
 namespace rackwatch {
 
 void notify_ready() { sd_notify(0, "READY=1\nSTATUS=polling"); }
 
 void notify_stopping() { sd_notify(0, "STOPPING=1"); }
-
-void notify_status(std::string_view status) {
-  const std::string msg = "STATUS=" + std::string(status);
-  sd_notify(0, msg.c_str());
-}
 
 void notify_watchdog() { sd_notify(0, "WATCHDOG=1"); }
 

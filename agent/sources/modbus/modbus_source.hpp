@@ -44,7 +44,6 @@ class ModbusSource final : public Source {
   SourceHealth health() const override;
 
   const Counters& counters() const { return counters_; }
-  const DeviceHealth& device_health() const { return health_; }
   // The reads of the current plan.
   const std::vector<Span>& spans() const { return plan_.spans; }
   const Link& link() const { return *link_; }
