@@ -1,0 +1,299 @@
+// The native wire contract, byte for byte: a recorded set of polls goes
+// through the agent's data path (conditioning, derived points, thresholds,
+// report by exception) and out as MQTT messages; every message's topic,
+// QoS, retain flag and payload must equal the golden file. A change of the
+// internals that is not meant to change the wire must leave it as it is.
+//
+// After an intended change of the contract, regenerate the file with
+//   RACKWATCH_UPDATE_GOLDEN=1 build/bin/unit_tests --gtest_filter='NativeWireGolden*'
+// and say in the commit why the bytes changed.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "pipeline/condition.hpp"
+#include "pipeline/derived.hpp"
+#include "pipeline/report_filter.hpp"
+#include "pipeline/thresholds.hpp"
+#include "publish/native_encoder.hpp"
+
+namespace rackwatch {
+namespace {
+
+const char* kGoldenFile = RACKWATCH_SOURCE_DIR "/tests/unit/golden/native_wire.golden";
+
+// Thresholds with hysteresis and delay, a boolean alarm state, deadbands
+// absolute and in per cent, max ages, a range, a sentinel, a scale, and
+// derived points over two sources.
+Config golden_config() {
+  const std::string text = R"(agent: {site: hall-g, rack: r07, id: ctl-07}
+mqtt: {brokers: [tcp://127.0.0.1:1883], prefix: dc9/rackwatch}
+sources:
+  - name: pdu
+    type: sim
+    interval: 1s
+    points:
+      - {name: l1, signal: pdu.l1.power, min: 0, max: 60000, location: pdu/l1, deadband: 250}
+      - {name: l2, signal: pdu.l2.power, min: 0, max: 60000, location: pdu/l2, deadband: 2%}
+      - {name: volts, signal: pdu.l1.voltage, min: 207, max: 253, max_age: 3s}
+      - {name: energy, signal: pdu.energy, scale: 1000}
+  - name: cdu
+    type: sim
+    interval: 2s
+    points:
+      - name: supply
+        signal: cdu.supply_temp
+        min: 15
+        max: 45
+        deadband: 0.2
+        thresholds: {high_caution: 32, high_critical: 35, hysteresis: 0.5, delay: 2s}
+      - {name: return, signal: cdu.return_temp, min: 15, max: 60}
+      - name: leak
+        signal: leak
+        max_age: 10s
+        thresholds: {alarm_when: 1, severity: critical}
+derived:
+  - name: power
+    unit: W
+    expr: sum(pdu.l1, pdu.l2)
+    deadband: 1%
+    thresholds: {high_caution: 90000, hysteresis: 2000}
+  - name: delta_t
+    unit: °C
+    expr: cdu.return - cdu.supply
+)";
+  Diagnostics d;
+  auto cfg = parse_config(text, "golden.yaml", d);
+  if (!cfg) {
+    std::ostringstream out;
+    d.print(out);
+    ADD_FAILURE() << out.str();
+    return {};
+  }
+  return *cfg;
+}
+
+AgentIdentity golden_identity() {
+  return {"ctl-07", "hall-g", "r07", "0123456789abcdef0123456789abcdef", "9.8.7", "rack07-ctl",
+          TimePoint(std::chrono::milliseconds(1'765'000'000'000))};
+}
+
+TimePoint at(int seconds) { return TimePoint(std::chrono::milliseconds(1'765'000'100'000 + seconds * 1000)); }
+
+// One source's poll, as a source would return it.
+struct RecordedPoll {
+  std::size_t source;
+  int second;
+  std::vector<RawReading> readings;
+};
+
+RawReading ok(double v, int s) { return RawReading::success(v, at(s)); }
+RawReading fail(const std::string& why, int s) { return RawReading::failure(why, at(s)); }
+
+std::vector<RecordedPoll> recorded_polls() {
+  const double nan = std::nan("");
+  std::vector<RecordedPoll> polls;
+  for (int s = 0; s < 12; ++s) {
+    const double l1 = 40'000 + (s >= 4 ? 8'000 : 0) + (s % 2) * 100;  // a step, then noise inside the deadband
+    const double l2 = s == 6 ? 70'000 : 41'000 + s * 300;             // one sample out of range
+    const double volts = s == 5 ? nan : 230.0 + (s % 3) * 0.1;        // NaN once
+    polls.push_back({0, s,
+                     {ok(l1, s), ok(l2, s), ok(volts, s),
+                      s == 8 ? fail("modbus: exception 0x0B gateway target device failed to respond", s)
+                             : ok(1'000.0 + s * 0.5, s)}});
+    if (s % 2 == 0) {
+      // The supply rises past caution and critical, holds through the delay, then falls back.
+      const double supply = s < 2 ? 30.0 : s < 8 ? 33.0 + s * 0.5 : 31.0;
+      polls.push_back({1, s,
+                       {ok(supply, s), s == 10 ? fail("no answer within 500ms", s) : ok(supply + 8.0, s),
+                        ok(s >= 6 && s < 10 ? 1.0 : 0.0, s)}});
+    }
+  }
+  return polls;
+}
+
+// Today's data path of rackwatchd: what Agent does with each poll.
+class DataPath {
+ public:
+  explicit DataPath(const Config& config) : config_(config), encoder_(config, golden_identity()) {
+    const auto n = encoder_.point_count();
+    latest_.assign(n, Sample{});
+    thresholds_.assign(n, std::nullopt);
+    ids_.assign(n, {});
+    intervals_.assign(n, Millis{0});
+    std::vector<std::optional<ReportRule>> rules(n);
+    std::map<std::string, std::uint32_t> index_of;
+    for (std::size_t s = 0; s < config.sources.size(); ++s) {
+      const auto& sc = config.sources[s];
+      for (std::size_t k = 0; k < sc.points.size(); ++k) {
+        const auto index = encoder_.first_point(s) + static_cast<std::uint32_t>(k);
+        add(index, sc.name + "." + sc.points[k].name, sc.points[k], sc.interval, rules);
+        index_of[ids_[index]] = index;
+      }
+    }
+    for (std::size_t i = 0; i < config.derived.size(); ++i) {
+      const auto& d = config.derived[i];
+      add(encoder_.first_derived() + static_cast<std::uint32_t>(i), "derived." + d.point.name, d.point, d.interval,
+          rules);
+    }
+    derived_ = std::make_unique<DerivedPoints>(config, encoder_.first_derived(), index_of);
+    report_ = std::make_unique<ReportFilter>(std::move(rules));
+  }
+
+  std::vector<Message> birth(TimePoint now) {
+    StatusCounters c;
+    c.telemetry_sequence = sequence_;
+    return {encoder_.status(true, c, now), encoder_.catalog(now)};
+  }
+
+  std::vector<Message> poll(const RecordedPoll& p) {
+    std::vector<Message> out;
+    const auto& sc = config_.sources[p.source];
+    const auto tick = at(p.second);
+    const auto first = encoder_.first_point(p.source);
+    std::vector<Sample> samples;
+    for (std::size_t k = 0; k < p.readings.size(); ++k) {
+      samples.push_back(condition(sc.points[k], first + static_cast<std::uint32_t>(k), p.readings[k]));
+    }
+    for (const auto& s : samples) latest_[s.point] = s;
+    auto derived = derived_->evaluate(p.source, latest_, tick);
+    samples.insert(samples.end(), derived.begin(), derived.end());
+    std::vector<std::pair<std::uint32_t, AlarmEvent>> events;
+    for (const auto& s : samples) {
+      auto& thr = thresholds_[s.point];
+      if (!thr) continue;
+      for (const auto& e : thr->advance(tick, intervals_[s.point])) events.emplace_back(s.point, e);
+      for (const auto& e : thr->update(s)) events.emplace_back(s.point, e);
+    }
+    std::vector<bool> alarmed(samples.size(), false);
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      for (const auto& e : events) alarmed[i] = alarmed[i] || e.first == samples[i].point;
+    }
+    report_->apply(samples, alarmed);
+    if (!samples.empty()) out.push_back(encoder_.telemetry(sc.name, ++sequence_, tick, samples));
+    for (const auto& [point, e] : events) {
+      auto event = encoder_.alarm_event(e, point, ids_[point], ++alarm_sequence_);
+      out.push_back(encoder_.alarm(event));
+      const auto key = ids_[point] + "/" + std::string(alarm_kind_name(e.kind));
+      if (e.raised) {
+        active_[key] = event;
+      } else {
+        active_.erase(key);
+      }
+    }
+    if (!events.empty()) out.push_back(active_alarms(tick));
+    return out;
+  }
+
+  Message active_alarms(TimePoint now) const {
+    std::vector<v1::AlarmEvent> active;
+    for (const auto& [key, e] : active_) active.push_back(e);
+    return encoder_.active_alarms(active, now);
+  }
+
+  std::vector<Message> death(TimePoint now) {
+    StatusCounters c;
+    c.telemetry_sequence = sequence_;
+    c.messages_published = 17;
+    c.messages_dropped = 2;
+    c.outbox.pending = 3;
+    c.outbox.in_flight = 1;
+    c.outbox.acknowledged = 17;
+    c.outbox.dropped = 2;
+    c.outbox.bytes_on_disk = 4096;
+    c.outbox.oldest_ms = 1'765'000'000'123;
+    return {encoder_.status(false, c, now)};
+  }
+
+ private:
+  void add(std::uint32_t index, const std::string& id, const PointConfig& pc, Millis interval,
+           std::vector<std::optional<ReportRule>>& rules) {
+    ids_[index] = id;
+    intervals_[index] = interval;
+    rules[index] = ReportRule::of(pc);
+    if (pc.thresholds && pc.thresholds->any()) thresholds_[index].emplace(*pc.thresholds);
+  }
+
+  const Config& config_;
+  NativeEncoder encoder_;
+  std::vector<Sample> latest_;
+  std::vector<std::optional<PointThresholds>> thresholds_;
+  std::vector<std::string> ids_;
+  std::vector<Millis> intervals_;
+  std::unique_ptr<DerivedPoints> derived_;
+  std::unique_ptr<ReportFilter> report_;
+  std::map<std::string, v1::AlarmEvent> active_;
+  std::uint64_t sequence_ = 0;
+  std::uint64_t alarm_sequence_ = 0;
+};
+
+std::string hex(const std::string& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+// One line a message: topic, QoS, retain, payload in hex.
+std::string line_of(const Message& m) {
+  return m.topic + " " + std::to_string(m.qos) + " " + (m.retain ? "retain" : "-") + " " + hex(m.payload);
+}
+
+std::vector<std::string> wire_lines() {
+  const auto config = golden_config();
+  DataPath path(config);
+  std::vector<Message> messages = path.birth(at(0));
+  for (const auto& poll : recorded_polls()) {
+    auto out = path.poll(poll);
+    messages.insert(messages.end(), out.begin(), out.end());
+  }
+  messages.push_back(path.active_alarms(at(12)));
+  auto death = path.death(at(13));
+  messages.insert(messages.end(), death.begin(), death.end());
+  std::vector<std::string> lines;
+  for (const auto& m : messages) lines.push_back(line_of(m));
+  return lines;
+}
+
+TEST(NativeWireGolden, RecordedPollsAlarmsAndStatusesGiveTheSameBytes) {
+  const auto lines = wire_lines();
+  // The scenario must exercise what it claims to, or the golden proves little.
+  auto count = [&](const std::string& kind) {
+    return std::count_if(lines.begin(), lines.end(),
+                         [&](const std::string& l) { return l.find("/r07/" + kind + " ") != std::string::npos; });
+  };
+  EXPECT_GE(count("telemetry"), 15);
+  EXPECT_GE(count("alarm"), 6);
+  EXPECT_GE(count("alarms"), 4);
+  EXPECT_EQ(count("status"), 2);
+  EXPECT_EQ(count("catalog"), 1);
+
+  if (std::getenv("RACKWATCH_UPDATE_GOLDEN")) {
+    std::ofstream out(kGoldenFile);
+    for (const auto& l : lines) out << l << '\n';
+    ASSERT_TRUE(out.good()) << "cannot write " << kGoldenFile;
+    GTEST_SKIP() << "wrote " << lines.size() << " messages to " << kGoldenFile;
+  }
+  std::ifstream in(kGoldenFile);
+  ASSERT_TRUE(in) << "cannot read " << kGoldenFile;
+  std::vector<std::string> golden;
+  for (std::string l; std::getline(in, l);) golden.push_back(l);
+  const auto n = std::min(golden.size(), lines.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(lines[i], golden[i]) << "message " << i + 1 << " differs from " << kGoldenFile;
+  }
+  EXPECT_EQ(lines.size(), golden.size()) << "message count differs from " << kGoldenFile;
+}
+
+}  // namespace
+}  // namespace rackwatch
