@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/catalog.hpp"
 #include "core/config_reader.hpp"
 #include "pipeline/expression.hpp"
 
@@ -60,7 +61,7 @@ void parse_derived(const YAML::Node& list, const std::string& text, ConfigReader
   // Every id an expression may name, with the source it belongs to.
   std::map<std::string, std::size_t> polled;
   for (std::size_t i = 0; i < cfg.sources.size(); ++i) {
-    for (const auto& p : cfg.sources[i].points) polled[cfg.sources[i].name + "." + p.name] = i;
+    for (const auto& p : cfg.sources[i].points) polled[point_id(cfg.sources[i].name, p.name)] = i;
   }
   std::map<std::string, std::size_t> derived_ids;  // "derived.NAME" → index in cfg.derived
 
@@ -78,7 +79,7 @@ void parse_derived(const YAML::Node& list, const std::string& text, ConfigReader
     if (d.point.unit == Unit::unspecified && !d.point.name.empty()) {
       r.error(node, "derived point '" + d.point.name + "' needs a quantity or a unit");
     }
-    const auto id = std::string(kDerivedDevice) + "." + d.point.name;
+    const auto id = point_id(kDerivedDevice, d.point.name);
     if (!d.point.name.empty() && !derived_ids.emplace(id, cfg.derived.size()).second) {
       r.error(r.child(node, "name"), "duplicate derived point name '" + d.point.name + "'");
     }

@@ -42,10 +42,13 @@ std::string make_boot_id() {
 }
 
 Agent::Agent(asio::any_io_executor executor, asio::any_io_executor blocking, Config config)
-    : executor_(executor), blocking_(blocking), env_{executor, blocking}, config_(std::move(config)) {
-  AgentIdentity id{config_.agent.id, config_.agent.site, config_.agent.rack, make_boot_id(),
-                   RACKWATCH_VERSION, host_name(), Clock::now()};
-  encoder_ = std::make_unique<NativeEncoder>(config_, std::move(id));
+    : executor_(executor),
+      blocking_(blocking),
+      env_{executor, blocking},
+      model_(std::make_unique<Model>(std::move(config))) {
+  const auto& agent = model_->config.agent;
+  AgentIdentity id{agent.id, agent.site, agent.rack, make_boot_id(), RACKWATCH_VERSION, host_name(), Clock::now()};
+  encoder_ = std::make_unique<NativeEncoder>(model_->config, model_->catalog, std::move(id));
 }
 
 Agent::~Agent() = default;
@@ -84,18 +87,18 @@ FsyncPolicy fsync_policy(const std::string& name) {
 }  // namespace
 
 void Agent::schedule_sync() {
-  sync_timer_->expires_after(config_.outbox.fsync_interval);
+  sync_timer_->expires_after(config().outbox.fsync_interval);
   sync_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     if (auto err = outbox_->sync()) {
-      log::error("outbox ", config_.outbox.dir, ": sync failed: ", err.message());
+      log::error("outbox ", config().outbox.dir, ": sync failed: ", err.message());
     }
     schedule_sync();
   });
 }
 
 void Agent::schedule_status() {
-  status_timer_->expires_after(config_.mqtt.status_interval);
+  status_timer_->expires_after(config().mqtt.status_interval);
   status_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     // State, not history: sent when connected, never stored in the outbox.
@@ -113,7 +116,7 @@ std::vector<Message> Agent::birth() {
 }
 
 void Agent::start() {
-  const auto& oc = config_.outbox;
+  const auto& oc = config().outbox;
   OutboxOptions options;
   options.dir = oc.dir;
   options.max_bytes = oc.max_bytes;
@@ -141,26 +144,21 @@ void Agent::start() {
   status_timer_ = std::make_unique<asio::steady_timer>(executor_);
   schedule_status();
 
-  latest_.assign(encoder_->point_count(), Sample{});
-  last_poll_.assign(config_.sources.size(), LastPoll{});
-  init_thresholds();
-  init_derived(nullptr);
-  init_report({});
-  for (const auto& sc : config_.sources) {
+  last_poll_.assign(config().sources.size(), LastPoll{});
+  for (const auto& sc : config().sources) {
     awaiting_first_poll_.insert(sc.name);
     runners_.push_back(make_runner(sc));
     log::info("source ", sc.name, " (", sc.type, "): ", sc.points.size(), " points every ",
               sc.interval.count(), "ms");
   }
-  index_sources();
   start_diag();
   session_->start();
   log::info("publishing to ", encoder_->topics().base, " (catalog ", encoder_->catalog_id(), ", ",
-            encoder_->point_count(), " points, boot ", encoder_->identity().boot_id, ")");
+            model_->catalog.size(), " points, boot ", encoder_->identity().boot_id, ")");
 }
 
 std::string Agent::tls_note() const {
-  const auto& tls = config_.mqtt.tls;
+  const auto& tls = config().mqtt.tls;
   if (!tls) return {};
   if (!tls->verify) {
     // Said at every connect, so that a lab setting left in production shows.
@@ -191,7 +189,7 @@ std::unique_ptr<MqttSession> Agent::make_session() {
     broker_.last_error = why;
     publisher_->disconnected();
   };
-  auto session = std::make_unique<MqttSession>(executor_, config_.mqtt, encoder_->status(false, {}, Clock::now()),
+  auto session = std::make_unique<MqttSession>(executor_, config().mqtt, encoder_->status(false, {}, Clock::now()),
                                                std::move(handlers));
   link_.session = session.get();
   return session;
@@ -208,47 +206,19 @@ std::unique_ptr<SourceRunner> Agent::make_runner(const SourceConfig& sc) {
   return runner;
 }
 
-void Agent::index_sources() {
-  source_index_.clear();
-  for (std::size_t i = 0; i < config_.sources.size(); ++i) source_index_[config_.sources[i].name] = i;
-}
-
 void Agent::deliver(const std::string& name, TimePoint tick, std::vector<RawReading> readings) {
-  const auto found = source_index_.find(name);
-  if (found == source_index_.end()) return;  // removed by a reload while it polled
-  const auto source = found->second;
-  const auto& sc = config_.sources[source];
-  const auto first = encoder_->first_point(source);
-  std::vector<Sample> samples;
-  samples.reserve(readings.size());
-  for (std::size_t k = 0; k < readings.size() && k < sc.points.size(); ++k) {
-    samples.push_back(condition(sc.points[k], first + static_cast<std::uint32_t>(k), readings[k]));
-  }
-  auto& last = last_poll_[source];
-  last = LastPoll{tick, true, 0, {}};
-  for (const auto& sample : samples) {
-    latest_[sample.point] = sample;
-    if (sample.quality != Quality::bad) continue;
-    if (last.bad_points++ == 0) last.first_error = sample.reason;
-  }
-  // Derived points that depend on this source ride in its message.
-  auto derived = derived_->evaluate(source, latest_, tick);
-  samples.insert(samples.end(), std::make_move_iterator(derived.begin()), std::make_move_iterator(derived.end()));
-  // Alarms first: a sample that raised or cleared one is always sent.
-  const auto alarms = decide_alarms(tick, samples);
-  std::vector<bool> alarmed(samples.size(), false);
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    alarmed[i] = std::any_of(alarms.begin(), alarms.end(),
-                             [&](const PointEvent& e) { return e.point == samples[i].point; });
-  }
-  report_->apply(samples, alarmed);
-  if (!samples.empty()) {
+  const auto found = model_->catalog.find_source(name);
+  if (!found) return;  // removed by a reload while it polled
+  const auto source = *found;
+  auto out = model_->pipeline.process(source, tick, readings);
+  last_poll_[source] = LastPoll{tick, true, out.bad_points, std::move(out.first_error)};
+  if (!out.samples.empty()) {
     ++sequence_;
-    if (publisher_->enqueue(encoder_->telemetry(sc.name, sequence_, tick, samples))) {
-      log::debug("stored telemetry #", sequence_, " of ", sc.name, " as outbox record ", outbox_->last_id());
+    if (publisher_->enqueue(encoder_->telemetry(name, sequence_, tick, out.samples))) {
+      log::debug("stored telemetry #", sequence_, " of ", name, " as outbox record ", outbox_->last_id());
     }
   }
-  publish_alarms(alarms, tick);
+  publish_alarms(out.alarms, tick);
   if (awaiting_first_poll_.erase(name) > 0) check_ready();
 }
 
@@ -282,7 +252,7 @@ asio::awaitable<void> Agent::drain_then_stop(std::chrono::milliseconds drain,
   }
   if (sync_timer_) sync_timer_->cancel();
   if (auto err = outbox_->sync()) {
-    log::error("outbox ", config_.outbox.dir, ": sync failed: ", err.message());
+    log::error("outbox ", config().outbox.dir, ": sync failed: ", err.message());
   }
   if (!publisher_->idle()) {
     log::info(outbox_->stats().pending, " messages wait in the outbox for the next start");

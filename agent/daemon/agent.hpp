@@ -16,11 +16,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "core/catalog.hpp"
 #include "core/config.hpp"
+#include "pipeline/pipeline.hpp"
 #include "publish/mqtt_session.hpp"
-#include "pipeline/derived.hpp"
-#include "pipeline/report_filter.hpp"
-#include "pipeline/thresholds.hpp"
 #include "publish/native_encoder.hpp"
 #include "publish/transport.hpp"
 #include "rackwatch/v1/diag.pb.h"
@@ -56,7 +55,7 @@ class Agent {
   // offline and disconnects; then calls `done`.
   void stop(std::chrono::milliseconds drain, std::function<void()> done);
 
-  const Config& config() const { return config_; }
+  const Config& config() const { return model_->config; }
   std::uint64_t sequence() const { return sequence_; }
 
   // Reads the config file again and applies it: sources added, removed or
@@ -92,41 +91,35 @@ class Agent {
     void publish(const Message& message, PublishDone done) override { session->publish(message, std::move(done)); }
   };
 
+  // One loaded config and what is built from it, replaced whole at a
+  // reload (the catalog and the pipeline refer into the config).
+  struct Model {
+    explicit Model(Config c) : config(std::move(c)), catalog(config), pipeline(config, catalog) {}
+    Config config;
+    Catalog catalog;
+    Pipeline pipeline;
+  };
+
   std::unique_ptr<MqttSession> make_session();
   // " over mutual TLS" and the like, for the log; warns when TLS is not verified.
   std::string tls_note() const;
-  // Calls `f(catalog index, id, point, interval)` for every point, polled and derived.
-  void for_each_point(const std::function<void(std::uint32_t, const std::string&, const PointConfig&, Millis)>& f) const;
-  void init_thresholds();
-  // Builds the derived stage for the current config, keeping `old`'s state where it applies.
-  void init_derived(std::unique_ptr<DerivedPoints> old);
-  // An alarm event of a catalog point.
-  struct PointEvent {
-    std::uint32_t point = 0;
-    AlarmEvent event;
-  };
-  // What the samples of one poll raise and clear (pure apart from the
-  // threshold states), then their publication and the new active set.
-  std::vector<PointEvent> decide_alarms(TimePoint tick, const std::vector<Sample>& samples);
-  void publish_alarms(const std::vector<PointEvent>& events, TimePoint tick);
-  // Rebuilds the report-by-exception filter for the current config; what
-  // was last sent of each point is kept by id (`old_ids` by old catalog index).
-  void init_report(const std::vector<std::string>& old_ids);
+  // Drops from the active set the alarms whose point is gone or whose
+  // thresholds changed (the pipeline decides those afresh); true if any.
+  bool prune_active_alarms();
+  void publish_alarms(const std::vector<PointAlarm>& alarms, TimePoint tick);
   void publish_active_alarms(TimePoint now);
-  static AlarmKind alarm_kind_of(const std::string& name);
   // Swaps in a session for the current config; the old one says `farewell`
   // (status offline on its topic) and disconnects cleanly.
   void replace_session(Message farewell);
   void deliver(const std::string& source, TimePoint tick, std::vector<RawReading> readings);
   std::unique_ptr<SourceRunner> make_runner(const SourceConfig& source);
-  void index_sources();
   void check_ready();
   void start_diag();
   v1::AgentState status_snapshot() const;
   v1::PointValues read_snapshot(const v1::ReadRequest& request, std::string& error) const;
   v1::DeviceList devices_snapshot() const;
   std::string source_state(std::size_t source) const;
-  void fill_point(const std::string& source, const PointConfig& pc, const Sample& sample, v1::PointValue& out) const;
+  void fill_point(std::uint32_t index, const Sample& sample, v1::PointValue& out) const;
   std::vector<Message> birth();
   StatusCounters counters() const;
   void schedule_sync();
@@ -138,7 +131,7 @@ class Agent {
   boost::asio::any_io_executor executor_;
   boost::asio::any_io_executor blocking_;
   SourceEnv env_;  // kept across reloads: sources on one link keep sharing it
-  Config config_;
+  std::unique_ptr<Model> model_;
   std::unique_ptr<NativeEncoder> encoder_;
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<MqttSession> session_;
@@ -151,21 +144,14 @@ class Agent {
   std::vector<std::unique_ptr<SourceRunner>> runners_;
   std::set<std::string> awaiting_first_poll_;
   bool ready_sent_ = false;
-  std::map<std::string, std::size_t> source_index_;  // by name, into config_.sources and runners_
   std::function<void()> ready_;
   std::uint64_t sequence_ = 0;
   bool connected_once_ = false;
-  std::vector<Sample> latest_;      // by catalog index
   std::vector<LastPoll> last_poll_;  // by source
   BrokerInfo broker_;
   TimePoint config_loaded_ = Clock::now();
   std::string last_reload_error_;
   std::unique_ptr<diag::DiagServer> diag_;
-  std::vector<std::optional<PointThresholds>> thresholds_;  // by catalog index
-  std::vector<std::string> threshold_ids_;                  // point ids, by catalog index
-  std::vector<Millis> point_interval_;                      // by catalog index
-  std::unique_ptr<DerivedPoints> derived_;
-  std::unique_ptr<ReportFilter> report_;
   std::map<std::string, v1::AlarmEvent> active_alarms_;     // by "point id/kind"
   std::uint64_t alarm_sequence_ = 0;
 };

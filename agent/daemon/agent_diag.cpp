@@ -10,7 +10,6 @@
 #include "core/source_runner.hpp"
 #include "daemon/agent.hpp"
 #include "diag/diag_server.hpp"
-#include "pipeline/condition.hpp"
 #include "publish/mqtt_session.hpp"
 #include "publish/publisher.hpp"
 #include "sources/source.hpp"
@@ -33,7 +32,7 @@ std::int64_t ms_or_zero(TimePoint t) { return t == TimePoint{} ? 0 : to_unix_ms(
 
 void Agent::start_diag() {
   diag_ = std::make_unique<diag::DiagServer>(
-      executor_, config_.diag.socket,
+      executor_, config().diag.socket,
       [this](const v1::DiagRequest& request) { return handle(request); });
   std::string error;
   if (diag_->start(error)) {
@@ -42,7 +41,7 @@ void Agent::start_diag() {
     diag_.reset();
     return;
   }
-  log::info("diag socket ", config_.diag.socket);
+  log::info("diag socket ", config().diag.socket);
 }
 
 std::string Agent::source_state(std::size_t i) const {
@@ -50,7 +49,7 @@ std::string Agent::source_state(std::size_t i) const {
   if (health.state == "dormant") return "dormant";
   const auto& last = last_poll_[i];
   if (!last.polled) return "starting";
-  const auto points = config_.sources[i].points.size();
+  const auto points = config().sources[i].points.size();
   if (last.bad_points == points && points > 0) return "failing";
   if (last.bad_points > 0 || health.state == "degraded") return "degraded";
   return "ok";
@@ -66,8 +65,8 @@ v1::AgentState Agent::status_snapshot() const {
   s.set_boot_id(id.boot_id);
   s.set_start_time_ms(to_unix_ms(id.start_time));
   s.set_now_ms(to_unix_ms(Clock::now()));
-  s.set_config_file(config_.file);
-  s.set_config_hash(hex16(config_.content_hash));
+  s.set_config_file(config().file);
+  s.set_config_hash(hex16(config().content_hash));
   s.set_config_loaded_ms(to_unix_ms(config_loaded_));
   s.set_last_reload_error(last_reload_error_);
 
@@ -90,7 +89,7 @@ v1::AgentState Agent::status_snapshot() const {
   for (const auto& [key, alarm] : active_alarms_) *s.add_active_alarms() = alarm;
 
   for (std::size_t i = 0; i < runners_.size(); ++i) {
-    const auto& sc = config_.sources[i];
+    const auto& sc = config().sources[i];
     const auto& rs = runners_[i]->stats();
     const auto& last = last_poll_[i];
     auto* src = s.add_sources();
@@ -112,57 +111,47 @@ v1::AgentState Agent::status_snapshot() const {
   return s;
 }
 
-void Agent::fill_point(const std::string& source, const PointConfig& pc, const Sample& sample,
-                       v1::PointValue& out) const {
-  out.set_id(source + "." + pc.name);
-  out.set_source(source);
-  out.set_point(pc.name);
+void Agent::fill_point(std::uint32_t index, const Sample& sample, v1::PointValue& out) const {
+  const auto& point = model_->catalog[index];
+  out.set_id(point.id);
+  out.set_source(std::string(point.device));
+  out.set_point(point.config->name);
   out.set_value(sample.value);
   out.set_quality(static_cast<v1::Quality>(sample.quality));
   out.set_reason(sample.reason);
-  out.set_unit_symbol(std::string(unit_symbol(pc.unit)));
+  out.set_unit_symbol(std::string(unit_symbol(point.config->unit)));
   out.set_time_ms(ms_or_zero(sample.time));
 }
 
 v1::PointValues Agent::read_snapshot(const v1::ReadRequest& request, std::string& error) const {
   v1::PointValues out;
-  bool found = request.source().empty();
-  std::string names;
-  for (std::size_t i = 0; i < config_.sources.size(); ++i) {
-    const auto& sc = config_.sources[i];
-    names += (names.empty() ? "" : ", ") + sc.name;
-    if (!request.source().empty() && sc.name != request.source()) continue;
-    found = true;
-    const auto first = encoder_->first_point(i);
-    for (std::size_t k = 0; k < sc.points.size(); ++k) {
-      if (!request.point_glob().empty() &&
-          ::fnmatch(request.point_glob().c_str(), sc.points[k].name.c_str(), 0) != 0) {
-        continue;
-      }
-      fill_point(sc.name, sc.points[k], latest_[first + k], *out.add_points());
-    }
-  }
+  const auto& catalog = model_->catalog;
+  const auto& latest = model_->pipeline.latest();
   // Derived points read as one more source.
-  const std::string derived(kDerivedDevice);
-  if (!config_.derived.empty()) names += ", " + derived;
-  if (!config_.derived.empty() && (request.source().empty() || request.source() == derived)) {
+  bool found = request.source().empty();
+  for (std::uint32_t i = 0; i < catalog.size(); ++i) {
+    const auto& point = catalog[i];
+    if (!request.source().empty() && point.device != request.source()) continue;
     found = true;
-    for (std::size_t k = 0; k < config_.derived.size(); ++k) {
-      const auto& pc = config_.derived[k].point;
-      if (!request.point_glob().empty() && ::fnmatch(request.point_glob().c_str(), pc.name.c_str(), 0) != 0) {
-        continue;
-      }
-      fill_point(derived, pc, latest_[encoder_->first_derived() + k], *out.add_points());
+    if (!request.point_glob().empty() &&
+        ::fnmatch(request.point_glob().c_str(), point.config->name.c_str(), 0) != 0) {
+      continue;
     }
+    fill_point(i, latest[i], *out.add_points());
   }
-  if (!found) error = "no source named '" + request.source() + "' (sources: " + names + ")";
+  if (!found) {
+    std::string names;
+    for (const auto& sc : config().sources) names += (names.empty() ? "" : ", ") + sc.name;
+    if (!config().derived.empty()) names += ", " + std::string(kDerivedDevice);
+    error = "no source named '" + request.source() + "' (sources: " + names + ")";
+  }
   return out;
 }
 
 v1::DeviceList Agent::devices_snapshot() const {
   v1::DeviceList out;
   for (std::size_t i = 0; i < runners_.size(); ++i) {
-    const auto& sc = config_.sources[i];
+    const auto& sc = config().sources[i];
     const auto health = runners_[i]->source().health();
     const auto& rs = runners_[i]->stats();
     auto* d = out.add_devices();
@@ -204,21 +193,23 @@ asio::awaitable<v1::DiagResponse> Agent::handle(const v1::DiagRequest& request) 
       *response.mutable_devices() = devices_snapshot();
       break;
     case v1::DiagRequest::kPoll: {
-      std::size_t i = 0;
-      while (i < config_.sources.size() && config_.sources[i].name != request.poll().source()) ++i;
-      if (i == config_.sources.size()) {
+      const auto found = model_->catalog.find_source(request.poll().source());
+      if (!found) {
         std::string names;
-        for (const auto& sc : config_.sources) names += (names.empty() ? "" : ", ") + sc.name;
+        for (const auto& sc : config().sources) names += (names.empty() ? "" : ", ") + sc.name;
         response.set_error("no source named '" + request.poll().source() + "' (sources: " + names + ")");
         break;
       }
+      const auto i = *found;
       auto outcome = co_await runners_[i]->poll_now();
-      const auto& sc = config_.sources[i];
-      const auto first = encoder_->first_point(i);
+      // A reload while it polled may have replaced the source: show nothing stale.
+      if (model_->catalog.find_source(request.poll().source()) != found) {
+        response.set_error("source '" + request.poll().source() + "' was reloaded during the poll; try again");
+        break;
+      }
       auto* values = response.mutable_poll();
-      for (std::size_t k = 0; k < outcome.readings.size() && k < sc.points.size(); ++k) {
-        const auto sample = condition(sc.points[k], first + static_cast<std::uint32_t>(k), outcome.readings[k]);
-        fill_point(sc.name, sc.points[k], sample, *values->add_points());
+      for (const auto& sample : model_->pipeline.condition_only(i, outcome.readings)) {
+        fill_point(sample.point, sample, *values->add_points());
       }
       break;
     }

@@ -1,8 +1,6 @@
 // Reloading the config without a restart (SIGHUP, `rackwatch reload`): the
 // new file is checked first; only what changed is touched, so unchanged
 // sources keep their schedule and nothing taken is lost.
-#include <map>
-
 #include <boost/asio/post.hpp>
 
 #include "core/log.hpp"
@@ -49,43 +47,48 @@ void Agent::replace_session(Message farewell) {
 v1::ReloadResult Agent::reload() {
   v1::ReloadResult result;
   Diagnostics diags;
-  auto next = load_config(config_.file, diags);
+  auto next = load_config(config().file, diags);
   if (!next) {
     for (const auto& d : diags.items()) result.add_problems(format_mark(d.mark) + ": " + d.message);
     last_reload_error_ = result.problems_size() > 0 ? result.problems(0) : "invalid config";
-    log::error("reload of ", config_.file, " refused, the running config stays: ", diags.size(), " problem(s)");
+    log::error("reload of ", config().file, " refused, the running config stays: ", diags.size(), " problem(s)");
     for (const auto& p : result.problems()) log::error("  ", p);
     return result;
   }
 
   std::vector<std::string> fixed;
-  if (!same_outbox(next->outbox, config_.outbox)) fixed.push_back("outbox");
-  if (!(next->diag == config_.diag)) fixed.push_back("diag");
+  if (!same_outbox(next->outbox, config().outbox)) fixed.push_back("outbox");
+  if (!(next->diag == config().diag)) fixed.push_back("diag");
   if (!fixed.empty()) {
     const std::string why = "changes to " + joined(fixed) +
                             " take effect only with a restart (systemctl restart rackwatchd); nothing was changed";
-    result.add_problems(config_.file + ": " + why);
+    result.add_problems(config().file + ": " + why);
     last_reload_error_ = result.problems(0);
-    log::error("reload of ", config_.file, " refused: ", why);
+    log::error("reload of ", config().file, " refused: ", why);
     return result;
   }
 
+  // The new model takes over the pipeline's state of the points that stay.
+  auto model = std::make_unique<Model>(std::move(*next));
+  model->pipeline.carry_over(model_->pipeline);
+  const auto& old_catalog = model_->catalog;
+
   // Sources: kept when their YAML is the same, else restarted; by name.
-  std::map<std::string, std::size_t> old_index = source_index_;
+  std::vector<bool> kept(runners_.size(), false);
   std::vector<std::unique_ptr<SourceRunner>> runners;
   std::vector<LastPoll> last_poll;
-  for (const auto& sc : next->sources) {
-    const auto found = old_index.find(sc.name);
-    if (found != old_index.end() && config_.sources[found->second].fingerprint == sc.fingerprint) {
-      runners.push_back(std::move(runners_[found->second]));
-      last_poll.push_back(last_poll_[found->second]);
-      old_index.erase(found);
+  for (const auto& sc : model->config.sources) {
+    const auto found = old_catalog.find_source(sc.name);
+    if (found && config().sources[*found].fingerprint == sc.fingerprint) {
+      runners.push_back(std::move(runners_[*found]));
+      last_poll.push_back(last_poll_[*found]);
+      kept[*found] = true;
       continue;
     }
-    if (found != old_index.end()) {
-      runners_[found->second]->stop();
-      runners_[found->second].reset();
-      old_index.erase(found);
+    if (found) {
+      runners_[*found]->stop();
+      runners_[*found].reset();
+      kept[*found] = true;
       result.add_restarted(sc.name);
     } else {
       result.add_added(sc.name);
@@ -93,45 +96,31 @@ v1::ReloadResult Agent::reload() {
     runners.push_back(nullptr);  // started below, once the new config is in place
     last_poll.emplace_back();
   }
-  for (const auto& [name, i] : old_index) {
+  for (std::size_t i = 0; i < runners_.size(); ++i) {
+    if (kept[i]) continue;
+    const auto& name = config().sources[i].name;
     runners_[i]->stop();
     result.add_removed(name);
     awaiting_first_poll_.erase(name);
   }
 
-  // The latest values follow their points to their new places.
-  std::map<std::string, Sample> latest;
-  for_each_point([&](std::uint32_t index, const std::string& id, const PointConfig&, Millis) {
-    latest[id] = latest_[index];
-  });
-
-  const auto old_catalog = encoder_->catalog_id();
-  const bool session_changed = !(next->agent == config_.agent) || !(next->mqtt == config_.mqtt);
+  const auto old_catalog_id = encoder_->catalog_id();
+  const bool session_changed = !(model->config.agent == config().agent) || !(model->config.mqtt == config().mqtt);
   // The old session's last word, on the old topic: this agent as it was is offline.
   auto farewell = encoder_->status(false, counters(), Clock::now());
   auto identity = encoder_->identity();
-  config_ = std::move(*next);
-  identity.agent_id = config_.agent.id;
-  identity.site = config_.agent.site;
-  identity.rack = config_.agent.rack;
-  encoder_ = std::make_unique<NativeEncoder>(config_, std::move(identity));
+  model_ = std::move(model);
+  identity.agent_id = config().agent.id;
+  identity.site = config().agent.site;
+  identity.rack = config().agent.rack;
+  encoder_ = std::make_unique<NativeEncoder>(config(), model_->catalog, std::move(identity));
   if (session_changed) replace_session(std::move(farewell));
   runners_ = std::move(runners);
   last_poll_ = std::move(last_poll);
-  index_sources();
-  latest_.assign(encoder_->point_count(), Sample{});
-  for_each_point([&](std::uint32_t index, const std::string& id, const PointConfig&, Millis) {
-    const auto it = latest.find(id);
-    if (it == latest.end()) return;
-    latest_[index] = it->second;
-    latest_[index].point = index;
-  });
-  const auto old_ids = threshold_ids_;
-  init_thresholds();
-  init_derived(std::move(derived_));
-  init_report(old_ids);
+  // Alarms of points that are gone or whose thresholds changed leave the active set.
+  if (prune_active_alarms()) publish_active_alarms(Clock::now());
   for (std::size_t i = 0; i < runners_.size(); ++i) {
-    if (!runners_[i]) runners_[i] = make_runner(config_.sources[i]);
+    if (!runners_[i]) runners_[i] = make_runner(config().sources[i]);
   }
   config_loaded_ = Clock::now();
   last_reload_error_.clear();
@@ -139,12 +128,12 @@ v1::ReloadResult Agent::reload() {
 
   result.set_applied(true);
   result.set_session_restarted(session_changed);
-  result.set_catalog_changed(encoder_->catalog_id() != old_catalog);
+  result.set_catalog_changed(encoder_->catalog_id() != old_catalog_id);
   if (result.catalog_changed() && session_->connected()) {
     // Retained state, not history: sent now, and in every birth after.
     session_->publish(encoder_->catalog(Clock::now()), [](bool, const std::string&) {});
   }
-  log::info("reloaded ", config_.file, ": ", result.added_size(), " added, ", result.removed_size(), " removed, ",
+  log::info("reloaded ", config().file, ": ", result.added_size(), " added, ", result.removed_size(), " removed, ",
             result.restarted_size(), " restarted, ", runners_.size() - static_cast<std::size_t>(result.added_size()) -
                 static_cast<std::size_t>(result.restarted_size()),
             " unchanged", result.catalog_changed() ? "; catalog " + encoder_->catalog_id() : "",

@@ -5,19 +5,15 @@
 
 namespace rackwatch {
 
-DerivedPoints::DerivedPoints(const Config& config, std::uint32_t first,
-                             const std::map<std::string, std::uint32_t>& index_of) {
-  std::map<std::string, std::uint32_t> ids = index_of;
-  for (std::size_t i = 0; i < config.derived.size(); ++i) {
-    ids[std::string(kDerivedDevice) + "." + config.derived[i].point.name] = first + static_cast<std::uint32_t>(i);
-  }
+DerivedPoints::DerivedPoints(const Config& config, const Catalog& catalog) {
   by_source_.resize(config.sources.size());
   for (const auto i : config.derived_order) {
     const auto& d = config.derived[i];
     if (!d.expression) continue;  // a config that loaded has one
-    Entry e{std::string(kDerivedDevice) + "." + d.point.name, d.point, first + static_cast<std::uint32_t>(i), {},
-            expr::Evaluator(d.expression), {}};
-    for (const auto& ref : d.expression->references()) e.inputs.push_back(ids.at(ref.id));
+    const auto index = catalog.index_of_derived(i);
+    Entry e{catalog[index].id, d.point, index, {}, expr::Evaluator(d.expression), {}};
+    // A config that loaded names only points that exist.
+    for (const auto& ref : d.expression->references()) e.inputs.push_back(catalog.find(ref.id).value());
     for (const auto s : d.sources) by_source_[s].push_back(entries_.size());
     entries_.push_back(std::move(e));
   }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/catalog.hpp"
 #include "core/config.hpp"
 #include "core/reading.hpp"
 #include "pipeline/expression.hpp"
@@ -17,9 +18,9 @@ namespace rackwatch {
 
 class DerivedPoints {
  public:
-  // `first`: the catalog index of the first derived point (they follow in
-  // config order); `index_of`: catalog index of every polled point, by id.
-  DerivedPoints(const Config& config, std::uint32_t first, const std::map<std::string, std::uint32_t>& index_of);
+  // The catalog places every point, polled and derived; it is needed only
+  // while constructing.
+  DerivedPoints(const Config& config, const Catalog& catalog);
 
   // Computes the derived points that depend on `source` from `latest` (by
   // catalog index), stores their samples there too and returns them.

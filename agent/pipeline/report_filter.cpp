@@ -59,16 +59,10 @@ void ReportFilter::apply(std::vector<Sample>& samples, const std::vector<bool>& 
   samples.resize(kept);
 }
 
-void ReportFilter::keep_state(const ReportFilter& old, const std::vector<std::string>& old_ids,
-                              const std::vector<std::string>& ids) {
-  std::map<std::string, const Sample*> by_id;
-  for (std::size_t i = 0; i < old.sent_.size() && i < old_ids.size(); ++i) {
-    if (old.sent_[i]) by_id[old_ids[i]] = &*old.sent_[i];
-  }
-  for (std::size_t i = 0; i < sent_.size() && i < ids.size(); ++i) {
-    const auto it = by_id.find(ids[i]);
-    if (it == by_id.end()) continue;
-    sent_[i] = *it->second;
+void ReportFilter::keep_state(const ReportFilter& old, const std::vector<std::optional<std::uint32_t>>& from) {
+  for (std::size_t i = 0; i < sent_.size() && i < from.size(); ++i) {
+    if (!from[i] || *from[i] >= old.sent_.size() || !old.sent_[*from[i]]) continue;
+    sent_[i] = *old.sent_[*from[i]];
     sent_[i]->point = static_cast<std::uint32_t>(i);
   }
 }

@@ -43,10 +43,9 @@ class ReportFilter {
   // The same, keeping only the samples to send, in their order.
   void apply(std::vector<Sample>& samples, const std::vector<bool>& forced);
 
-  // Takes over the last samples sent by `old` (catalog indices by id), so a
-  // reload does not resend every steady value. `old_ids`/`ids` by index.
-  void keep_state(const ReportFilter& old, const std::vector<std::string>& old_ids,
-                  const std::vector<std::string>& ids);
+  // Takes over the last samples sent by `old`, so a reload does not resend
+  // every steady value. `from[i]`: point i's index in `old`, if it was there.
+  void keep_state(const ReportFilter& old, const std::vector<std::optional<std::uint32_t>>& from);
 
   std::size_t size() const { return rules_.size(); }
 

@@ -67,7 +67,7 @@ void set_policy(const PointConfig& p, v1::Point& out) {
 
 }  // namespace
 
-NativeEncoder::NativeEncoder(const Config& config, AgentIdentity identity)
+NativeEncoder::NativeEncoder(const Config& config, const Catalog& catalog, AgentIdentity identity)
     : identity_(std::move(identity)),
       topics_(config.mqtt.prefix, config.agent.site, config.agent.rack),
       buffers_(std::make_unique<Buffers>()) {
@@ -75,42 +75,26 @@ NativeEncoder::NativeEncoder(const Config& config, AgentIdentity identity)
   cat.set_agent_id(identity_.agent_id);
   cat.set_site(identity_.site);
   cat.set_rack(identity_.rack);
-  std::uint32_t index = 0;
-  for (const auto& source : config.sources) {
-    first_point_.push_back(index);
-    for (const auto& p : source.points) {
-      auto* point = cat.add_points();
-      point->set_id(source.name + "." + p.name);
-      point->set_device(source.name);
-      point->set_quantity(p.quantity);
-      point->set_unit(static_cast<v1::Unit>(p.unit));
-      point->set_unit_symbol(std::string(unit_symbol(p.unit)));
-      point->set_location(p.location);
-      point->set_source_type(source.type);
-      point->set_interval_ms(static_cast<std::uint32_t>(source.interval.count()));
-      point->set_description(p.description);
-      set_policy(p, *point);
-      ++index;
-    }
-  }
-  first_derived_ = index;
-  for (const auto& d : config.derived) {
-    const auto& p = d.point;
+  for (const auto& cp : catalog.points()) {
+    const auto& p = *cp.config;
     auto* point = cat.add_points();
-    point->set_id(std::string(kDerivedDevice) + "." + p.name);
-    point->set_device(std::string(kDerivedDevice));
+    point->set_id(cp.id);
+    point->set_device(std::string(cp.device));
     point->set_quantity(p.quantity);
     point->set_unit(static_cast<v1::Unit>(p.unit));
     point->set_unit_symbol(std::string(unit_symbol(p.unit)));
     point->set_location(p.location);
-    point->set_source_type(std::string(kDerivedDevice));
-    point->set_interval_ms(static_cast<std::uint32_t>(d.interval.count()));
-    // What it is computed from, unless the config says otherwise.
-    point->set_description(p.description.empty() ? "= " + d.expr : p.description);
+    point->set_interval_ms(static_cast<std::uint32_t>(cp.interval.count()));
+    if (cp.source) {
+      point->set_source_type(config.sources[*cp.source].type);
+      point->set_description(p.description);
+    } else {
+      point->set_source_type(std::string(kDerivedDevice));
+      // What it is computed from, unless the config says otherwise.
+      point->set_description(p.description.empty() ? "= " + config.derived[cp.position].expr : p.description);
+    }
     set_policy(p, *point);
-    ++index;
   }
-  point_count_ = index;
   // The id covers the points only, so it changes exactly when they change.
   catalog_id_ = fnv1a_hex(serialize_deterministic(cat));
   cat.set_catalog_id(catalog_id_);

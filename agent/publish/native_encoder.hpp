@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/catalog.hpp"
 #include "core/config.hpp"
 #include "core/reading.hpp"
 #include "pipeline/thresholds.hpp"
@@ -52,7 +53,9 @@ void fill_outbox_status(const StatusCounters::Outbox& in, v1::OutboxStatus& out)
 
 class NativeEncoder {
  public:
-  NativeEncoder(const Config& config, AgentIdentity identity);
+  // The catalog message lists `catalog`'s points, in its order.
+  NativeEncoder(const Config& config, const Catalog& catalog, AgentIdentity identity);
+  NativeEncoder(const Config& config, AgentIdentity identity) : NativeEncoder(config, Catalog(config), std::move(identity)) {}
   ~NativeEncoder();
   NativeEncoder(const NativeEncoder&) = delete;
   NativeEncoder& operator=(const NativeEncoder&) = delete;
@@ -61,12 +64,6 @@ class NativeEncoder {
   const AgentIdentity& identity() const { return identity_; }
   // 16 hex digits identifying the list of points.
   const std::string& catalog_id() const { return catalog_id_; }
-  // Catalog index of the first point of the n-th configured source; the
-  // source's points follow in config order.
-  std::uint32_t first_point(std::size_t source) const { return first_point_.at(source); }
-  // Catalog index of the first derived point; they follow in config order.
-  std::uint32_t first_derived() const { return first_derived_; }
-  std::size_t point_count() const { return point_count_; }
 
   Message status(bool online, const StatusCounters& counters, TimePoint now) const;
   Message catalog(TimePoint now) const;
@@ -84,9 +81,6 @@ class NativeEncoder {
   AgentIdentity identity_;
   Topics topics_;
   std::string catalog_id_;
-  std::vector<std::uint32_t> first_point_;
-  std::uint32_t first_derived_ = 0;
-  std::size_t point_count_ = 0;
   std::unique_ptr<Buffers> buffers_;
 };
 

@@ -41,7 +41,6 @@ derived:
 }
 
 // Catalog: pdu.l1 0, pdu.l2 1, cdu.supply 2, cdu.return 3, derived from 4.
-const std::map<std::string, std::uint32_t> kIndex{{"pdu.l1", 0}, {"pdu.l2", 1}, {"cdu.supply", 2}, {"cdu.return", 3}};
 
 Sample good(std::uint32_t point, double v, TimePoint t) { return {point, v, Quality::good, {}, t}; }
 
@@ -50,7 +49,7 @@ TEST(DerivedPoints, APollComputesWhatDependsOnItInputsFirst) {
   - {name: total, unit: W, expr: pdu.l1 + pdu.l2}
   - {name: dt, quantity: temperature, expr: cdu.return - cdu.supply}
 )y");
-  DerivedPoints stage(cfg, 4, kIndex);
+  DerivedPoints stage(cfg, Catalog(cfg));
   std::vector<Sample> latest(7);
   latest[0] = good(0, 100, t0);
   latest[1] = good(1, 50, t0);
@@ -82,7 +81,7 @@ TEST(DerivedPoints, ResultsAreConditionedLikeReadings) {
   - {name: kw, unit: W, from_unit: kW, expr: (pdu.l1 + pdu.l2) / 1000}
   - {name: ratio, unit: "%", expr: pdu.l1 / pdu.l2 * 100}
 )y");
-  DerivedPoints stage(cfg, 4, kIndex);
+  DerivedPoints stage(cfg, Catalog(cfg));
   std::vector<Sample> latest(7);
   latest[0] = good(0, 900, t0);
   latest[1] = good(1, 0, t0);
@@ -101,7 +100,7 @@ TEST(DerivedPoints, ResultsAreConditionedLikeReadings) {
 
 TEST(DerivedPoints, AnUncertainInputMakesAnUncertainResult) {
   const auto cfg = load("  - {name: total, unit: W, expr: pdu.l1 + pdu.l2}\n");
-  DerivedPoints stage(cfg, 4, kIndex);
+  DerivedPoints stage(cfg, Catalog(cfg));
   std::vector<Sample> latest(5);
   latest[0] = good(0, 1, t0);
   latest[1] = {1, 2, Quality::uncertain, "estimated", t0};
@@ -114,7 +113,7 @@ TEST(DerivedPoints, AnUncertainInputMakesAnUncertainResult) {
 
 TEST(DerivedPoints, AnEnergyTotalSurvivesAReloadOfTheSameExpression) {
   const auto cfg = load("  - {name: energy, unit: Wh, expr: integral(pdu.l1)}\n");
-  auto old = std::make_unique<DerivedPoints>(cfg, 4, kIndex);
+  auto old = std::make_unique<DerivedPoints>(cfg, Catalog(cfg));
   std::vector<Sample> latest(5);
   for (int i = 0; i <= 3600; i += 10) {
     latest[0] = good(0, 1000, t0 + std::chrono::seconds(i));
@@ -123,7 +122,7 @@ TEST(DerivedPoints, AnEnergyTotalSurvivesAReloadOfTheSameExpression) {
   EXPECT_NEAR(latest[4].value, 1000, 1e-9);
   // Reloaded with a point added before it: the total carries on.
   const auto next_cfg = load("  - {name: other, unit: W, expr: pdu.l2}\n  - {name: energy, unit: Wh, expr: integral(pdu.l1)}\n");
-  DerivedPoints next(next_cfg, 4, kIndex);
+  DerivedPoints next(next_cfg, Catalog(next_cfg));
   next.keep_state(*old);
   std::vector<Sample> next_latest(6);
   next_latest[0] = good(0, 1000, t0 + 3610s);
@@ -134,7 +133,7 @@ TEST(DerivedPoints, AnEnergyTotalSurvivesAReloadOfTheSameExpression) {
   EXPECT_NEAR(out[1].value, 1000 + 1000.0 * 10 / 3600, 1e-9);
   // A changed expression starts afresh.
   const auto changed_cfg = load("  - {name: energy, unit: Wh, expr: integral(pdu.l1 * 2)}\n");
-  DerivedPoints changed(changed_cfg, 4, kIndex);
+  DerivedPoints changed(changed_cfg, Catalog(changed_cfg));
   changed.keep_state(next);
   latest[0] = good(0, 1000, t0 + 3620s);
   changed.evaluate(0, latest, t0 + 3620s);

@@ -60,7 +60,7 @@ TEST(NativeEncoderTest, CatalogListsEveryPointInOrderWithAStableId) {
   EXPECT_EQ(c.points(2).interval_ms(), 2000u);
   EXPECT_EQ(c.catalog_id(), enc.catalog_id());
   EXPECT_EQ(c.catalog_id().size(), 16u);
-  EXPECT_EQ(enc.first_point(1), 2u);
+  EXPECT_EQ(Catalog(two_sources()).first_point(1), 2u);
   // Same points → same id, across agents and times; another agent id does not matter.
   auto other = identity();
   other.boot_id = "ffff";

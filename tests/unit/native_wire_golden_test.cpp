@@ -15,11 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "core/catalog.hpp"
 #include "core/config.hpp"
-#include "pipeline/condition.hpp"
-#include "pipeline/derived.hpp"
-#include "pipeline/report_filter.hpp"
-#include "pipeline/thresholds.hpp"
+#include "pipeline/pipeline.hpp"
 #include "publish/native_encoder.hpp"
 
 namespace rackwatch {
@@ -117,33 +115,11 @@ std::vector<RecordedPoll> recorded_polls() {
   return polls;
 }
 
-// Today's data path of rackwatchd: what Agent does with each poll.
+// The data path of rackwatchd: the pipeline decides, the encoder writes.
 class DataPath {
  public:
-  explicit DataPath(const Config& config) : config_(config), encoder_(config, golden_identity()) {
-    const auto n = encoder_.point_count();
-    latest_.assign(n, Sample{});
-    thresholds_.assign(n, std::nullopt);
-    ids_.assign(n, {});
-    intervals_.assign(n, Millis{0});
-    std::vector<std::optional<ReportRule>> rules(n);
-    std::map<std::string, std::uint32_t> index_of;
-    for (std::size_t s = 0; s < config.sources.size(); ++s) {
-      const auto& sc = config.sources[s];
-      for (std::size_t k = 0; k < sc.points.size(); ++k) {
-        const auto index = encoder_.first_point(s) + static_cast<std::uint32_t>(k);
-        add(index, sc.name + "." + sc.points[k].name, sc.points[k], sc.interval, rules);
-        index_of[ids_[index]] = index;
-      }
-    }
-    for (std::size_t i = 0; i < config.derived.size(); ++i) {
-      const auto& d = config.derived[i];
-      add(encoder_.first_derived() + static_cast<std::uint32_t>(i), "derived." + d.point.name, d.point, d.interval,
-          rules);
-    }
-    derived_ = std::make_unique<DerivedPoints>(config, encoder_.first_derived(), index_of);
-    report_ = std::make_unique<ReportFilter>(std::move(rules));
-  }
+  explicit DataPath(const Config& config)
+      : config_(config), catalog_(config), pipeline_(config, catalog_), encoder_(config, catalog_, golden_identity()) {}
 
   std::vector<Message> birth(TimePoint now) {
     StatusCounters c;
@@ -153,40 +129,23 @@ class DataPath {
 
   std::vector<Message> poll(const RecordedPoll& p) {
     std::vector<Message> out;
-    const auto& sc = config_.sources[p.source];
     const auto tick = at(p.second);
-    const auto first = encoder_.first_point(p.source);
-    std::vector<Sample> samples;
-    for (std::size_t k = 0; k < p.readings.size(); ++k) {
-      samples.push_back(condition(sc.points[k], first + static_cast<std::uint32_t>(k), p.readings[k]));
+    const auto result = pipeline_.process(p.source, tick, p.readings);
+    if (!result.samples.empty()) {
+      out.push_back(encoder_.telemetry(config_.sources[p.source].name, ++sequence_, tick, result.samples));
     }
-    for (const auto& s : samples) latest_[s.point] = s;
-    auto derived = derived_->evaluate(p.source, latest_, tick);
-    samples.insert(samples.end(), derived.begin(), derived.end());
-    std::vector<std::pair<std::uint32_t, AlarmEvent>> events;
-    for (const auto& s : samples) {
-      auto& thr = thresholds_[s.point];
-      if (!thr) continue;
-      for (const auto& e : thr->advance(tick, intervals_[s.point])) events.emplace_back(s.point, e);
-      for (const auto& e : thr->update(s)) events.emplace_back(s.point, e);
-    }
-    std::vector<bool> alarmed(samples.size(), false);
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-      for (const auto& e : events) alarmed[i] = alarmed[i] || e.first == samples[i].point;
-    }
-    report_->apply(samples, alarmed);
-    if (!samples.empty()) out.push_back(encoder_.telemetry(sc.name, ++sequence_, tick, samples));
-    for (const auto& [point, e] : events) {
-      auto event = encoder_.alarm_event(e, point, ids_[point], ++alarm_sequence_);
+    for (const auto& [point, e] : result.alarms) {
+      const auto& id = catalog_[point].id;
+      auto event = encoder_.alarm_event(e, point, id, ++alarm_sequence_);
       out.push_back(encoder_.alarm(event));
-      const auto key = ids_[point] + "/" + std::string(alarm_kind_name(e.kind));
+      const auto key = id + "/" + std::string(alarm_kind_name(e.kind));
       if (e.raised) {
         active_[key] = event;
       } else {
         active_.erase(key);
       }
     }
-    if (!events.empty()) out.push_back(active_alarms(tick));
+    if (!result.alarms.empty()) out.push_back(active_alarms(tick));
     return out;
   }
 
@@ -211,22 +170,10 @@ class DataPath {
   }
 
  private:
-  void add(std::uint32_t index, const std::string& id, const PointConfig& pc, Millis interval,
-           std::vector<std::optional<ReportRule>>& rules) {
-    ids_[index] = id;
-    intervals_[index] = interval;
-    rules[index] = ReportRule::of(pc);
-    if (pc.thresholds && pc.thresholds->any()) thresholds_[index].emplace(*pc.thresholds);
-  }
-
   const Config& config_;
+  Catalog catalog_;
+  Pipeline pipeline_;
   NativeEncoder encoder_;
-  std::vector<Sample> latest_;
-  std::vector<std::optional<PointThresholds>> thresholds_;
-  std::vector<std::string> ids_;
-  std::vector<Millis> intervals_;
-  std::unique_ptr<DerivedPoints> derived_;
-  std::unique_ptr<ReportFilter> report_;
   std::map<std::string, v1::AlarmEvent> active_;
   std::uint64_t sequence_ = 0;
   std::uint64_t alarm_sequence_ = 0;
