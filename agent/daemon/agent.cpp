@@ -20,6 +20,7 @@
 #include "publish/mqtt_session.hpp"
 #include "publish/outbox.hpp"
 #include "publish/publisher.hpp"
+#include "publish/wire_format.hpp"
 #include "sources/registry.hpp"
 #include "sources/source.hpp"
 
@@ -45,7 +46,8 @@ Agent::Agent(asio::any_io_executor executor, asio::any_io_executor blocking, Con
     : executor_(executor),
       blocking_(blocking),
       env_{executor, blocking},
-      model_(std::make_unique<Model>(std::move(config))) {
+      model_(std::make_unique<Model>(std::move(config))),
+      wire_(std::make_unique<NativeWire>()) {
   const auto& agent = model_->config.agent;
   AgentIdentity id{agent.id, agent.site, agent.rack, make_boot_id(), RACKWATCH_VERSION, host_name(), Clock::now()};
   encoder_ = std::make_unique<NativeEncoder>(model_->config, model_->catalog, std::move(id));
@@ -103,8 +105,9 @@ void Agent::schedule_status() {
     if (ec) return;
     // State, not history: sent when connected, never stored in the outbox.
     if (session_->connected()) {
-      session_->publish(encoder_->status(true, counters(), Clock::now()),
-                        [](bool, const std::string&) {});
+      if (auto m = wire_->encode(encoder_->status(true, counters(), Clock::now()), false)) {
+        session_->publish(*m, [](bool, const std::string&) {});
+      }
     }
     schedule_status();
   });
@@ -112,7 +115,7 @@ void Agent::schedule_status() {
 
 std::vector<Message> Agent::birth() {
   const auto now = Clock::now();
-  return {encoder_->status(true, counters(), now), encoder_->catalog(now)};
+  return wire_->birth({encoder_->status(true, counters(), now), encoder_->catalog(now)});
 }
 
 void Agent::start() {
@@ -136,7 +139,7 @@ void Agent::start() {
   }
 
   session_ = make_session();
-  publisher_ = std::make_unique<Publisher>(link_, *outbox_, kInFlightWindow);
+  publisher_ = std::make_unique<Publisher>(link_, *outbox_, *wire_, kInFlightWindow);
   if (options.fsync == FsyncPolicy::interval) {
     sync_timer_ = std::make_unique<asio::steady_timer>(executor_);
     schedule_sync();
@@ -179,6 +182,7 @@ std::unique_ptr<MqttSession> Agent::make_session() {
     broker_.connected = true;
     broker_.since = Clock::now();
     connected_once_ = true;
+    session_->subscribe(wire_->subscriptions());
     publisher_->connected(birth());
   };
   handlers.disconnected = [this, generation](const std::string& why) {
@@ -189,7 +193,12 @@ std::unique_ptr<MqttSession> Agent::make_session() {
     broker_.last_error = why;
     publisher_->disconnected();
   };
-  auto session = std::make_unique<MqttSession>(executor_, config().mqtt, encoder_->status(false, {}, Clock::now()),
+  handlers.message = [this, generation](const Message& message) {
+    if (generation == session_generation_) wire_->inbound(message);
+  };
+  // The will is made at every connect attempt, by the wire format.
+  auto will = [this] { return wire_->will(encoder_->status(false, {}, Clock::now())); };
+  auto session = std::make_unique<MqttSession>(executor_, config().mqtt, std::move(will),
                                                std::move(handlers));
   link_.session = session.get();
   return session;
@@ -262,7 +271,7 @@ asio::awaitable<void> Agent::drain_then_stop(std::chrono::milliseconds drain,
 
 void Agent::finish_stop(std::function<void()> done) {
   const bool connected = session_->connected();
-  session_->stop(encoder_->status(false, counters(), Clock::now()), kOfflineTimeout,
+  session_->stop(wire_->death(encoder_->status(false, counters(), Clock::now())), kOfflineTimeout,
                  [done, connected]() {
                    if (connected) {
                      log::info("disconnected; status offline published");

@@ -29,6 +29,7 @@ namespace rackwatch {
 
 class Outbox;
 class Publisher;
+class WireFormat;
 class SourceRunner;
 namespace diag {
 class DiagServer;
@@ -89,6 +90,7 @@ class Agent {
     MqttSession* session = nullptr;
     bool connected() const override { return session && session->connected(); }
     void publish(const Message& message, PublishDone done) override { session->publish(message, std::move(done)); }
+    void subscribe(const std::vector<std::string>& filters) override { session->subscribe(filters); }
   };
 
   // One loaded config and what is built from it, replaced whole at a
@@ -110,7 +112,7 @@ class Agent {
   void publish_active_alarms(TimePoint now);
   // Swaps in a session for the current config; the old one says `farewell`
   // (status offline on its topic) and disconnects cleanly.
-  void replace_session(Message farewell);
+  void replace_session(std::optional<Message> farewell);
   void deliver(const std::string& source, TimePoint tick, std::vector<RawReading> readings);
   std::unique_ptr<SourceRunner> make_runner(const SourceConfig& source);
   void check_ready();
@@ -132,7 +134,8 @@ class Agent {
   boost::asio::any_io_executor blocking_;
   SourceEnv env_;  // kept across reloads: sources on one link keep sharing it
   std::unique_ptr<Model> model_;
-  std::unique_ptr<NativeEncoder> encoder_;
+  std::unique_ptr<NativeEncoder> encoder_;  // our records, in the canonical form
+  std::unique_ptr<WireFormat> wire_;        // what they become on the wire
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<MqttSession> session_;
   SessionLink link_;

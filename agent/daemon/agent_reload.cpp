@@ -8,6 +8,7 @@
 #include "daemon/agent.hpp"
 #include "publish/mqtt_session.hpp"
 #include "publish/publisher.hpp"
+#include "publish/wire_format.hpp"
 #include "sources/source.hpp"
 
 namespace rackwatch {
@@ -26,7 +27,7 @@ std::string joined(const std::vector<std::string>& names) {
 
 }  // namespace
 
-void Agent::replace_session(Message farewell) {
+void Agent::replace_session(std::optional<Message> farewell) {
   // What was in flight on the old session is sent again after the new one
   // connects; the outbox holds it meanwhile.
   publisher_->disconnected();
@@ -107,7 +108,7 @@ v1::ReloadResult Agent::reload() {
   const auto old_catalog_id = encoder_->catalog_id();
   const bool session_changed = !(model->config.agent == config().agent) || !(model->config.mqtt == config().mqtt);
   // The old session's last word, on the old topic: this agent as it was is offline.
-  auto farewell = encoder_->status(false, counters(), Clock::now());
+  auto farewell = wire_->death(encoder_->status(false, counters(), Clock::now()));
   auto identity = encoder_->identity();
   model_ = std::move(model);
   identity.agent_id = config().agent.id;
@@ -131,7 +132,9 @@ v1::ReloadResult Agent::reload() {
   result.set_catalog_changed(encoder_->catalog_id() != old_catalog_id);
   if (result.catalog_changed() && session_->connected()) {
     // Retained state, not history: sent now, and in every birth after.
-    session_->publish(encoder_->catalog(Clock::now()), [](bool, const std::string&) {});
+    if (auto m = wire_->encode(encoder_->catalog(Clock::now()), false)) {
+      session_->publish(*m, [](bool, const std::string&) {});
+    }
   }
   log::info("reloaded ", config().file, ": ", result.added_size(), " added, ", result.removed_size(), " removed, ",
             result.restarted_size(), " restarted, ", runners_.size() - static_cast<std::size_t>(result.added_size()) -

@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <mqtt/async_client.h>
 
+#include "core/log.hpp"
 #include "core/mqtt_config.hpp"
 #include "publish/mqtt_backoff.hpp"
 #include "publish/tls_probe.hpp"
@@ -71,12 +72,13 @@ mqtt::ssl_options ssl_options(const TlsConfig& tls) {
 
 class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl> {
  public:
-  Impl(boost::asio::any_io_executor executor, MqttConfig config, Message will,
+  Impl(boost::asio::any_io_executor executor, MqttConfig config, WillMaker will,
        Handlers handlers);
 
   void init();  // needs shared_from_this(): after construction
   void start();
   void publish(const Message& message, PublishDone done);
+  void subscribe(const std::vector<std::string>& filters);
   void stop(std::optional<Message> last, std::chrono::milliseconds timeout,
             std::function<void()> done);
   void close();
@@ -86,12 +88,14 @@ class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl>
   void on_connection_lost(const std::string& cause);
   void on_publish_result(std::uint64_t id, bool ok, int rc, int reason);
   void on_disconnect_result(std::uint64_t id);
+  void on_subscribe_result(std::uint64_t id, bool ok, int rc);
+  void on_message(const Message& message);
 
   class Bridge;
 
   boost::asio::any_io_executor executor_;
   MqttConfig config_;
-  Message will_;
+  WillMaker will_;
   Handlers handlers_;
   Stats stats_;
   State state_ = State::idle;
@@ -103,6 +107,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl>
   std::uint64_t attempt_ = 0;        // id of the connect attempt in flight
   std::uint64_t disconnect_id_ = 0;  // id of stop()'s disconnect
   std::unordered_map<std::uint64_t, PublishDone> outstanding_;
+  std::unordered_map<std::uint64_t, std::string> subscribing_;  // by token id: the filter
   std::string paho_error_;  // of the last failed connect
 
   bool stopping_ = false;
@@ -147,6 +152,11 @@ class MqttSession::Impl::Bridge final : public mqtt::iaction_listener {
     post([cause](Impl& impl) { impl.on_connection_lost(cause); });
   }
 
+  void arrived(const mqtt::const_message_ptr& msg) {
+    Message m{msg->get_topic(), msg->to_string(), msg->get_qos(), msg->is_retained()};
+    post([m = std::move(m)](Impl& impl) { impl.on_message(m); });
+  }
+
  private:
   void forward(const mqtt::token& token, bool ok) {
     const std::uint64_t id = from_context(token.get_user_context());
@@ -163,6 +173,9 @@ class MqttSession::Impl::Bridge final : public mqtt::iaction_listener {
       }
       case mqtt::token::Type::DISCONNECT:
         post([id](Impl& impl) { impl.on_disconnect_result(id); });
+        break;
+      case mqtt::token::Type::SUBSCRIBE:
+        post([id, ok, rc](Impl& impl) { impl.on_subscribe_result(id, ok, rc); });
         break;
       default:
         break;
@@ -181,7 +194,7 @@ class MqttSession::Impl::Bridge final : public mqtt::iaction_listener {
 };
 
 MqttSession::Impl::Impl(boost::asio::any_io_executor executor, MqttConfig config,
-                        Message will, Handlers handlers)
+                        WillMaker will, Handlers handlers)
     : executor_(std::move(executor)),
       config_(std::move(config)),
       will_(std::move(will)),
@@ -211,6 +224,8 @@ void MqttSession::Impl::init() {
   // the connect token reports success and failure of each attempt.
   client_->set_connection_lost_handler(
       [bridge = bridge_.get()](const std::string& cause) { bridge->connection_lost(cause); });
+  client_->set_message_callback(
+      [bridge = bridge_.get()](mqtt::const_message_ptr msg) { bridge->arrived(msg); });
 }
 
 void MqttSession::Impl::start() {
@@ -277,8 +292,9 @@ void MqttSession::Impl::paho_connect() {
   options.set_connect_timeout(whole_seconds(config_.connect_timeout, 1));
   if (!config_.username.empty()) options.set_user_name(config_.username);
   if (!config_.password.empty()) options.set_password(config_.password);
-  // Paho copies the will at each connect(): set it on every attempt.
-  options.set_will_message(mqtt::message(will_.topic, will_.payload, will_.qos, will_.retain));
+  // Paho copies the will at each connect(): made and set on every attempt.
+  const Message will = will_();
+  options.set_will_message(mqtt::message(will.topic, will.payload, will.qos, will.retain));
   if (is_tls_uri(broker) && config_.tls) options.set_ssl(ssl_options(*config_.tls));
 
   try {
@@ -394,6 +410,34 @@ void MqttSession::Impl::on_publish_result(std::uint64_t id, bool ok, int rc, int
   }
 }
 
+void MqttSession::Impl::subscribe(const std::vector<std::string>& filters) {
+  if (closed_ || state_ != State::connected) return;
+  for (const auto& filter : filters) {
+    const std::uint64_t id = ++next_id_;
+    subscribing_.emplace(id, filter);
+    try {
+      client_->subscribe(filter, 1, to_context(id), *bridge_);
+    } catch (const mqtt::exception& e) {
+      subscribing_.erase(id);
+      ++stats_.subscribe_failures;
+      log::error("subscribe to ", filter, " on ", stats_.broker, " failed: ", e.what());
+    }
+  }
+}
+
+void MqttSession::Impl::on_subscribe_result(std::uint64_t id, bool ok, int rc) {
+  auto node = subscribing_.extract(id);
+  if (node.empty() || ok) return;
+  ++stats_.subscribe_failures;
+  log::error("subscribe to ", node.mapped(), " on ", stats_.broker, " failed: ", rc_text(rc),
+             "; commands sent there will not be heard (check the broker's ACL)");
+}
+
+void MqttSession::Impl::on_message(const Message& message) {
+  ++stats_.received;
+  if (handlers_.message) handlers_.message(message);
+}
+
 void MqttSession::Impl::fail_outstanding(const std::string& why) {
   auto failed = std::exchange(outstanding_, {});
   for (auto& [id, done] : failed) {
@@ -505,7 +549,7 @@ void MqttSession::Impl::close() {
 }
 
 MqttSession::MqttSession(boost::asio::any_io_executor executor, MqttConfig config,
-                         Message will, Handlers handlers)
+                         WillMaker will, Handlers handlers)
     : impl_(std::make_shared<Impl>(std::move(executor), std::move(config), std::move(will),
                                    std::move(handlers))) {
   impl_->init();
@@ -518,6 +562,8 @@ MqttSession::~MqttSession() {
 void MqttSession::start() { impl_->start(); }
 
 bool MqttSession::connected() const { return impl_->state_ == State::connected; }
+
+void MqttSession::subscribe(const std::vector<std::string>& filters) { impl_->subscribe(filters); }
 
 void MqttSession::publish(const Message& message, PublishDone done) {
   impl_->publish(message, std::move(done));

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -29,7 +30,12 @@ class MqttSession : public Transport {
     std::function<void(const std::string& broker)> connected;
     // Connection lost or a connect attempt failed; a reconnect is scheduled.
     std::function<void(const std::string& why)> disconnected;
+    // A message arrived on a subscribed topic.
+    std::function<void(const Message& message)> message;
   };
+  // Makes the will for each connect attempt: a format that numbers its
+  // connects (Sparkplug's bdSeq) needs a fresh one every time.
+  using WillMaker = std::function<Message()>;
 
   struct Stats {
     std::uint64_t connects = 0;         // successful connections
@@ -37,11 +43,13 @@ class MqttSession : public Transport {
     std::uint64_t connection_losses = 0;
     std::uint64_t published = 0;        // acknowledged
     std::uint64_t publish_failures = 0;
+    std::uint64_t received = 0;         // messages that arrived on subscriptions
+    std::uint64_t subscribe_failures = 0;
     std::string broker;                 // current or last broker
     std::string last_error;
   };
 
-  MqttSession(boost::asio::any_io_executor executor, MqttConfig config, Message will,
+  MqttSession(boost::asio::any_io_executor executor, MqttConfig config, WillMaker will,
               Handlers handlers);
   // Paho closes a connected client with a DISCONNECT, so the broker does not
   // publish the will: call stop() first to leave a last message. No handler
@@ -59,6 +67,11 @@ class MqttSession : public Transport {
   // (posted) with ok = false. `done` runs exactly once, on the executor,
   // unless the session is destroyed first.
   void publish(const Message& message, PublishDone done) override;
+
+  // Subscribes to `filters` (QoS 1) on the current connection; call it from
+  // the connected handler, before publishing a birth that announces them.
+  // A failed subscription is logged and counted; the session stays up.
+  void subscribe(const std::vector<std::string>& filters) override;
 
   // Publishes `last` if connected (e.g. status offline), waits for its
   // acknowledgement up to `timeout`, disconnects cleanly and stops

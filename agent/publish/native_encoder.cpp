@@ -102,7 +102,7 @@ NativeEncoder::NativeEncoder(const Config& config, const Catalog& catalog, Agent
 
 NativeEncoder::~NativeEncoder() = default;
 
-Message NativeEncoder::status(bool online, const StatusCounters& counters, TimePoint now) const {
+Record NativeEncoder::status(bool online, const StatusCounters& counters, TimePoint now) const {
   v1::AgentStatus s;
   s.set_state(online ? v1::AgentStatus::STATE_ONLINE : v1::AgentStatus::STATE_OFFLINE);
   s.set_agent_id(identity_.agent_id);
@@ -116,7 +116,7 @@ Message NativeEncoder::status(bool online, const StatusCounters& counters, TimeP
   s.set_messages_dropped(counters.messages_dropped);
   s.set_telemetry_sequence(counters.telemetry_sequence);
   fill_outbox_status(counters.outbox, *s.mutable_outbox());
-  return Message{topics_.status(), s.SerializeAsString(), 1, true};
+  return Record{RecordKind::status, topics_.status(), s.SerializeAsString()};
 }
 
 v1::AlarmEvent NativeEncoder::alarm_event(const AlarmEvent& e, std::uint32_t point, const std::string& point_id,
@@ -141,17 +141,17 @@ v1::AlarmEvent NativeEncoder::alarm_event(const AlarmEvent& e, std::uint32_t poi
   return a;
 }
 
-Message NativeEncoder::alarm(const v1::AlarmEvent& event) const {
-  return Message{topics_.alarm(), event.SerializeAsString(), 1, false};
+Record NativeEncoder::alarm(const v1::AlarmEvent& event) const {
+  return Record{RecordKind::alarm, topics_.alarm(), event.SerializeAsString()};
 }
 
-Message NativeEncoder::active_alarms(const std::vector<v1::AlarmEvent>& active, TimePoint now) const {
+Record NativeEncoder::active_alarms(const std::vector<v1::AlarmEvent>& active, TimePoint now) const {
   v1::ActiveAlarms a;
   a.set_agent_id(identity_.agent_id);
   a.set_boot_id(identity_.boot_id);
   a.set_time_ms(to_unix_ms(now));
   for (const auto& e : active) *a.add_alarms() = e;
-  return Message{topics_.alarms(), a.SerializeAsString(), 1, true};
+  return Record{RecordKind::active_alarms, topics_.alarms(), a.SerializeAsString()};
 }
 
 void fill_outbox_status(const StatusCounters::Outbox& in, v1::OutboxStatus& o) {
@@ -168,13 +168,13 @@ void fill_outbox_status(const StatusCounters::Outbox& in, v1::OutboxStatus& o) {
   o.set_held(in.held);
 }
 
-Message NativeEncoder::catalog(TimePoint now) const {
+Record NativeEncoder::catalog(TimePoint now) const {
   auto& cat = buffers_->catalog;
   cat.set_time_ms(to_unix_ms(now));
-  return Message{topics_.catalog(), cat.SerializeAsString(), 1, true};
+  return Record{RecordKind::catalog, topics_.catalog(), cat.SerializeAsString()};
 }
 
-Message NativeEncoder::telemetry(const std::string& source, std::uint64_t sequence, TimePoint tick,
+Record NativeEncoder::telemetry(const std::string& source, std::uint64_t sequence, TimePoint tick,
                                  const std::vector<Sample>& samples) {
   auto& t = buffers_->telemetry;
   t.Clear();
@@ -193,7 +193,7 @@ Message NativeEncoder::telemetry(const std::string& source, std::uint64_t sequen
     out->set_time_offset_ms(to_unix_ms(s.time) - base);
     if (!s.reason.empty()) out->set_reason(s.reason);
   }
-  return Message{topics_.telemetry(), t.SerializeAsString(), 1, false};
+  return Record{RecordKind::telemetry, topics_.telemetry(), t.SerializeAsString()};
 }
 
 }  // namespace rackwatch

@@ -1,5 +1,6 @@
-// Encodes the agent's status, catalog and telemetry as rackwatch.v1 Protobuf
-// messages on the native topics. Pure apart from reusing its own buffers.
+// Encodes the agent's status, catalog, telemetry and alarms as rackwatch.v1
+// Protobuf records, addressed by their native topics: the canonical form the
+// outbox keeps. Pure apart from reusing its own buffers.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 #include "core/config.hpp"
 #include "core/reading.hpp"
 #include "pipeline/thresholds.hpp"
-#include "publish/message.hpp"
+#include "publish/record.hpp"
 #include "publish/topics.hpp"
 #include "rackwatch/v1/telemetry.pb.h"
 
@@ -65,15 +66,15 @@ class NativeEncoder {
   // 16 hex digits identifying the list of points.
   const std::string& catalog_id() const { return catalog_id_; }
 
-  Message status(bool online, const StatusCounters& counters, TimePoint now) const;
-  Message catalog(TimePoint now) const;
+  Record status(bool online, const StatusCounters& counters, TimePoint now) const;
+  Record catalog(TimePoint now) const;
   // An alarm event of catalog point `point` (QoS 1, not retained), and the
   // retained set of active ones.
   v1::AlarmEvent alarm_event(const AlarmEvent& event, std::uint32_t point, const std::string& point_id,
                              std::uint64_t sequence) const;
-  Message alarm(const v1::AlarmEvent& event) const;
-  Message active_alarms(const std::vector<v1::AlarmEvent>& active, TimePoint now) const;
-  Message telemetry(const std::string& source, std::uint64_t sequence, TimePoint tick,
+  Record alarm(const v1::AlarmEvent& event) const;
+  Record active_alarms(const std::vector<v1::AlarmEvent>& active, TimePoint now) const;
+  Record telemetry(const std::string& source, std::uint64_t sequence, TimePoint tick,
                     const std::vector<Sample>& samples);
 
  private:

@@ -3,6 +3,7 @@
 #include "core/log.hpp"
 #include "publish/outbox.hpp"
 #include "publish/transport.hpp"
+#include "publish/wire_format.hpp"
 
 namespace rackwatch {
 namespace {
@@ -15,20 +16,21 @@ constexpr std::size_t kMaxUnstored = 2'000;
 constexpr std::uint64_t kUnstoredBase = 1ull << 63;
 }  // namespace
 
-Publisher::Publisher(Transport& transport, Outbox& outbox, std::size_t window, std::chrono::milliseconds hold_off)
-    : transport_(transport), outbox_(outbox), window_(window), hold_off_(hold_off) {}
+Publisher::Publisher(Transport& transport, Outbox& outbox, WireFormat& wire, std::size_t window,
+                     std::chrono::milliseconds hold_off)
+    : transport_(transport), outbox_(outbox), wire_(wire), window_(window), hold_off_(hold_off) {}
 
-bool Publisher::enqueue(const Message& message) {
+bool Publisher::enqueue(const Record& record) {
   std::error_code error;
-  if (!outbox_.append(message, error)) {
+  if (!outbox_.append(stored_form(record), error)) {
     ++stats_.unstored;
     if (unstored_.size() >= kMaxUnstored) {
       if (in_flight_.erase(unstored_.front().id) == 0) ++stats_.lost;
       unstored_.pop_front();
     }
-    unstored_.push_back({next_unstored_id_++, message});
+    unstored_.push_back({next_unstored_id_++, record});
     if (stats_.unstored == 1 || stats_.unstored % 1000 == 0) {
-      log::error("outbox ", outbox_.options().dir, ": cannot store a message on ", message.topic,
+      log::error("outbox ", outbox_.options().dir, ": cannot store a message on ", record.address,
                  ": ", error.message(), "; held in memory (", stats_.unstored,
                  " so far, ", stats_.lost, " lost)");
     }
@@ -81,7 +83,7 @@ bool Publisher::idle() const {
 bool Publisher::send_unstored() {
   for (const auto& u : unstored_) {
     if (in_flight_.count(u.id) != 0) continue;
-    send(u.id, u.message);
+    send(u.id, u.record, false);
     return true;
   }
   return false;
@@ -103,16 +105,28 @@ bool Publisher::send_next(bool backlog) {
     cursor = id;
     if (backlog) ++stats_.replayed;
   }
-  auto record = outbox_.read(id);
-  if (!record) return true;  // dropped by the cap meanwhile, or unreadable: the next one
-  send(id, record->message);
+  auto stored = outbox_.read(id);
+  if (!stored) return true;  // dropped by the cap meanwhile, or unreadable: the next one
+  send(id, record_of(stored->message), id <= backlog_end_);
   return true;
 }
 
-void Publisher::send(std::uint64_t id, const Message& message) {
+void Publisher::send(std::uint64_t id, const Record& record, bool backlog) {
+  // Made now, not when stored: a format may number what a session sends.
+  auto message = wire_.encode(record, backlog);
+  if (!message) {
+    // Nothing to send in this format: done with, as if acknowledged.
+    if (id >= kUnstoredBase) {
+      std::erase_if(unstored_, [id](const Unstored& u) { return u.id == id; });
+    } else {
+      outbox_.acknowledge(id);
+    }
+    ++stats_.not_sent;
+    return;
+  }
   in_flight_.insert(id);
   // A completion from before the last (dis)connect is stale: ignored.
-  transport_.publish(message, [this, id, gen = generation_](bool ok, const std::string& error) {
+  transport_.publish(*message, [this, id, gen = generation_](bool ok, const std::string& error) {
     if (gen == generation_) completed(id, ok, error);
   });
 }

@@ -1,5 +1,7 @@
 // Sends what the outbox holds to the broker, in order, within an in-flight
-// window; a message leaves the outbox only when the broker acknowledged it.
+// window; a record leaves the outbox only when the broker acknowledged it.
+// Records are stored in their canonical form and made into wire messages by
+// the WireFormat as they are sent, so per-session numbering is the format's.
 //
 // After a (re)connect two lanes share the window one for one: the backlog
 // (everything stored before the connect, oldest first) and fresh messages
@@ -21,11 +23,13 @@
 #include <vector>
 
 #include "publish/message.hpp"
+#include "publish/record.hpp"
 
 namespace rackwatch {
 
 class Outbox;
 class Transport;
+class WireFormat;
 
 struct PublisherStats {
   std::uint64_t stored = 0;        // messages appended to the outbox
@@ -36,6 +40,7 @@ struct PublisherStats {
   std::uint64_t unstored = 0;      // could not be stored (disk full, I/O error): held in memory
   std::uint64_t lost = 0;          // of those, dropped because the memory queue was full
   std::uint64_t held = 0;          // refused as not allowed (MQTT 5, an ACL): kept in the outbox, retried
+  std::uint64_t not_sent = 0;      // records the wire format has nothing to send for
   std::string last_refusal;        // the broker's last "no", with its topic
   std::size_t in_flight = 0;
 };
@@ -44,14 +49,15 @@ class Publisher {
  public:
   // A message the broker refuses as not allowed is kept and tried again
   // every `hold_off` (and at each connect).
-  Publisher(Transport& transport, Outbox& outbox, std::size_t window,
+  Publisher(Transport& transport, Outbox& outbox, WireFormat& wire, std::size_t window,
             std::chrono::milliseconds hold_off = std::chrono::seconds{30});
 
-  // Stores the message durably, then sends it when the window allows.
+  // Stores the record durably, then sends it when the window allows.
   // Returns false when it could not be stored durably (counted in
   // stats().unstored; it is then held in memory and still sent).
-  bool enqueue(const Message& message);
-  // The transport is connected: `birth` goes first, then the outbox.
+  bool enqueue(const Record& record);
+  // The transport is connected: `birth` (made by the wire format) goes
+  // first, then the outbox.
   void connected(const std::vector<Message>& birth);
   // The transport lost its connection: what was in flight is sent again
   // after the next connect.
@@ -65,12 +71,13 @@ class Publisher {
   void pump();
   bool send_next(bool backlog);
   bool send_unstored();
-  void send(std::uint64_t id, const Message& message);
+  void send(std::uint64_t id, const Record& record, bool backlog);
   void completed(std::uint64_t id, bool ok, const std::string& error);
   void hold(std::uint64_t id, const std::string& error);
 
   Transport& transport_;
   Outbox& outbox_;
+  WireFormat& wire_;
   std::size_t window_;
   std::uint64_t generation_ = 0;       // bumps at every (dis)connect: stale completions are ignored
   std::uint64_t backlog_end_ = 0;      // last id stored before the connect
@@ -86,7 +93,7 @@ class Publisher {
   // Ids of unstored messages live above every outbox id.
   struct Unstored {
     std::uint64_t id;
-    Message message;
+    Record record;
   };
   std::deque<Unstored> unstored_;
   std::uint64_t next_unstored_id_ = 1ull << 63;

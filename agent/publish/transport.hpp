@@ -1,10 +1,12 @@
-// Where the Publisher sends messages: the MQTT session in the agent, a fake
-// in unit tests. Completions run on the agent's executor.
+// Where the Publisher sends messages and the agent subscribes: the MQTT
+// session in the agent, a fake in unit tests. Completions run on the agent's
+// executor.
 #pragma once
 
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "publish/message.hpp"
 
@@ -29,6 +31,9 @@ class Transport {
   virtual bool connected() const = 0;
   // `done` runs exactly once, later, on the executor (never inside this call).
   virtual void publish(const Message& message, PublishDone done) = 0;
+  // Subscribes to topic filters on the current connection; what arrives is
+  // handed to the owner's inbound handler on the executor.
+  virtual void subscribe(const std::vector<std::string>& filters) { (void)filters; }
 };
 
 }  // namespace rackwatch

@@ -62,7 +62,7 @@ void BM_EncodeTelemetry(benchmark::State& state) {
   std::uint64_t sequence = 0;
   std::size_t bytes = 0;
   for (auto _ : state) {
-    Message m = encoder.telemetry("pdu-a", ++sequence, tick, samples);
+    Record m = encoder.telemetry("pdu-a", ++sequence, tick, samples);
     bytes = m.payload.size();
     benchmark::DoNotOptimize(m);
   }

@@ -12,6 +12,7 @@
 #include "publish/outbox.hpp"
 #include "publish/publisher.hpp"
 #include "publish/transport.hpp"
+#include "publish/wire_format.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rackwatch {
@@ -58,8 +59,8 @@ class FakeTransport final : public Transport {
 };
 
 // A telemetry message of a 100-point poll (its payload size, ~1.5 KB).
-Message telemetry_message() {
-  return Message{"rackwatch/v1/hall-a/r01/telemetry", std::string(1'500, 'x'), 1, false};
+Record telemetry_message() {
+  return Record{RecordKind::telemetry, "rackwatch/v1/hall-a/r01/telemetry", std::string(1'500, 'x')};
 }
 
 // Messages to move into the publisher, made outside the timed region: the
@@ -67,7 +68,7 @@ Message telemetry_message() {
 class MessagePool {
  public:
   explicit MessagePool(std::size_t size) : pool_(size, telemetry_message()) {}
-  Message take(benchmark::State& state) {
+  Record take(benchmark::State& state) {
     if (next_ == pool_.size()) {
       state.PauseTiming();
       for (auto& m : pool_) m = telemetry_message();
@@ -78,7 +79,7 @@ class MessagePool {
   }
 
  private:
-  std::vector<Message> pool_;
+  std::vector<Record> pool_;
   std::size_t next_ = 0;
 };
 
@@ -88,7 +89,8 @@ void BM_PublisherCycle(benchmark::State& state) {
   const auto in_flight = static_cast<std::size_t>(state.range(0));
   FakeTransport transport;
   BenchOutbox outbox;
-  Publisher publisher(transport, *outbox.box, kWindow);
+  NativeWire wire;
+  Publisher publisher(transport, *outbox.box, wire, kWindow);
   publisher.connected({});
   MessagePool pool(4'096);
   for (std::size_t i = 0; i < in_flight; ++i) publisher.enqueue(telemetry_message());
@@ -110,14 +112,15 @@ void BM_PublisherBacklog(benchmark::State& state) {
   std::unique_ptr<FakeTransport> transport;
   std::unique_ptr<Publisher> publisher;
   std::unique_ptr<BenchOutbox> outbox;
-  std::vector<Message> messages;
+  std::vector<Record> messages;
+  NativeWire wire;
   for (auto _ : state) {
     state.PauseTiming();
     publisher.reset();
     outbox = std::make_unique<BenchOutbox>();
     transport = std::make_unique<FakeTransport>();
     transport->up = false;
-    publisher = std::make_unique<Publisher>(*transport, *outbox->box, kWindow);
+    publisher = std::make_unique<Publisher>(*transport, *outbox->box, wire, kWindow);
     messages.assign(backlog, telemetry_message());
     state.ResumeTiming();
     for (auto& m : messages) publisher->enqueue(std::move(m));

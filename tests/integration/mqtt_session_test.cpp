@@ -166,7 +166,7 @@ class MqttSessionTest : public ::testing::Test {
     if (!handlers.disconnected)
       handlers.disconnected = [this](const std::string& why) { events_.disconnected(why); };
     on_io([&] {
-      session_ = std::make_unique<MqttSession>(io_.get_executor(), std::move(c), will_,
+      session_ = std::make_unique<MqttSession>(io_.get_executor(), std::move(c), [this] { return will_; },
                                                std::move(handlers));
     });
   }
@@ -421,6 +421,77 @@ TEST_F(MqttSessionTest, ASessionCanBeDestroyedFromItsOwnHandler) {
   on_io([this] { session_->start(); });
   ASSERT_TRUE(wait_until([&] { return destroyed.load(); }, kWait)) << broker_.log();
   on_io([] {});
+}
+
+}  // namespace
+}  // namespace rackwatch
+
+namespace rackwatch {
+namespace {
+
+// Inbound commands (Sparkplug's NCMD/DCMD, a host's STATE): subscribed at
+// connect, and what arrives reaches the handler on the executor's thread.
+TEST_F(MqttSessionTest, SubscribesAtConnectAndHandsWhatArrivesToTheExecutor) {
+  std::mutex mutex;
+  std::vector<Message> arrived;
+  bool on_io_thread = true;
+  MqttSession::Handlers handlers;
+  handlers.connected = [this](const std::string& broker) {
+    events_.connected(broker);
+    session_->subscribe({"rw/test/cmd/#"});
+  };
+  handlers.message = [&](const Message& m) {
+    std::lock_guard lock(mutex);
+    on_io_thread = on_io_thread && std::this_thread::get_id() == io_thread_.get_id();
+    arrived.push_back(m);
+  };
+  make_session(config({broker_.uri()}), std::move(handlers));
+  on_io([this] { session_->start(); });
+  ASSERT_TRUE(wait_connects(1)) << broker_.log();
+
+  // The SUBACK is not observable from here: send until one arrives.
+  TestSubscriber sender(broker_.uri(), "rw/test/none");
+  const bool got = wait_until(
+      [&] {
+        sender.publish("rw/test/cmd/rebirth", "please");
+        std::lock_guard lock(mutex);
+        return !arrived.empty();
+      },
+      kWait);
+  ASSERT_TRUE(got) << broker_.log();
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(arrived.front().topic, "rw/test/cmd/rebirth");
+  EXPECT_EQ(arrived.front().payload, "please");
+  EXPECT_EQ(arrived.front().qos, 1);
+  EXPECT_TRUE(on_io_thread);
+  EXPECT_GE(stats().received, 1U);
+  EXPECT_EQ(stats().subscribe_failures, 0U);
+}
+
+// A format that numbers its connects (Sparkplug's bdSeq) needs a new will
+// for each: the session asks for one at every attempt.
+TEST_F(MqttSessionTest, MakesAFreshWillForEveryConnectAttempt) {
+  std::atomic<int> made{0};
+  MqttSession::Handlers handlers;
+  handlers.connected = [this](const std::string& broker) { events_.connected(broker); };
+  handlers.disconnected = [this](const std::string& why) { events_.disconnected(why); };
+  on_io([&] {
+    session_ = std::make_unique<MqttSession>(
+        io_.get_executor(), config({broker_.uri()}),
+        [&made] { return Message{kStatusTopic, "offline " + std::to_string(++made), 1, true}; },
+        std::move(handlers));
+    session_->start();
+  });
+  ASSERT_TRUE(wait_connects(1)) << broker_.log();
+  EXPECT_EQ(made.load(), 1);
+  broker_.kill();
+  ASSERT_TRUE(wait_until([&] { return events_.disconnects() >= 2; }, kWait));  // lost, then a failed attempt
+  broker_.restart();
+  ASSERT_TRUE(wait_connects(2)) << broker_.log();
+  // One will per attempt: the failed ones while the broker was down, and the one that got through.
+  const auto s = stats();
+  EXPECT_EQ(static_cast<std::uint64_t>(made.load()), s.connects + s.connect_failures);
+  EXPECT_GE(made.load(), 3);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "core/config.hpp"
 #include "core/schedule.hpp"
 #include "publish/native_encoder.hpp"
+#include "publish/wire_format.hpp"
 #include "rackwatch/v1/telemetry.pb.h"
 
 namespace rackwatch {
@@ -38,12 +39,15 @@ TEST(NativeEncoderTest, TopicsFollowTheContract) {
   NativeEncoder enc(two_sources(), identity());
   EXPECT_EQ(enc.topics().status(), "dc1/rackwatch/hall-b/r42/status");
   EXPECT_EQ(enc.topics().telemetry(), "dc1/rackwatch/hall-b/r42/telemetry");
-  auto status = enc.status(true, {}, TimePoint{});
+  // On the wire in the native format: QoS 1, state retained, history not.
+  NativeWire wire;
+  auto status = *wire.encode(enc.status(true, {}, TimePoint{}), false);
   EXPECT_TRUE(status.retain);
   EXPECT_EQ(status.qos, 1);
-  auto cat = enc.catalog(TimePoint{});
+  auto cat = *wire.encode(enc.catalog(TimePoint{}), false);
   EXPECT_TRUE(cat.retain);
   EXPECT_EQ(cat.topic, "dc1/rackwatch/hall-b/r42/catalog");
+  EXPECT_EQ(enc.catalog(TimePoint{}).kind, RecordKind::catalog);
 }
 
 TEST(NativeEncoderTest, CatalogListsEveryPointInOrderWithAStableId) {
@@ -103,7 +107,8 @@ TEST(NativeEncoderTest, TelemetryCarriesSequenceQualityAndTimes) {
   std::vector<Sample> samples{{0, 1234.5, Quality::good, {}, tick + std::chrono::milliseconds(3)},
                               {1, 0, Quality::bad, "timeout", tick + std::chrono::milliseconds(9)}};
   auto m = enc.telemetry("pdu", 17, tick, samples);
-  EXPECT_FALSE(m.retain);
+  EXPECT_EQ(m.kind, RecordKind::telemetry);
+  EXPECT_FALSE(NativeWire().encode(m, false)->retain);
   v1::Telemetry t;
   ASSERT_TRUE(t.ParseFromString(m.payload));
   EXPECT_EQ(t.sequence(), 17u);

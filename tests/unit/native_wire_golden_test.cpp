@@ -19,6 +19,7 @@
 #include "core/config.hpp"
 #include "pipeline/pipeline.hpp"
 #include "publish/native_encoder.hpp"
+#include "publish/wire_format.hpp"
 
 namespace rackwatch {
 namespace {
@@ -115,7 +116,8 @@ std::vector<RecordedPoll> recorded_polls() {
   return polls;
 }
 
-// The data path of rackwatchd: the pipeline decides, the encoder writes.
+// The data path of rackwatchd: the pipeline decides, the encoder writes the
+// records the outbox keeps, and the wire format makes them messages.
 class DataPath {
  public:
   explicit DataPath(const Config& config)
@@ -124,7 +126,7 @@ class DataPath {
   std::vector<Message> birth(TimePoint now) {
     StatusCounters c;
     c.telemetry_sequence = sequence_;
-    return {encoder_.status(true, c, now), encoder_.catalog(now)};
+    return wire_.birth({encoder_.status(true, c, now), encoder_.catalog(now)});
   }
 
   std::vector<Message> poll(const RecordedPoll& p) {
@@ -132,12 +134,12 @@ class DataPath {
     const auto tick = at(p.second);
     const auto result = pipeline_.process(p.source, tick, p.readings);
     if (!result.samples.empty()) {
-      out.push_back(encoder_.telemetry(config_.sources[p.source].name, ++sequence_, tick, result.samples));
+      out.push_back(sent(encoder_.telemetry(config_.sources[p.source].name, ++sequence_, tick, result.samples)));
     }
     for (const auto& [point, e] : result.alarms) {
       const auto& id = catalog_[point].id;
       auto event = encoder_.alarm_event(e, point, id, ++alarm_sequence_);
-      out.push_back(encoder_.alarm(event));
+      out.push_back(sent(encoder_.alarm(event)));
       const auto key = id + "/" + std::string(alarm_kind_name(e.kind));
       if (e.raised) {
         active_[key] = event;
@@ -149,10 +151,10 @@ class DataPath {
     return out;
   }
 
-  Message active_alarms(TimePoint now) const {
+  Message active_alarms(TimePoint now) {
     std::vector<v1::AlarmEvent> active;
     for (const auto& [key, e] : active_) active.push_back(e);
-    return encoder_.active_alarms(active, now);
+    return sent(encoder_.active_alarms(active, now));
   }
 
   std::vector<Message> death(TimePoint now) {
@@ -166,14 +168,18 @@ class DataPath {
     c.outbox.dropped = 2;
     c.outbox.bytes_on_disk = 4096;
     c.outbox.oldest_ms = 1'765'000'000'123;
-    return {encoder_.status(false, c, now)};
+    return {*wire_.death(encoder_.status(false, c, now))};
   }
 
  private:
+  // A stored record as the wire format sends it.
+  Message sent(const Record& record) { return *wire_.encode(record, false); }
+
   const Config& config_;
   Catalog catalog_;
   Pipeline pipeline_;
   NativeEncoder encoder_;
+  NativeWire wire_;
   std::map<std::string, v1::AlarmEvent> active_;
   std::uint64_t sequence_ = 0;
   std::uint64_t alarm_sequence_ = 0;

@@ -7,6 +7,7 @@
 #include "publish/outbox.hpp"
 #include "publish/publisher.hpp"
 #include "publish/transport.hpp"
+#include "publish/wire_format.hpp"
 #include "outbox_test_support.hpp"
 #include "support/temp_dir.hpp"
 
@@ -39,7 +40,7 @@ class FakeTransport : public Transport {
   }
 };
 
-Message msg(int n) { return Message{"t", std::to_string(n), 1, false}; }
+Record msg(int n) { return Record{RecordKind::telemetry, "t/telemetry", std::to_string(n)}; }
 
 class PublisherTest : public ::testing::Test {
  protected:
@@ -53,12 +54,13 @@ class PublisherTest : public ::testing::Test {
     return box;
   }
   test::TempDir dir_{"rackwatch-publisher"};
+  NativeWire wire_;
 };
 
 TEST_F(PublisherTest, StoresWhileDisconnectedThenSendsBirthAndTheBacklogInOrder) {
   auto box = open();
   FakeTransport t;
-  Publisher p(t, *box, 4);
+  Publisher p(t, *box, wire_, 4);
   for (int i = 0; i < 3; ++i) p.enqueue(msg(i));
   EXPECT_TRUE(t.sent.empty());
   EXPECT_EQ(box->stats().pending, 3u);
@@ -72,7 +74,7 @@ TEST_F(PublisherTest, RespectsTheWindowAndLeavesOnlyOnAcknowledgement) {
   auto box = open();
   FakeTransport t;
   t.up = true;
-  Publisher p(t, *box, 2);
+  Publisher p(t, *box, wire_, 2);
   p.connected({});
   for (int i = 0; i < 5; ++i) p.enqueue(msg(i));
   EXPECT_EQ(t.payloads(), (std::vector<std::string>{"0", "1"}));
@@ -86,7 +88,7 @@ TEST_F(PublisherTest, WhatWasInFlightAtADisconnectIsSentAgainAfterTheConnect) {
   auto box = open();
   FakeTransport t;
   t.up = true;
-  Publisher p(t, *box, 8);
+  Publisher p(t, *box, wire_, 8);
   p.connected({});
   for (int i = 0; i < 3; ++i) p.enqueue(msg(i));
   t.complete(true);  // 0 acknowledged
@@ -107,7 +109,7 @@ TEST_F(PublisherTest, WhatWasInFlightAtADisconnectIsSentAgainAfterTheConnect) {
 TEST_F(PublisherTest, FreshMessagesShareTheWindowWithTheBacklog) {
   auto box = open();
   FakeTransport t;
-  Publisher p(t, *box, 2);
+  Publisher p(t, *box, wire_, 2);
   for (int i = 0; i < 10; ++i) p.enqueue(msg(i));  // an outage's backlog
   t.up = true;
   p.connected({});
@@ -138,7 +140,7 @@ TEST_F(PublisherTest, ARestartResendsWhatWasNotAcknowledged) {
     auto box = open();
     FakeTransport t;
     t.up = true;
-    Publisher p(t, *box, 8);
+    Publisher p(t, *box, wire_, 8);
     p.connected({});
     for (int i = 0; i < 4; ++i) p.enqueue(msg(i));
     t.complete(true);
@@ -148,7 +150,7 @@ TEST_F(PublisherTest, ARestartResendsWhatWasNotAcknowledged) {
   auto box = open();
   FakeTransport t;
   t.up = true;
-  Publisher p(t, *box, 8);
+  Publisher p(t, *box, wire_, 8);
   p.connected({});
   EXPECT_EQ(t.payloads(), (std::vector<std::string>{"2", "3"}));
 }
@@ -157,7 +159,7 @@ TEST_F(PublisherTest, AMessageRefusedWhileConnectedIsDroppedAfterRetries) {
   auto box = open();
   FakeTransport t;
   t.up = true;
-  Publisher p(t, *box, 8);
+  Publisher p(t, *box, wire_, 8);
   p.connected({});
   p.enqueue(msg(0));
   p.enqueue(msg(1));
@@ -179,9 +181,9 @@ TEST_F(PublisherTest, AMessageRefusedAsNotAuthorizedIsKeptAndTriedAgain) {
   auto box = open();
   FakeTransport t;
   t.up = true;
-  Publisher p(t, *box, 8, std::chrono::milliseconds{0});
+  Publisher p(t, *box, wire_, 8, std::chrono::milliseconds{0});
   p.connected({});
-  p.enqueue(Message{"rackwatch/v1/s/other-rack/telemetry", "0", 1, false});
+  p.enqueue(Record{RecordKind::telemetry, "rackwatch/v1/s/other-rack/telemetry", "0"});
   p.enqueue(msg(1));
   const std::string no = std::string(kBrokerRefused) + "Not authorized (0x87)";
   for (int round = 0; round < 5; ++round) {  // more than the 3 that drop other refusals
@@ -216,7 +218,7 @@ TEST_F(PublisherTest, OtherRefusalsStillDropAfterRetries) {
   auto box = open();
   FakeTransport t;
   t.up = true;
-  Publisher p(t, *box, 8, std::chrono::milliseconds{0});
+  Publisher p(t, *box, wire_, 8, std::chrono::milliseconds{0});
   p.connected({});
   p.enqueue(msg(0));
   for (int i = 0; i < 3; ++i) t.complete(false, std::string(kBrokerRefused) + "Packet too large (0x95)");
@@ -228,7 +230,7 @@ TEST_F(PublisherTest, OtherRefusalsStillDropAfterRetries) {
 TEST_F(PublisherTest, WhatTheOutboxCannotStoreIsHeldInMemoryAndStillSent) {
   auto box = open();
   FakeTransport t;
-  Publisher p(t, *box, 8);
+  Publisher p(t, *box, wire_, 8);
   p.enqueue(msg(0));  // stored
   {
     // Writes past the current size fail, as on a full disk.
@@ -249,6 +251,55 @@ TEST_F(PublisherTest, WhatTheOutboxCannotStoreIsHeldInMemoryAndStillSent) {
   while (!t.sent.empty()) t.complete(true);
   EXPECT_TRUE(p.idle());
   EXPECT_EQ(p.stats().lost, 0u);
+}
+
+// A format that numbers what each connection sends, as Sparkplug's seq does,
+// and sends nothing for status records: what it makes shows when it ran.
+class NumberingWire final : public WireFormat {
+ public:
+  Message will(const Record& offline) override { return {"will", offline.payload, 1, false}; }
+  std::vector<Message> birth(const std::vector<Record>&) override {
+    seq_ = 0;
+    return {Message{"birth", "seq " + std::to_string(seq_++), 1, false}};
+  }
+  std::optional<Message> encode(const Record& record, bool replayed) override {
+    if (record.kind == RecordKind::status) return std::nullopt;
+    return Message{"data", record.payload + " seq " + std::to_string(seq_++) + (replayed ? " replayed" : ""), 1,
+                   false};
+  }
+  std::optional<Message> death(const Record&) override { return std::nullopt; }
+
+ private:
+  int seq_ = 0;
+};
+
+TEST_F(PublisherTest, TheWireFormatMakesEachMessageWhenItIsSentNotWhenItIsStored) {
+  auto box = open();
+  FakeTransport t;
+  NumberingWire wire;
+  Publisher p(t, *box, wire, 8);
+  p.enqueue(msg(0));
+  p.enqueue(Record{RecordKind::status, "t/status", "online"});
+  p.enqueue(msg(1));
+  t.up = true;
+  p.connected(wire.birth({}));
+  // Stored before the connect: numbered in this session, after its birth,
+  // and marked as replayed; the status record has no message here.
+  EXPECT_EQ(t.payloads(), (std::vector<std::string>{"seq 0", "0 seq 1 replayed", "1 seq 2 replayed"}));
+  EXPECT_EQ(p.stats().not_sent, 1u);
+  p.enqueue(msg(2));
+  EXPECT_EQ(t.payloads().back(), "2 seq 3");
+  // The connection drops before any acknowledgement: the next session
+  // numbers the same records afresh.
+  t.up = false;
+  p.disconnected();
+  t.sent.clear();
+  t.up = true;
+  p.connected(wire.birth({}));
+  EXPECT_EQ(t.payloads(), (std::vector<std::string>{"seq 0", "0 seq 1 replayed", "1 seq 2 replayed", "2 seq 3 replayed"}));
+  while (!t.sent.empty()) t.complete(true);
+  EXPECT_TRUE(p.idle());
+  EXPECT_EQ(box->stats().pending, 0u);
 }
 
 }  // namespace

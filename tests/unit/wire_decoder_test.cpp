@@ -33,15 +33,15 @@ sources:
   auto tel = enc.telemetry("cdu", 3, t, {{0, 412.5, Quality::good, {}, t}});
 
   cli::WireDecoder dec("rackwatch/v1");
-  auto before = dec.decode(tel.topic, tel.payload);
+  auto before = dec.decode(tel.address, tel.payload);
   EXPECT_FALSE(before.at("catalog_known").as_bool());
   EXPECT_EQ(before.at("samples").as_array()[0].as_object().at("point").as_string(), "#0");
 
   auto cat = enc.catalog(t);
-  auto c = dec.decode(cat.topic, cat.payload);
+  auto c = dec.decode(cat.address, cat.payload);
   EXPECT_EQ(c.at("type").as_string(), "catalog");
 
-  auto after = dec.decode(tel.topic, tel.payload);
+  auto after = dec.decode(tel.address, tel.payload);
   const auto& s = after.at("samples").as_array()[0].as_object();
   EXPECT_EQ(s.at("point").as_string(), "cdu.flow");
   EXPECT_EQ(s.at("unit").as_string(), "L/min");

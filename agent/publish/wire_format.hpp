@@ -1,0 +1,49 @@
+// The seam between what the agent keeps and what the broker sees: a wire
+// format turns stored records into MQTT messages at send time, and makes
+// the will, the birth and the death of each connection. Native rackwatch.v1
+// is nearly the identity; a format that numbers messages per session or per
+// connect (Sparkplug B's seq and bdSeq) does its numbering here.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "publish/message.hpp"
+#include "publish/record.hpp"
+
+namespace rackwatch {
+
+class WireFormat {
+ public:
+  virtual ~WireFormat() = default;
+
+  // A connect is about to be attempted: the will the broker keeps for it,
+  // made from the agent's offline status.
+  virtual Message will(const Record& offline) = 0;
+  // The connect succeeded: what opens the session, in order, from the
+  // agent's state records (status online, catalog, active alarms).
+  virtual std::vector<Message> birth(const std::vector<Record>& state) = 0;
+  // A record as it is sent now. `replayed`: it was stored before this
+  // connection. nullopt: this format has nothing to send for it (it is
+  // then acknowledged as delivered).
+  virtual std::optional<Message> encode(const Record& record, bool replayed) = 0;
+  // Said before an intentional disconnect.
+  virtual std::optional<Message> death(const Record& offline) = 0;
+
+  // Topic filters to subscribe to at each connect, before the birth.
+  virtual std::vector<std::string> subscriptions() const { return {}; }
+  // A message that arrived on one of them (on the agent's executor).
+  virtual void inbound(const Message& message) { (void)message; }
+};
+
+// rackwatch.v1 on its own topics: a record goes out as it was stored.
+class NativeWire final : public WireFormat {
+ public:
+  Message will(const Record& offline) override { return stored_form(offline); }
+  std::vector<Message> birth(const std::vector<Record>& state) override;
+  std::optional<Message> encode(const Record& record, bool) override { return stored_form(record); }
+  std::optional<Message> death(const Record& offline) override { return stored_form(offline); }
+};
+
+}  // namespace rackwatch
