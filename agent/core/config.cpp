@@ -23,6 +23,19 @@
 
 namespace rackwatch {
 
+std::string_view fsync_policy_name(FsyncPolicy p) {
+  switch (p) {
+    case FsyncPolicy::always: return "always";
+    case FsyncPolicy::interval: return "interval";
+    case FsyncPolicy::never: return "never";
+  }
+  return "?";
+}
+
+std::string_view mqtt_protocol_name(MqttProtocol p) { return p == MqttProtocol::v5 ? "5" : "3.1.1"; }
+
+std::string_view tls_version_name(TlsVersion v) { return v == TlsVersion::v1_3 ? "1.3" : "1.2"; }
+
 bool valid_name(const std::string& s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
@@ -106,10 +119,14 @@ void parse_outbox(const YAML::Node& node, ConfigReader& r, OutboxConfig& out) {
     }
   }
   if (auto v = r.string(node, "fsync")) {
-    if (*v != "always" && *v != "interval" && *v != "never") {
-      r.error(r.child(node, "fsync"), "'fsync' must be always, interval or never, found '" + *v + "'");
+    if (*v == "always") {
+      out.fsync = FsyncPolicy::always;
+    } else if (*v == "interval") {
+      out.fsync = FsyncPolicy::interval;
+    } else if (*v == "never") {
+      out.fsync = FsyncPolicy::never;
     } else {
-      out.fsync = *v;
+      r.error(r.child(node, "fsync"), "'fsync' must be always, interval or never, found '" + *v + "'");
     }
   }
   if (auto d = r.duration(node, "fsync_interval")) {

@@ -27,6 +27,19 @@ class Expression;
 
 using Millis = std::chrono::milliseconds;
 
+// Enum-like config values: checked when the file is read, named here once.
+enum class FsyncPolicy : std::uint8_t {
+  always,    // every append is on disk before append() returns
+  interval,  // the outbox is synced every fsync_interval
+  never,     // left to the kernel
+};
+enum class MqttProtocol : std::uint8_t { v3_1_1, v5 };
+enum class TlsVersion : std::uint8_t { v1_2, v1_3 };
+
+std::string_view fsync_policy_name(FsyncPolicy p);  // as written in the config
+std::string_view mqtt_protocol_name(MqttProtocol p);
+std::string_view tls_version_name(TlsVersion v);
+
 struct AgentConfig {
   std::string site;
   std::string rack;
@@ -40,7 +53,7 @@ struct TlsConfig {
   std::string cert_file;     // the agent's certificate (mutual TLS); empty: none
   std::string key_file;      // its private key
   std::string key_password;  // from key_password_file; empty: the key is not encrypted
-  std::string min_version = "1.2";  // "1.2" | "1.3"
+  TlsVersion min_version = TlsVersion::v1_2;
   bool verify = true;        // false: no certificate or host name check (lab use only)
   std::uint64_t files_hash = 0;  // of the files' names and contents: a rotated certificate is a change
   friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
@@ -59,7 +72,7 @@ struct MqttConfig {
   bool clean_session = false;  // persistent session: the broker keeps our state across reconnects
   // "3.1.1" or "5". Under 5 a broker can say no to a publish (an ACL), and
   // the agent keeps such messages and says so; 3.1.1 has no way to refuse.
-  std::string protocol = "3.1.1";
+  MqttProtocol protocol = MqttProtocol::v3_1_1;
   Millis status_interval{60'000};  // the retained status (with counters) is refreshed this often
   std::optional<TlsConfig> tls;      // set when a broker is ssl:// or mqtts://
   friend bool operator==(const MqttConfig&, const MqttConfig&) = default;
@@ -69,7 +82,7 @@ struct MqttConfig {
 struct OutboxConfig {
   std::string dir = "/var/lib/rackwatch/outbox";
   std::uint64_t max_bytes = 64ull << 20;
-  std::string fsync = "interval";  // always | interval | never
+  FsyncPolicy fsync = FsyncPolicy::interval;
   Millis fsync_interval{200};
   SourceMark dir_mark;             // for messages about the directory
 };

@@ -116,7 +116,7 @@ void parse_tls(const YAML::Node& mqtt, ConfigReader& r, MqttConfig& out) {
     }
     if (auto v = r.string(node, "min_version")) {
       if (*v == "1.2" || *v == "1.3") {
-        t.min_version = *v;
+        t.min_version = *v == "1.3" ? TlsVersion::v1_3 : TlsVersion::v1_2;
       } else {
         r.error(r.child(node, "min_version"), "'min_version' must be \"1.2\" or \"1.3\", found '" + *v + "'");
       }
@@ -227,7 +227,7 @@ void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
   if (auto v = r.boolean(node, "clean_session")) out.clean_session = *v;
   if (auto v = r.string(node, "protocol")) {
     if (*v == "3.1.1" || *v == "5") {
-      out.protocol = *v;
+      out.protocol = *v == "5" ? MqttProtocol::v5 : MqttProtocol::v3_1_1;
     } else {
       r.error(r.child(node, "protocol"), "'protocol' must be \"3.1.1\" or \"5\", found '" + *v + "'");
     }

@@ -80,11 +80,6 @@ StatusCounters Agent::counters() const {
 
 namespace {
 
-FsyncPolicy fsync_policy(const std::string& name) {
-  if (name == "always") return FsyncPolicy::always;
-  if (name == "never") return FsyncPolicy::never;
-  return FsyncPolicy::interval;
-}
 
 }  // namespace
 
@@ -106,7 +101,7 @@ void Agent::schedule_status() {
     // State, not history: sent when connected, never stored in the outbox.
     if (session_->connected()) {
       if (auto m = wire_->encode(encoder_->status(true, counters(), Clock::now()), false)) {
-        session_->publish(*m, [](bool, const std::string&) {});
+        session_->publish(*m, [](PublishError, const std::string&) {});
       }
     }
     schedule_status();
@@ -123,7 +118,7 @@ void Agent::start() {
   OutboxOptions options;
   options.dir = oc.dir;
   options.max_bytes = oc.max_bytes;
-  options.fsync = fsync_policy(oc.fsync);
+  options.fsync = oc.fsync;
   options.fsync_interval = oc.fsync_interval;
   std::error_code error;
   outbox_ = Outbox::open(options, error);
@@ -132,7 +127,7 @@ void Agent::start() {
   }
   const auto& os = outbox_->stats();
   log::info("outbox ", oc.dir, ": ", os.pending, " messages waiting (", os.bytes_on_disk,
-            " bytes in ", os.segments, " segments), fsync ", oc.fsync);
+            " bytes in ", os.segments, " segments), fsync ", fsync_policy_name(oc.fsync));
   if (os.skipped > 0 || os.skipped_bytes > 0) {
     log::warning("outbox ", oc.dir, ": skipped ", os.skipped, " unreadable records (",
                  os.skipped_bytes, " bytes) found at start");

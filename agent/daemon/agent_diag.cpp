@@ -46,12 +46,12 @@ void Agent::start_diag() {
 
 std::string Agent::source_state(std::size_t i) const {
   const auto health = runners_[i]->source().health();
-  if (health.state == "dormant") return "dormant";
+  if (health.state == DeviceState::dormant) return "dormant";
   const auto& last = last_poll_[i];
   if (!last.polled) return "starting";
   const auto points = config().sources[i].points.size();
   if (last.bad_points == points && points > 0) return "failing";
-  if (last.bad_points > 0 || health.state == "degraded") return "degraded";
+  if (last.bad_points > 0 || health.state == DeviceState::degraded) return "degraded";
   return "ok";
 }
 
@@ -106,7 +106,7 @@ v1::AgentState Agent::status_snapshot() const {
         std::chrono::duration_cast<std::chrono::microseconds>(rs.last_duration).count()));
     src->set_last_poll_ms(ms_or_zero(last.tick));
     const auto health = runners_[i]->source().health();
-    src->set_last_error(health.state == "dormant" ? health.detail : last.first_error);
+    src->set_last_error(health.state == DeviceState::dormant ? health.detail : last.first_error);
   }
   return s;
 }
@@ -158,8 +158,8 @@ v1::DeviceList Agent::devices_snapshot() const {
     d->set_source(sc.name);
     d->set_type(sc.type);
     // Sources without a device model of their own are judged by their polls.
-    d->set_state(health.state.empty() ? source_state(i) : health.state);
-    d->set_detail(health.state.empty() ? last_poll_[i].first_error : health.detail);
+    d->set_state(health.state ? std::string(device_state_name(*health.state)) : source_state(i));
+    d->set_detail(health.state ? health.detail : last_poll_[i].first_error);
     auto add = [d](const std::string& name, std::uint64_t value) {
       auto* c = d->add_counters();
       c->set_name(name);

@@ -133,7 +133,7 @@ v1::ReloadResult Agent::reload() {
   if (result.catalog_changed() && session_->connected()) {
     // Retained state, not history: sent now, and in every birth after.
     if (auto m = wire_->encode(encoder_->catalog(Clock::now()), false)) {
-      session_->publish(*m, [](bool, const std::string&) {});
+      session_->publish(*m, [](PublishError, const std::string&) {});
     }
   }
   log::info("reloaded ", config().file, ": ", result.added_size(), " added, ", result.removed_size(), " removed, ",

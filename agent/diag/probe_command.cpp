@@ -120,7 +120,7 @@ int probe(const Args& args) {
   for (std::size_t i = 0; i < sources.size(); ++i) {
     if (!sources[i]) continue;
     auto h = sources[i]->health();
-    if (!h.state.empty()) devices.push_back({config->sources[i].name, std::move(h)});
+    if (h.state) devices.push_back({config->sources[i].name, std::move(h)});
   }
 
   bool all_good = true;
@@ -144,7 +144,7 @@ int probe(const Args& args) {
     for (const auto& d : devices) {
       boost::json::object o;
       o["source"] = d.source;
-      o["state"] = d.health.state;
+      o["state"] = device_state_name(*d.health.state);
       if (!d.health.detail.empty()) o["detail"] = d.health.detail;
       boost::json::object counters;
       for (const auto& [k, v] : d.health.counters) counters[k] = v;
@@ -176,7 +176,7 @@ int probe(const Args& args) {
           {"SOURCE", "STATE", "REQ", "OK", "TIMEOUT", "CRC", "FRAMING", "IO", "EXCEPT", "LAST SUCCESS"}};
       for (const auto& d : devices) {
         const auto& h = d.health;
-        health.push_back({d.source, h.state, std::to_string(counter(h, "requests")),
+        health.push_back({d.source, std::string(device_state_name(*h.state)), std::to_string(counter(h, "requests")),
                           std::to_string(counter(h, "answers")), std::to_string(counter(h, "timeouts")),
                           std::to_string(counter(h, "crc_errors")), std::to_string(counter(h, "framing_errors")),
                           std::to_string(counter(h, "io_errors")), std::to_string(counter(h, "exceptions")),

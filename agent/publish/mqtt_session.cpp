@@ -130,7 +130,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl>
   void schedule_reconnect(std::chrono::milliseconds delay);
   void send(const Message& message, PublishDone done);
   void fail_outstanding(const std::string& why);
-  void post_done(PublishDone done, bool ok, std::string error);
+  void post_done(PublishDone done, PublishError error, std::string text);
   void begin_disconnect();
   void finish_stop();
   const std::string& current_broker() const { return config_.brokers[backoff_.broker()]; }
@@ -214,7 +214,7 @@ void MqttSession::Impl::init() {
   // would also work with a clean session, but a persistent session (a later
   // step) keeps its in-flight state in the client, which must then survive
   // reconnects. The URI given here only has to be valid.
-  mqtt::create_options create(config_.protocol == "5" ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
+  mqtt::create_options create(config_.protocol == MqttProtocol::v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
   create.set_send_while_disconnected(false);  // no offline buffer: the outbox is ours
   client_ = std::make_unique<mqtt::async_client>(config_.brokers.front(), config_.client_id,
                                                  create, nullptr);
@@ -237,7 +237,7 @@ void MqttSession::Impl::attempt_connect() {
   if (closed_ || stopping_) return;
   state_ = State::connecting;
   attempt_ = ++next_id_;
-  if (is_tls_uri(current_broker()) && config_.tls && config_.tls->min_version == "1.3") {
+  if (is_tls_uri(current_broker()) && config_.tls && config_.tls->min_version == TlsVersion::v1_3) {
     // Paho cannot hold the broker to TLS 1.3: our own handshake does first.
     probe(attempt_, true);
     return;
@@ -276,7 +276,7 @@ void MqttSession::Impl::paho_connect() {
   options.set_servers(mqtt::string_collection::create({broker}));
   // Persistent unless configured otherwise: the broker keeps our session
   // across reconnects. Our outbox, not Paho, resends what was not acknowledged.
-  if (config_.protocol == "5") {
+  if (config_.protocol == MqttProtocol::v5) {
     options.set_mqtt_version(MQTTVERSION_5);
     options.set_clean_start(config_.clean_session);
     // Under 5 a session ends with the connection unless it says how long to keep it.
@@ -366,10 +366,10 @@ void MqttSession::Impl::publish(const Message& message, PublishDone done) {
   if (closed_) return;
   if (stopping_ || state_ == State::stopped) {
     ++stats_.publish_failures;
-    post_done(std::move(done), false, "session stopped");
+    post_done(std::move(done), PublishError::not_connected, "session stopped");
   } else if (state_ != State::connected) {
     ++stats_.publish_failures;
-    post_done(std::move(done), false, "not connected");
+    post_done(std::move(done), PublishError::not_connected, "not connected");
   } else {
     send(message, std::move(done));
   }
@@ -387,7 +387,7 @@ void MqttSession::Impl::send(const Message& message, PublishDone done) {
     // Paho refused it synchronously and will not call the listener.
     auto node = outstanding_.extract(id);
     ++stats_.publish_failures;
-    post_done(std::move(node.mapped()), false, e.what());
+    post_done(std::move(node.mapped()), PublishError::client, e.what());
   }
 }
 
@@ -396,18 +396,22 @@ void MqttSession::Impl::on_publish_result(std::uint64_t id, bool ok, int rc, int
   if (node.empty()) return;  // already failed at connection loss or stop
   if (ok) {
     ++stats_.published;
-    if (node.mapped()) node.mapped()(true, std::string());
-  } else {
-    ++stats_.publish_failures;
-    std::string error = rc_text(rc);
-    if (reason >= 0x80) {
-      char code[16];
-      std::snprintf(code, sizeof code, "0x%02x", static_cast<unsigned>(reason));
-      const char* name = ::MQTTReasonCode_toString(static_cast<MQTTReasonCodes>(reason));
-      error = std::string(kBrokerRefused) + (name ? name : "reason") + " (" + code + ")";
-    }
-    if (node.mapped()) node.mapped()(false, error);
+    if (node.mapped()) node.mapped()(PublishError::none, std::string());
+    return;
   }
+  ++stats_.publish_failures;
+  std::string text = rc_text(rc);
+  auto error = PublishError::not_connected;
+  if (reason >= 0x80) {
+    char code[16];
+    std::snprintf(code, sizeof code, "0x%02x", static_cast<unsigned>(reason));
+    const char* name = ::MQTTReasonCode_toString(static_cast<MQTTReasonCodes>(reason));
+    text = std::string(kBrokerRefused) + (name ? name : "reason") + " (" + code + ")";
+    error = reason == MQTTREASONCODE_NOT_AUTHORIZED || reason == MQTTREASONCODE_TOPIC_NAME_INVALID
+                ? PublishError::not_allowed
+                : PublishError::refused;
+  }
+  if (node.mapped()) node.mapped()(error, text);
 }
 
 void MqttSession::Impl::subscribe(const std::vector<std::string>& filters) {
@@ -442,17 +446,17 @@ void MqttSession::Impl::fail_outstanding(const std::string& why) {
   auto failed = std::exchange(outstanding_, {});
   for (auto& [id, done] : failed) {
     ++stats_.publish_failures;
-    post_done(std::move(done), false, why);
+    post_done(std::move(done), PublishError::not_connected, why);
   }
 }
 
 // Completions are posted, never run inline, so that a caller's `done` never
 // runs inside its own call to publish(). None runs once the session is gone.
-void MqttSession::Impl::post_done(PublishDone done, bool ok, std::string error) {
+void MqttSession::Impl::post_done(PublishDone done, PublishError error, std::string text) {
   if (!done) return;
-  boost::asio::post(executor_, [weak = weak_from_this(), done = std::move(done), ok,
-                                error = std::move(error)] {
-    if (auto impl = weak.lock(); impl && !impl->closed_) done(ok, error);
+  boost::asio::post(executor_, [weak = weak_from_this(), done = std::move(done), error,
+                                text = std::move(text)] {
+    if (auto impl = weak.lock(); impl && !impl->closed_) done(error, text);
   });
 }
 
@@ -485,7 +489,7 @@ void MqttSession::Impl::stop(std::optional<Message> last, std::chrono::milliseco
     }
   });
   if (last) {
-    send(*last, [weak = weak_from_this()](bool, const std::string&) {
+    send(*last, [weak = weak_from_this()](PublishError, const std::string&) {
       if (auto impl = weak.lock(); impl && !impl->closed_) impl->begin_disconnect();
     });
   } else {

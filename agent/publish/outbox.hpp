@@ -17,15 +17,10 @@
 #include <system_error>
 #include <vector>
 
+#include "core/config.hpp"
 #include "publish/message.hpp"
 
 namespace rackwatch {
-
-enum class FsyncPolicy {
-  always,    // every append is on disk before append() returns
-  interval,  // sync() is called by the owner every `fsync_interval`
-  never,     // left to the kernel
-};
 
 struct OutboxOptions {
   std::string dir;                                   // created if missing

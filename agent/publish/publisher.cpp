@@ -54,13 +54,13 @@ void Publisher::connected(const std::vector<Message>& birth) {
   backlog_cursor_ = 0;
   fresh_cursor_ = backlog_end_;
   for (const auto& m : birth) {
-    transport_.publish(m, [topic = m.topic](bool ok, const std::string& error) {
-      if (ok) return;
-      if (refused_as_not_allowed(error)) {
-        log::error("birth message on ", topic, " not delivered: ", error,
+    transport_.publish(m, [topic = m.topic](PublishError error, const std::string& text) {
+      if (error == PublishError::none) return;
+      if (error == PublishError::not_allowed) {
+        log::error("birth message on ", topic, " not delivered: ", text,
                    "; check the broker's ACL for this agent's identity, and its site and rack");
       } else {
-        log::warning("birth message on ", topic, " not delivered: ", error);
+        log::warning("birth message on ", topic, " not delivered: ", text);
       }
     });
   }
@@ -126,8 +126,8 @@ void Publisher::send(std::uint64_t id, const Record& record, bool backlog) {
   }
   in_flight_.insert(id);
   // A completion from before the last (dis)connect is stale: ignored.
-  transport_.publish(*message, [this, id, gen = generation_](bool ok, const std::string& error) {
-    if (gen == generation_) completed(id, ok, error);
+  transport_.publish(*message, [this, id, gen = generation_](PublishError error, const std::string& text) {
+    if (gen == generation_) completed(id, error, text);
   });
 }
 
@@ -151,8 +151,9 @@ void Publisher::pump() {
   stats_.in_flight = in_flight_.size();
 }
 
-void Publisher::completed(std::uint64_t id, bool ok, const std::string& error) {
+void Publisher::completed(std::uint64_t id, PublishError error, const std::string& text) {
   in_flight_.erase(id);
+  const bool ok = error == PublishError::none;
   if (id >= kUnstoredBase) {
     // In memory only: gone once acknowledged; sent again otherwise.
     const bool refused = !ok && transport_.connected() && ++failures_[id] >= kMaxFailuresWhileConnected;
@@ -170,11 +171,11 @@ void Publisher::completed(std::uint64_t id, bool ok, const std::string& error) {
     outbox_.acknowledge(id);
     failures_.erase(id);
     ++stats_.acknowledged;
-  } else if (transport_.connected() && refused_as_not_allowed(error)) {
-    hold(id, error);
+  } else if (transport_.connected() && error == PublishError::not_allowed) {
+    hold(id, text);
   } else if (transport_.connected()) {
     if (++failures_[id] >= kMaxFailuresWhileConnected) {
-      log::error("dropping a message on the broker's refusal (", failures_[id], " times): ", error);
+      log::error("dropping a message on the broker's refusal (", failures_[id], " times): ", text);
       outbox_.acknowledge(id);
       failures_.erase(id);
       ++stats_.refused;

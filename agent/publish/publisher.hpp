@@ -24,6 +24,7 @@
 
 #include "publish/message.hpp"
 #include "publish/record.hpp"
+#include "publish/transport.hpp"
 
 namespace rackwatch {
 
@@ -72,7 +73,7 @@ class Publisher {
   bool send_next(bool backlog);
   bool send_unstored();
   void send(std::uint64_t id, const Record& record, bool backlog);
-  void completed(std::uint64_t id, bool ok, const std::string& error);
+  void completed(std::uint64_t id, PublishError error, const std::string& text);
   void hold(std::uint64_t id, const std::string& error);
 
   Transport& transport_;

@@ -115,7 +115,7 @@ std::string tls_failure(const boost::system::error_code& ec, const TlsConfig& tl
     case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
     case SSL_R_UNSUPPORTED_PROTOCOL:
     case SSL_R_NO_PROTOCOLS_AVAILABLE:
-      return "the broker does not offer TLS " + tls.min_version + " or later (" + ec.message() + ")";
+      return "the broker does not offer TLS " + std::string(tls_version_name(tls.min_version)) + " or later (" + ec.message() + ")";
     case SSL_R_WRONG_VERSION_NUMBER:
       return "the broker did not answer in TLS (a plain MQTT port? use tcp:// for it)";
     default:
@@ -152,7 +152,7 @@ asio::awaitable<TlsProbeResult> probe_tls(std::string uri, TlsConfig tls, std::c
   TlsProbeResult out;
 
   ssl::context ctx(ssl::context::tls_client);
-  SSL_CTX_set_min_proto_version(ctx.native_handle(), tls.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), tls.min_version == TlsVersion::v1_3 ? TLS1_3_VERSION : TLS1_2_VERSION);
   boost::system::error_code ec;
   ctx.load_verify_file(tls.ca_file, ec);
   if (ec && tls.verify) {

@@ -3,6 +3,7 @@
 // executor.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -12,20 +13,25 @@
 
 namespace rackwatch {
 
-// A broker's "no" to a publish (MQTT 5 reason code 0x80 or above): the
-// error then starts with kBrokerRefused, and names the reason and its code.
+// A broker's "no" to a publish (MQTT 5 reason code 0x80 or above): its
+// text starts with kBrokerRefused, and names the reason and its code.
 inline constexpr std::string_view kBrokerRefused = "refused by the broker: ";
-// Refused as not authorized (0x87) or for its topic (0x90): a configuration
-// problem (an ACL, a wrong rack) that an operator fixes, not a bad message.
-inline bool refused_as_not_allowed(const std::string& error) {
-  return error.rfind(kBrokerRefused, 0) == 0 &&
-         (error.find("(0x87)") != std::string::npos || error.find("(0x90)") != std::string::npos);
-}
+
+// How a publish ended.
+enum class PublishError : std::uint8_t {
+  none,           // acknowledged by the broker
+  not_connected,  // no connection, or it was lost or stopped before the acknowledgement
+  not_allowed,    // MQTT 5 not authorized (0x87) or topic name invalid (0x90): an ACL or
+                  // identity for an operator to fix, not a bad message
+  refused,        // another MQTT 5 refusal (packet too large, quota exceeded, ...)
+  client,         // the MQTT client would not send it
+};
 
 class Transport {
  public:
-  // ok once the broker acknowledged the message; otherwise the reason.
-  using PublishDone = std::function<void(bool ok, const std::string& error)>;
+  // PublishError::none once the broker acknowledged the message; otherwise
+  // what kind of failure, and a sentence for logs and status.
+  using PublishDone = std::function<void(PublishError error, const std::string& text)>;
 
   virtual ~Transport() = default;
   virtual bool connected() const = 0;

@@ -17,6 +17,7 @@
 
 #include "core/config.hpp"
 #include "core/reading.hpp"
+#include "sources/device_state.hpp"
 
 namespace YAML {
 class Node;
@@ -56,7 +57,7 @@ struct SourceEnv {
 
 // A device's state and counters, named so that any protocol can fill them.
 struct SourceHealth {
-  std::string state;  // "ok", "degraded", "dormant"; empty when not tracked
+  std::optional<DeviceState> state;  // none: the source keeps no device state
   std::string detail;  // why not ok: the last error, when the next probe is
   std::vector<std::pair<std::string, std::uint64_t>> counters;  // name, value; in display order
   std::optional<TimePoint> last_success;

@@ -50,7 +50,7 @@ class FakeTransport final : public Transport {
     static const std::string kNoError;
     auto done = std::move(pending_.front());
     pending_.pop_front();
-    done(true, kNoError);
+    done(PublishError::none, kNoError);
   }
   std::size_t in_flight() const { return pending_.size(); }
 

@@ -248,7 +248,7 @@ TEST_F(ModbusFaultTest, NoAnswerGoesDormantAfterThreeAndRecoversWhenHealed) {
   faults("drop-every 1\n");
   for (int i = 1; i <= 3; ++i) {
     expect_all_bad(tick(), "timeout: no answer from unit 1");
-    EXPECT_EQ(sick().state, i < 3 ? "degraded" : "dormant");
+    EXPECT_EQ(sick().state, i < 3 ? DeviceState::degraded : DeviceState::dormant);
   }
   EXPECT_EQ(counter(sick(), "timeouts"), 3u);
   EXPECT_EQ(counter(sick(), "dormant"), 1u);
@@ -261,7 +261,7 @@ TEST_F(ModbusFaultTest, NoAnswerGoesDormantAfterThreeAndRecoversWhenHealed) {
   faults("");
   // The probe comes within reprobe_min (1 s); the device is back.
   ASSERT_TRUE(test::wait_until([&] { return tick().at(0).ok(); }, 5s));
-  EXPECT_EQ(sick().state, "ok");
+  EXPECT_EQ(sick().state, DeviceState::ok);
   expect_all_good(tick());
   EXPECT_GE(counter(sick(), "answers"), 3u);
 }
@@ -290,7 +290,7 @@ TEST_F(ModbusFaultTest, ExceptionIsCountedButDoesNotMakeTheDeviceDormant) {
     EXPECT_TRUE(r[3].ok()) << "another read of the device is unaffected: " << r[3].error;
   }
   EXPECT_EQ(counter(sick(), "exceptions"), 4u);
-  EXPECT_EQ(sick().state, "ok");
+  EXPECT_EQ(sick().state, DeviceState::ok);
 }
 
 TEST_F(ModbusFaultTest, WrongTransactionIdAndShortFrameAreFramingErrors) {
@@ -301,10 +301,10 @@ TEST_F(ModbusFaultTest, WrongTransactionIdAndShortFrameAreFramingErrors) {
   auto r = tick();
   ASSERT_FALSE(r[0].ok());
   EXPECT_EQ(counter(sick(), "framing_errors"), 2u);
-  EXPECT_EQ(sick().state, "degraded");
+  EXPECT_EQ(sick().state, DeviceState::degraded);
   faults("");
   expect_all_good(tick());
-  EXPECT_EQ(sick().state, "ok");
+  EXPECT_EQ(sick().state, DeviceState::ok);
 }
 
 TEST_F(ModbusFaultTest, DroppedConnectionIsAnIoErrorAndTheNextTickReconnects) {
@@ -322,10 +322,10 @@ TEST_F(ModbusFaultTest, BadCrcOnTheBusIsACrcErrorAndGoesDormantLikeAnyFailure) {
   faults("corrupt-crc-every 1\n");
   for (int i = 0; i < 3; ++i) expect_all_bad(tick(), "CRC");
   EXPECT_EQ(counter(sick(), "crc_errors"), 3u);
-  EXPECT_EQ(sick().state, "dormant");
+  EXPECT_EQ(sick().state, DeviceState::dormant);
   faults("");
   ASSERT_TRUE(test::wait_until([&] { return tick().at(0).ok(); }, 5s));
-  EXPECT_EQ(sick().state, "ok");
+  EXPECT_EQ(sick().state, DeviceState::ok);
 }
 
 // ---------------------------------------------------------------------------
@@ -359,7 +359,7 @@ points:
   EXPECT_EQ(r[4].value, 15);
   const auto h = rig.source(0).health();
   EXPECT_THAT(h.notes, ::testing::Contains(HasSubstr("holding register 2 disabled: illegal data address")));
-  EXPECT_EQ(h.state, "ok") << "a refusal is an answer";
+  EXPECT_EQ(h.state, DeviceState::ok) << "a refusal is an answer";
 
   // From now on: two reads around the disabled register, and c says why.
   const auto before = peer.served().size();

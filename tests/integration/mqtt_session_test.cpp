@@ -79,11 +79,11 @@ class Events {
 class Completion {
  public:
   MqttSession::PublishDone callback() {
-    return [state = state_](bool ok, const std::string& error) {
+    return [state = state_](PublishError error, const std::string& text) {
       std::lock_guard lock(state->mutex);
       ++state->calls;
-      state->ok = ok;
-      state->error = error;
+      state->ok = error == PublishError::none;
+      state->error = text;
     };
   }
   int calls() const {

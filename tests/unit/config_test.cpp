@@ -173,7 +173,7 @@ TEST(ConfigTest, OutboxSectionHasDefaultsAndChecks) {
   auto cfg = parse_config(kValid, "o.yaml", d);
   ASSERT_TRUE(cfg);
   EXPECT_EQ(cfg->outbox.dir, "/var/lib/rackwatch/outbox");
-  EXPECT_EQ(cfg->outbox.fsync, "interval");
+  EXPECT_EQ(cfg->outbox.fsync, FsyncPolicy::interval);
   EXPECT_EQ(cfg->outbox.max_bytes, 64ull << 20);
   EXPECT_FALSE(cfg->mqtt.clean_session);
 
@@ -183,7 +183,7 @@ TEST(ConfigTest, OutboxSectionHasDefaultsAndChecks) {
   ASSERT_TRUE(cfg) << ::testing::PrintToString(lines_of(d2));
   EXPECT_EQ(cfg->outbox.dir, "/srv/spool");
   EXPECT_EQ(cfg->outbox.max_bytes, 1u << 20);
-  EXPECT_EQ(cfg->outbox.fsync, "always");
+  EXPECT_EQ(cfg->outbox.fsync, FsyncPolicy::always);
   EXPECT_EQ(cfg->outbox.dir_mark.line, 14);
 
   text = kValid + "outbox:\n  dir: spool\n  max_size: huge\n  fsync: sometimes\n  fsync_interval: 1h\n";

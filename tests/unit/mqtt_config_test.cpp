@@ -78,10 +78,10 @@ TEST_F(MqttConfigTest, APasswordFileOthersCanReadIsRefusedWithItsMode) {
 TEST_F(MqttConfigTest, ProtocolIs311Or5) {
   auto cfg = parse("  brokers: [tcp://127.0.0.1:1883]\n");
   ASSERT_TRUE(cfg);
-  EXPECT_EQ(cfg->mqtt.protocol, "3.1.1");
+  EXPECT_EQ(cfg->mqtt.protocol, MqttProtocol::v3_1_1);
   cfg = parse("  brokers: [tcp://127.0.0.1:1883]\n  protocol: \"5\"\n");
   ASSERT_TRUE(cfg);
-  EXPECT_EQ(cfg->mqtt.protocol, "5");
+  EXPECT_EQ(cfg->mqtt.protocol, MqttProtocol::v5);
   EXPECT_FALSE(parse("  brokers: [tcp://127.0.0.1:1883]\n  protocol: \"3.1\"\n"));
   EXPECT_THAT(lines(), Contains(HasSubstr("m.yaml:4:13: 'protocol' must be \"3.1.1\" or \"5\", found '3.1'")));
 }
@@ -92,7 +92,7 @@ TEST_F(MqttConfigTest, TlsBrokersGetTheSystemCaAndVerificationByDefault) {
   ASSERT_TRUE(cfg->mqtt.tls);
   EXPECT_EQ(cfg->mqtt.tls->ca_file, kSystemCaBundle);
   EXPECT_TRUE(cfg->mqtt.tls->verify);
-  EXPECT_EQ(cfg->mqtt.tls->min_version, "1.2");
+  EXPECT_EQ(cfg->mqtt.tls->min_version, TlsVersion::v1_2);
   EXPECT_TRUE(cfg->mqtt.tls->cert_file.empty());
   // Plain brokers: no TLS settings at all.
   cfg = parse("  brokers: [tcp://127.0.0.1:1883]\n");
@@ -114,7 +114,7 @@ TEST_F(MqttConfigTest, MutualTlsFilesAreReadAndTheirContentsTellARotation) {
   EXPECT_EQ(first.cert_file, cert);
   EXPECT_EQ(first.key_file, key);
   EXPECT_EQ(first.key_password, "kp");
-  EXPECT_EQ(first.min_version, "1.3");
+  EXPECT_EQ(first.min_version, TlsVersion::v1_3);
   // Same names, a new certificate in the file: the settings differ, so a
   // reload reconnects with it.
   file("agent.pem", "CERT 2\n", 0644);

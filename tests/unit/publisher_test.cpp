@@ -28,10 +28,10 @@ class FakeTransport : public Transport {
   void publish(const Message& m, PublishDone done) override { sent.push_back({m, std::move(done)}); }
 
   // Completes the oldest outstanding publish.
-  void complete(bool ok, const std::string& error = "connection lost") {
+  void complete(bool ok, PublishError error = PublishError::not_connected, const std::string& text = "connection lost") {
     auto s = std::move(sent.front());
     sent.pop_front();
-    s.done(ok, ok ? "" : error);
+    s.done(ok ? PublishError::none : error, ok ? "" : text);
   }
   std::vector<std::string> payloads() const {
     std::vector<std::string> out;
@@ -189,7 +189,7 @@ TEST_F(PublisherTest, AMessageRefusedAsNotAuthorizedIsKeptAndTriedAgain) {
   for (int round = 0; round < 5; ++round) {  // more than the 3 that drop other refusals
     ASSERT_FALSE(t.sent.empty());
     ASSERT_EQ(t.sent.front().message.payload, "0");
-    t.complete(false, no);
+    t.complete(false, PublishError::not_allowed, no);
     EXPECT_EQ(p.stats().held, round == 0 ? 1u : p.stats().held);
     if (round == 0) t.complete(true);  // message 1 is taken meanwhile
     p.enqueue(msg(10 + round));         // a poll: the hold-off (0) has passed
@@ -199,7 +199,7 @@ TEST_F(PublisherTest, AMessageRefusedAsNotAuthorizedIsKeptAndTriedAgain) {
       if (it == t.sent.end()) break;
       auto done = std::move(it->done);
       t.sent.erase(it);
-      done(true, "");
+      done(PublishError::none, "");
     }
   }
   EXPECT_EQ(p.stats().refused, 0u);
@@ -221,7 +221,9 @@ TEST_F(PublisherTest, OtherRefusalsStillDropAfterRetries) {
   Publisher p(t, *box, wire_, 8, std::chrono::milliseconds{0});
   p.connected({});
   p.enqueue(msg(0));
-  for (int i = 0; i < 3; ++i) t.complete(false, std::string(kBrokerRefused) + "Packet too large (0x95)");
+  for (int i = 0; i < 3; ++i) {
+    t.complete(false, PublishError::refused, std::string(kBrokerRefused) + "Packet too large (0x95)");
+  }
   EXPECT_TRUE(p.idle());
   EXPECT_EQ(p.stats().refused, 1u);
   EXPECT_EQ(p.stats().held, 0u);

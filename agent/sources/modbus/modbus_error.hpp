@@ -7,7 +7,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
+
+#include "core/result.hpp"
 
 namespace rackwatch::modbus {
 
@@ -47,30 +48,9 @@ struct Error {
   std::uint8_t exception_code = 0;  // set for ErrorCode::exception
 };
 
-// A value or an Error; C++20 has no std::expected.
+// A value or an Error (core/result.hpp).
 template <class T>
-class Result {
- public:
-  // Implicit, so that a function simply returns a value or an Error.
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
-  Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}
-
-  bool ok() const { return state_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-
-  // Only when ok().
-  const T& value() const& { return std::get<0>(state_); }
-  T& value() & { return std::get<0>(state_); }
-  T&& value() && { return std::get<0>(std::move(state_)); }
-  const T& operator*() const& { return value(); }
-  const T* operator->() const { return &value(); }
-
-  // Only when !ok().
-  const Error& error() const { return std::get<1>(state_); }
-
- private:
-  std::variant<T, Error> state_;
-};
+using Result = rackwatch::Result<T, Error>;
 
 // "0x2A" for 0x2a with two digits, "0x002A" with four; for messages.
 std::string hex(std::uint64_t value, int digits);

@@ -5,18 +5,6 @@
 
 namespace rackwatch::modbus {
 
-std::string_view device_state_name(DeviceState state) {
-  switch (state) {
-    case DeviceState::ok:
-      return "ok";
-    case DeviceState::degraded:
-      return "degraded";
-    case DeviceState::dormant:
-      return "dormant";
-  }
-  return "unknown";
-}
-
 void DeviceHealth::answered() {
   state_ = DeviceState::ok;
   consecutive_ = 0;

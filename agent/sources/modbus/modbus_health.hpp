@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 
+#include "sources/device_state.hpp"
+
 namespace rackwatch::modbus {
 
 struct HealthPolicy {
@@ -19,13 +21,8 @@ struct HealthPolicy {
   std::chrono::milliseconds reprobe_max{300'000};
 };
 
-enum class DeviceState : std::uint8_t {
-  ok,        // the last request was answered
-  degraded,  // failing, not yet dormant
-  dormant,   // not polled until the next probe
-};
-
-std::string_view device_state_name(DeviceState state);
+using rackwatch::DeviceState;
+using rackwatch::device_state_name;
 
 class DeviceHealth {
  public:

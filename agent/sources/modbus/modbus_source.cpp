@@ -316,7 +316,7 @@ std::vector<RawReading> ModbusSource::decode(const PollState& state) const {
 
 SourceHealth ModbusSource::health() const {
   SourceHealth h;
-  h.state = std::string(device_state_name(health_.state()));
+  h.state = health_.state();
   if (health_.state() != DeviceState::ok) {
     h.detail = health_.last_error();
     if (auto next = health_.next_probe()) {
