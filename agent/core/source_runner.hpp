@@ -1,6 +1,7 @@
 // Polls one source on wall-clock aligned ticks, each poll under the source's
 // deadline, and hands every poll's readings on. One runner a source, all on
-// the agent's executor; a slow source delays nobody but itself.
+// the agent's executor; a slow source delays nobody but itself. Its loop is
+// supervised: an exception is logged, counted and the loop restarted.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,7 @@
 
 #include "core/poll.hpp"
 #include "core/reading.hpp"
+#include "core/supervise.hpp"
 
 namespace rackwatch {
 
@@ -32,8 +34,11 @@ class SourceRunner {
   // Called on the executor after every tick, with one reading per point.
   using Deliver = std::function<void(TimePoint tick, std::vector<RawReading> readings)>;
 
+  // A poll that throws, or a Deliver that throws, fails the tick (its
+  // points are delivered as failed, with the reason) and restarts the loop
+  // after the `restart` back-off.
   SourceRunner(boost::asio::any_io_executor executor, std::shared_ptr<Source> source,
-               Deliver deliver);
+               Deliver deliver, RestartPolicy restart = {});
   ~SourceRunner();
   SourceRunner(const SourceRunner&) = delete;
   SourceRunner& operator=(const SourceRunner&) = delete;
@@ -41,6 +46,7 @@ class SourceRunner {
   void start();
   void stop();
   const RunnerStats& stats() const;
+  const RestartStats& restarts() const;
   const Source& source() const;
 
   // Polls the source now, outside its schedule, under its deadline; the
@@ -53,6 +59,7 @@ class SourceRunner {
 
  private:
   std::shared_ptr<State> state_;
+  Supervised loop_;
 };
 
 }  // namespace rackwatch
