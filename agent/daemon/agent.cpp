@@ -53,6 +53,14 @@ Agent::~Agent() = default;
 StatusCounters Agent::counters() const {
   StatusCounters c;
   c.telemetry_sequence = sequence_;
+  auto add_restarts = [&c](const std::string& component, const RestartStats& r) {
+    if (r.restarts == 0) return;
+    c.restarts.push_back({component, r.restarts, r.last_error, to_unix_ms(r.last_failure)});
+  };
+  for (const auto& runner : runners_) {
+    if (runner) add_restarts("source " + runner->source().config().name, runner->restarts());
+  }
+  if (diag_) add_restarts("diag socket " + diag_->path(), diag_->restarts());
   if (!publisher_ || !outbox_) return c;
   const auto& p = publisher_->stats();
   const auto& o = outbox_->stats();
