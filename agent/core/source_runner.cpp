@@ -25,6 +25,7 @@ struct SourceRunner::State {
   bool on_demand = false;  // the poll in progress was asked for, not scheduled
   bool stopped = false;
   RunnerStats stats;
+  Moment woke = Moment::now();  // the loop's last start, or wake for a tick
 };
 
 namespace {
@@ -58,11 +59,13 @@ void deliver_tick(SourceRunner::State& st, TimePoint tick, std::vector<RawReadin
 
 asio::awaitable<void> run(std::shared_ptr<SourceRunner::State> st) {
   const auto& cfg = st->source->config();
+  st->woke = Moment::now();
   while (!st->stopped) {
     const auto tick = next_tick(Clock::now(), cfg.interval);
     st->timer.expires_at(tick);
     co_await st->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (st->stopped) break;
+    st->woke = Moment::now();
     const auto late = Clock::now() - tick;
     if (late > st->stats.max_lateness) st->stats.max_lateness = late;
     if (*st->busy && st->on_demand) {
@@ -110,6 +113,12 @@ void SourceRunner::stop() {
 const RunnerStats& SourceRunner::stats() const { return state_->stats; }
 
 const RestartStats& SourceRunner::restarts() const { return loop_.stats(); }
+
+std::optional<RunnerProgress> SourceRunner::progress() const {
+  if (state_->stopped) return std::nullopt;
+  const auto& cfg = state_->source->config();
+  return RunnerProgress{cfg.name, cfg.interval, cfg.timeout, state_->woke, loop_.stats().restart_due};
+}
 
 const Source& SourceRunner::source() const { return *state_->source; }
 

@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include "core/poll.hpp"
+#include "core/progress.hpp"
 #include "core/reading.hpp"
 #include "core/supervise.hpp"
 
@@ -48,6 +50,8 @@ class SourceRunner {
   const RunnerStats& stats() const;
   const RestartStats& restarts() const;
   const Source& source() const;
+  // For the watchdog; nothing once stopped.
+  std::optional<RunnerProgress> progress() const;
 
   // Polls the source now, outside its schedule, under its deadline; the
   // readings go to the caller, not to Deliver. Waits (within the deadline)

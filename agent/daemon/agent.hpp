@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/config.hpp"
+#include "core/progress.hpp"
 #include "publish/mqtt_session.hpp"
 #include "pipeline/derived.hpp"
 #include "pipeline/report_filter.hpp"
@@ -58,6 +59,8 @@ class Agent {
 
   const Config& config() const { return config_; }
   std::uint64_t sequence() const { return sequence_; }
+  // Where every running source runner is, for the watchdog's rule.
+  std::vector<RunnerProgress> progress() const;
 
   // Reads the config file again and applies it: sources added, removed or
   // changed are started, stopped or restarted; the others keep running
