@@ -8,13 +8,20 @@
 namespace rackwatch::log {
 namespace {
 std::atomic<int> g_level{static_cast<int>(Level::info)};
-}
+Sink g_sink;
+}  // namespace
 
 void set_level(Level level) { g_level = static_cast<int>(level); }
 
 bool enabled(Level level) { return static_cast<int>(level) <= g_level.load(); }
 
+void set_sink(Sink sink) { g_sink = std::move(sink); }
+
 void write(Level level, std::string_view message) {
+  if (g_sink) {
+    g_sink(level, message);
+    return;
+  }
   // One write(2) a line so that lines from threads never interleave.
   std::string line = "<" + std::to_string(static_cast<int>(level)) + ">";
   line.append(message);

@@ -2,12 +2,13 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <optional>
 
+#include "core/log.hpp"
+#include "core/supervise.hpp"
 #include "sources/source.hpp"
 
 namespace rackwatch {
@@ -26,6 +27,8 @@ asio::awaitable<PollOutcome> poll_with_deadline(std::shared_ptr<Source> source,
     explicit Shared(const asio::any_io_executor& e) : timer(e) {}
     asio::steady_timer timer;
     std::optional<std::vector<RawReading>> result;
+    std::exception_ptr thrown;
+    bool waiting = true;  // false once the deadline has passed
   };
   auto shared = std::make_shared<Shared>(ex);
   const auto start = std::chrono::steady_clock::now();
@@ -36,10 +39,16 @@ asio::awaitable<PollOutcome> poll_with_deadline(std::shared_ptr<Source> source,
       ex,
       [source, shared, busy]() -> asio::awaitable<void> {
         std::vector<RawReading> readings;
+        std::exception_ptr thrown;
         try {
           readings = co_await source->poll();
-        } catch (const std::exception& e) {
-          readings = failures_for(*source, std::string("poll failed: ") + e.what(), Clock::now());
+        } catch (...) {
+          thrown = std::current_exception();
+        }
+        if (thrown) {
+          const auto what = exception_text(thrown);
+          readings = failures_for(*source, "poll failed: " + what, Clock::now());
+          if (!shared->waiting) log::warning("source ", source->config().name, ": poll failed after its deadline: ", what);
         }
         const auto expected = source->config().points.size();
         if (readings.size() != expected) {
@@ -50,17 +59,23 @@ asio::awaitable<PollOutcome> poll_with_deadline(std::shared_ptr<Source> source,
         }
         *busy = false;
         shared->result = std::move(readings);
+        shared->thrown = thrown;
         shared->timer.cancel();
       },
-      asio::detached);
+      [name = source->config().name](std::exception_ptr error) {
+        // Only the bookkeeping above can throw (out of memory): say so.
+        if (error) log::error("source ", name, ": poll bookkeeping failed: ", exception_text(error));
+      });
 
   // The poll may already be done if it completed without suspending.
   if (!shared->result) co_await shared->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  shared->waiting = false;
 
   PollOutcome out;
   out.took = std::chrono::steady_clock::now() - start;
   if (shared->result) {
     out.readings = std::move(*shared->result);
+    out.thrown = shared->thrown;
   } else {
     out.timed_out = true;
     out.readings = failures_for(*source, "timeout: no answer within " +

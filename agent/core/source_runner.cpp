@@ -1,14 +1,13 @@
 #include "core/source_runner.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
 #include "core/poll.hpp"
 #include "core/schedule.hpp"
+#include "core/supervise.hpp"
 #include "sources/source.hpp"
 
 namespace rackwatch {
@@ -26,6 +25,7 @@ struct SourceRunner::State {
   bool on_demand = false;  // the poll in progress was asked for, not scheduled
   bool stopped = false;
   RunnerStats stats;
+  Moment woke = Moment::now();  // the loop's last start, or wake for a tick
 };
 
 namespace {
@@ -39,13 +39,33 @@ asio::awaitable<void> wait_idle(SourceRunner::State& st, TimePoint until) {
   }
 }
 
+// Hands a tick's readings on. When Deliver throws, what it made of them is
+// unknown: the tick is delivered again as failed, so that none of its values
+// is shown, and the exception goes on to the supervisor.
+void deliver_tick(SourceRunner::State& st, TimePoint tick, std::vector<RawReading> readings) {
+  try {
+    st.deliver(tick, std::move(readings));
+  } catch (...) {
+    const auto what = exception_text(std::current_exception());
+    try {
+      st.deliver(tick, failures_for(*st.source, "processing failed: " + what, Clock::now()));
+    } catch (...) {
+      log::error("source ", st.source->config().name, ": marking the failed tick failed too: ",
+                 exception_text(std::current_exception()));
+    }
+    throw;
+  }
+}
+
 asio::awaitable<void> run(std::shared_ptr<SourceRunner::State> st) {
   const auto& cfg = st->source->config();
+  st->woke = Moment::now();
   while (!st->stopped) {
     const auto tick = next_tick(Clock::now(), cfg.interval);
     st->timer.expires_at(tick);
     co_await st->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (st->stopped) break;
+    st->woke = Moment::now();
     const auto late = Clock::now() - tick;
     if (late > st->stats.max_lateness) st->stats.max_lateness = late;
     if (*st->busy && st->on_demand) {
@@ -53,8 +73,8 @@ asio::awaitable<void> run(std::shared_ptr<SourceRunner::State> st) {
     }
     if (*st->busy) {
       ++st->stats.overruns;
-      st->deliver(tick, failures_for(*st->source, "previous poll still running (device not answering)",
-                                     Clock::now()));
+      deliver_tick(*st, tick, failures_for(*st->source, "previous poll still running (device not answering)",
+                                           Clock::now()));
       continue;
     }
     auto outcome = co_await poll_with_deadline(st->source, cfg.timeout, st->busy);
@@ -65,28 +85,40 @@ asio::awaitable<void> run(std::shared_ptr<SourceRunner::State> st) {
       ++st->stats.timeouts;
       log::warning("source ", cfg.name, ": no answer within ", cfg.timeout.count(), "ms");
     }
-    st->deliver(tick, std::move(outcome.readings));
+    deliver_tick(*st, tick, std::move(outcome.readings));
+    // Source::poll() must not throw: a source that did may be in a state
+    // its own code did not foresee, so its loop starts afresh after a pause.
+    if (outcome.thrown) std::rethrow_exception(outcome.thrown);
   }
 }
 
 }  // namespace
 
 SourceRunner::SourceRunner(asio::any_io_executor executor, std::shared_ptr<Source> source,
-                           Deliver deliver)
-    : state_(std::make_shared<State>(executor, std::move(source), std::move(deliver))) {}
+                           Deliver deliver, RestartPolicy restart)
+    : state_(std::make_shared<State>(executor, std::move(source), std::move(deliver))),
+      loop_(executor, "source " + state_->source->config().name, "poll loop",
+            [st = state_] { return run(st); }, restart) {}
 
 SourceRunner::~SourceRunner() { stop(); }
 
-void SourceRunner::start() {
-  asio::co_spawn(state_->executor, run(state_), asio::detached);
-}
+void SourceRunner::start() { loop_.start(); }
 
 void SourceRunner::stop() {
   state_->stopped = true;
   state_->timer.cancel();
+  loop_.stop();
 }
 
 const RunnerStats& SourceRunner::stats() const { return state_->stats; }
+
+const RestartStats& SourceRunner::restarts() const { return loop_.stats(); }
+
+std::optional<RunnerProgress> SourceRunner::progress() const {
+  if (state_->stopped) return std::nullopt;
+  const auto& cfg = state_->source->config();
+  return RunnerProgress{cfg.name, cfg.interval, cfg.timeout, state_->woke, loop_.stats().restart_due};
+}
 
 const Source& SourceRunner::source() const { return *state_->source; }
 
@@ -103,6 +135,9 @@ asio::awaitable<PollOutcome> SourceRunner::poll_now() {
   st->on_demand = true;
   auto outcome = co_await poll_with_deadline(st->source, cfg.timeout, st->busy);
   st->on_demand = false;
+  // Asked for by an operator, who sees the reason in the readings; the
+  // scheduled loop is not restarted for it.
+  if (outcome.thrown) log::error("source ", cfg.name, ": on-demand poll failed: ", exception_text(outcome.thrown));
   co_return outcome;
 }
 

@@ -1,19 +1,23 @@
 // Polls one source on wall-clock aligned ticks, each poll under the source's
 // deadline, and hands every poll's readings on. One runner a source, all on
-// the agent's executor; a slow source delays nobody but itself.
+// the agent's executor; a slow source delays nobody but itself. Its loop is
+// supervised: an exception is logged, counted and the loop restarted.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include "core/poll.hpp"
+#include "core/progress.hpp"
 #include "core/reading.hpp"
+#include "core/supervise.hpp"
 
 namespace rackwatch {
 
@@ -32,8 +36,11 @@ class SourceRunner {
   // Called on the executor after every tick, with one reading per point.
   using Deliver = std::function<void(TimePoint tick, std::vector<RawReading> readings)>;
 
+  // A poll that throws, or a Deliver that throws, fails the tick (its
+  // points are delivered as failed, with the reason) and restarts the loop
+  // after the `restart` back-off.
   SourceRunner(boost::asio::any_io_executor executor, std::shared_ptr<Source> source,
-               Deliver deliver);
+               Deliver deliver, RestartPolicy restart = {});
   ~SourceRunner();
   SourceRunner(const SourceRunner&) = delete;
   SourceRunner& operator=(const SourceRunner&) = delete;
@@ -41,7 +48,10 @@ class SourceRunner {
   void start();
   void stop();
   const RunnerStats& stats() const;
+  const RestartStats& restarts() const;
   const Source& source() const;
+  // For the watchdog; nothing once stopped.
+  std::optional<RunnerProgress> progress() const;
 
   // Polls the source now, outside its schedule, under its deadline; the
   // readings go to the caller, not to Deliver. Waits (within the deadline)
@@ -53,6 +63,7 @@ class SourceRunner {
 
  private:
   std::shared_ptr<State> state_;
+  Supervised loop_;
 };
 
 }  // namespace rackwatch

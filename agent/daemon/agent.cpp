@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
@@ -15,6 +14,7 @@
 #include "core/host.hpp"
 #include "core/log.hpp"
 #include "core/source_runner.hpp"
+#include "core/supervise.hpp"
 #include "diag/diag_server.hpp"
 #include "pipeline/condition.hpp"
 #include "publish/mqtt_session.hpp"
@@ -58,6 +58,14 @@ Agent::~Agent() = default;
 StatusCounters Agent::counters() const {
   StatusCounters c;
   c.telemetry_sequence = sequence_;
+  auto add_restarts = [&c](const std::string& component, const RestartStats& r) {
+    if (r.restarts == 0) return;
+    c.restarts.push_back({component, r.restarts, r.last_error, to_unix_ms(r.last_failure)});
+  };
+  for (const auto& runner : runners_) {
+    if (runner) add_restarts("source " + runner->source().config().name, runner->restarts());
+  }
+  if (diag_) add_restarts("diag socket " + diag_->path(), diag_->restarts());
   if (!publisher_ || !outbox_) return c;
   const auto& p = publisher_->stats();
   const auto& o = outbox_->stats();
@@ -241,7 +249,18 @@ void Agent::stop(std::chrono::milliseconds drain, std::function<void()> done) {
     done();
     return;
   }
-  asio::co_spawn(executor_, drain_then_stop(drain, std::move(done)), asio::detached);
+  // A throw while draining is logged and the stop goes on without it: `done`
+  // must run, or the process never exits.
+  asio::co_spawn(executor_, drain_then_stop(drain, done), [this, done](std::exception_ptr error) {
+    if (!error) return;
+    log::error("stopping: draining the outbox failed: ", exception_text(error), "; stopping without it");
+    try {
+      finish_stop(done);
+    } catch (...) {
+      log::error("stopping: ", exception_text(std::current_exception()), "; exiting without status offline");
+      done();
+    }
+  });
 }
 
 asio::awaitable<void> Agent::drain_then_stop(std::chrono::milliseconds drain,

@@ -18,6 +18,7 @@
 
 #include "core/catalog.hpp"
 #include "core/config.hpp"
+#include "core/progress.hpp"
 #include "pipeline/pipeline.hpp"
 #include "publish/mqtt_session.hpp"
 #include "publish/native_encoder.hpp"
@@ -58,6 +59,8 @@ class Agent {
 
   const Config& config() const { return model_->config; }
   std::uint64_t sequence() const { return sequence_; }
+  // Where every running source runner is, for the watchdog's rule.
+  std::vector<RunnerProgress> progress() const;
 
   // Reads the config file again and applies it: sources added, removed or
   // changed are started, stopped or restarted; the others keep running

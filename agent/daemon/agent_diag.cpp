@@ -85,6 +85,7 @@ v1::AgentState Agent::status_snapshot() const {
   s.set_telemetry_sequence(c.telemetry_sequence);
   s.set_messages_published(c.messages_published);
   s.set_messages_dropped(c.messages_dropped);
+  for (const auto& r : c.restarts) fill_restarts(r, *s.add_restarts());
 
   for (const auto& [key, alarm] : active_alarms_) *s.add_active_alarms() = alarm;
 

@@ -17,6 +17,7 @@
 
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "core/progress.hpp"
 #include "daemon/agent.hpp"
 #include "daemon/systemd_notify.hpp"
 
@@ -40,12 +41,20 @@ void usage(std::ostream& out) {
          "  -h, --help          print this help and exit\n";
 }
 
-void schedule_watchdog(asio::steady_timer& timer, std::chrono::microseconds every) {
+// Pings only while every source runner keeps starting its ticks: a loop that
+// is alive but stuck gets no ping, and systemd restarts the service.
+void schedule_watchdog(asio::steady_timer& timer, std::chrono::microseconds every, const Agent& agent) {
   timer.expires_after(every);
-  timer.async_wait([&timer, every](const boost::system::error_code& ec) {
+  timer.async_wait([&timer, every, &agent](const boost::system::error_code& ec) {
     if (ec) return;
-    notify_watchdog();
-    schedule_watchdog(timer, every);
+    const auto slack = std::chrono::duration_cast<std::chrono::milliseconds>(every);
+    if (auto stall = first_stall(agent.progress(), Moment::now(), slack)) {
+      log::warning("watchdog: source ", stall->source, " is stuck: ", stall->why,
+                   "; not pinging systemd, which restarts the service when the watchdog expires");
+    } else {
+      notify_watchdog();
+    }
+    schedule_watchdog(timer, every, agent);
   });
 }
 
@@ -106,7 +115,7 @@ int main(int argc, char** argv) {
             config_path);
 
   asio::steady_timer watchdog(io);
-  if (auto every = watchdog_ping_interval()) schedule_watchdog(watchdog, *every);
+  if (auto every = watchdog_ping_interval()) schedule_watchdog(watchdog, *every, agent);
 
   agent.on_ready([] { notify_ready(); });
 

@@ -11,7 +11,6 @@
 #include <set>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -106,7 +105,16 @@ asio::awaitable<void> accept_loop(std::shared_ptr<DiagServer::State> st) {
     st->clients.insert(socket);
     ++st->stats.accepted;
     st->stats.clients = st->clients.size();
-    asio::co_spawn(st->executor, serve(st, socket), asio::detached);
+    asio::co_spawn(st->executor, serve(st, socket), [st, socket](std::exception_ptr error) {
+      if (!error) return;
+      // The handler threw: this client gets no answer, the others are untouched.
+      log::error("diag socket: a request failed: ", exception_text(error), "; closing that connection");
+      ++st->stats.dropped;
+      boost::system::error_code ignored;
+      socket->close(ignored);
+      st->clients.erase(socket);
+      st->stats.clients = st->clients.size();
+    });
   }
 }
 
@@ -125,7 +133,9 @@ bool someone_listens(const std::string& path) {
 }  // namespace
 
 DiagServer::DiagServer(asio::any_io_executor executor, std::string path, Handler handler, Limits limits)
-    : path_(std::move(path)), state_(std::make_shared<State>(executor, std::move(handler), limits)) {}
+    : path_(std::move(path)),
+      state_(std::make_shared<State>(executor, std::move(handler), limits)),
+      accept_(executor, "diag socket " + path_, "accept loop", [st = state_] { return accept_loop(st); }) {}
 
 DiagServer::~DiagServer() { stop(); }
 
@@ -158,13 +168,14 @@ std::error_code DiagServer::start(std::string& error) {
     error = "diag socket " + path_ + ": listen: " + ec.message();
     return std::make_error_code(static_cast<std::errc>(ec.value()));
   }
-  asio::co_spawn(state_->executor, accept_loop(state_), asio::detached);
+  accept_.start();
   return {};
 }
 
 void DiagServer::stop() {
   if (state_->stopped) return;
   state_->stopped = true;
+  accept_.stop();
   boost::system::error_code ignored;
   if (state_->acceptor.is_open()) {
     state_->acceptor.close(ignored);
@@ -174,5 +185,7 @@ void DiagServer::stop() {
 }
 
 const DiagServer::Stats& DiagServer::stats() const { return state_->stats; }
+
+const RestartStats& DiagServer::restarts() const { return accept_.stats(); }
 
 }  // namespace rackwatch::diag

@@ -1,7 +1,8 @@
 // DiagServer: the agent's local diagnostic socket. Serves DiagRequests on the
 // agent's executor, several clients at once; a client that sends garbage, a
 // frame above 64 KiB, nothing for 30 s, or does not read its answer within
-// 5 s is dropped without touching the others or the agent.
+// 5 s is dropped without touching the others or the agent. So is one whose
+// request throws (logged); the accept loop is supervised.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "core/supervise.hpp"
 #include "rackwatch/v1/diag.pb.h"
 
 namespace rackwatch::diag {
@@ -31,7 +33,7 @@ class DiagServer {
   struct Stats {
     std::uint64_t accepted = 0;
     std::uint64_t requests = 0;
-    std::uint64_t dropped = 0;  // garbage, too long, idle, slow reader
+    std::uint64_t dropped = 0;  // garbage, too long, idle, slow reader, a request that threw
     std::uint64_t refused = 0;  // over max_clients
     std::size_t clients = 0;
   };
@@ -51,6 +53,8 @@ class DiagServer {
   void stop();
 
   const Stats& stats() const;
+  // Failures of the accept loop.
+  const RestartStats& restarts() const;
   const std::string& path() const { return path_; }
 
   struct State;
@@ -58,6 +62,7 @@ class DiagServer {
  private:
   std::string path_;
   std::shared_ptr<State> state_;
+  Supervised accept_;
 };
 
 }  // namespace rackwatch::diag

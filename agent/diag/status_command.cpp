@@ -14,8 +14,8 @@ constexpr const char* kStatusUsage =
     "usage: rackwatch status [--socket PATH] [--json]\n"
     "\n"
     "What the running agent is doing: version, uptime, config, broker, outbox,\n"
-    "the alarms active now and the state of every source. Exit 0; 2 when no\n"
-    "agent answers.\n";
+    "the alarms active now, components restarted after a failure and the state\n"
+    "of every source. Exit 0; 2 when no agent answers.\n";
 
 constexpr const char* kReloadUsage =
     "usage: rackwatch reload [--socket PATH] [--json]\n"
@@ -78,6 +78,15 @@ void print_status(const v1::AgentState& s) {
     std::cout << "          " << severity_text(a.severity()) << "  " << a.point_id() << " " << a.kind() << ": value "
               << format_value(a.value()) << ", limit " << format_value(a.limit()) << ", for "
               << duration_text(now - a.time_ms()) << '\n';
+  }
+  // Failures the agent recovered from by restarting the component.
+  if (s.restarts().empty()) std::cout << "restarts  none\n";
+  for (int i = 0; i < s.restarts_size(); ++i) {
+    const auto& r = s.restarts(i);
+    std::string error = r.last_error();
+    if (error.size() > 40) error = error.substr(0, 37) + "...";
+    std::cout << (i == 0 ? "restarts  " : "          ") << r.component() << " " << r.restarts() << "x, last "
+              << duration_text(now - r.last_failure_ms()) << " ago: " << error << '\n';
   }
   std::cout << '\n';
 

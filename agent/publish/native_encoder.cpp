@@ -116,6 +116,7 @@ Record NativeEncoder::status(bool online, const StatusCounters& counters, TimePo
   s.set_messages_dropped(counters.messages_dropped);
   s.set_telemetry_sequence(counters.telemetry_sequence);
   fill_outbox_status(counters.outbox, *s.mutable_outbox());
+  for (const auto& r : counters.restarts) fill_restarts(r, *s.add_restarts());
   return Record{RecordKind::status, topics_.status(), s.SerializeAsString()};
 }
 
@@ -194,6 +195,13 @@ Record NativeEncoder::telemetry(const std::string& source, std::uint64_t sequenc
     if (!s.reason.empty()) out->set_reason(s.reason);
   }
   return Record{RecordKind::telemetry, topics_.telemetry(), t.SerializeAsString()};
+}
+
+void fill_restarts(const StatusCounters::Restarts& in, v1::ComponentRestarts& out) {
+  out.set_component(in.component);
+  out.set_restarts(in.restarts);
+  out.set_last_error(in.last_error);
+  out.set_last_failure_ms(in.last_failure_ms);
 }
 
 }  // namespace rackwatch

@@ -47,10 +47,19 @@ struct StatusCounters {
     std::uint64_t recovered = 0;
     std::uint64_t held = 0;
   } outbox;
+  // Components that failed and were restarted; only those with restarts.
+  struct Restarts {
+    std::string component;
+    std::uint64_t restarts = 0;
+    std::string last_error;
+    std::int64_t last_failure_ms = 0;
+  };
+  std::vector<Restarts> restarts;
 };
 
 // The outbox counters as the wire carries them (status, diag socket).
 void fill_outbox_status(const StatusCounters::Outbox& in, v1::OutboxStatus& out);
+void fill_restarts(const StatusCounters::Restarts& in, v1::ComponentRestarts& out);
 
 class NativeEncoder {
  public:

@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
   const TimePoint tick = start + std::chrono::minutes(5);
   NativeEncoder enc(*cfg, {"a1", "s1", "r1", "0f3c9a7e", "0.1.0", "rack-ctl-1", start});
 
-  const auto online = enc.status(true, {120, 0, 57, {}}, tick).payload;
-  const auto offline = enc.status(false, {4000, 12, 3999, {}}, tick).payload;
+  const auto online = enc.status(true, {120, 0, 57, {}, {}}, tick).payload;
+  const auto offline = enc.status(false, {4000, 12, 3999, {}, {}}, tick).payload;
   const auto catalog = enc.catalog(tick).payload;
   const auto sim = enc.telemetry(
       "cdu", 58, tick,

@@ -150,6 +150,26 @@ TEST(NativeEncoderTest, StatusSaysOnlineOrOffline) {
   EXPECT_EQ(s.state(), v1::AgentStatus::STATE_ONLINE);
 }
 
+// Restarts ride in the status; without any, the bytes are those of a status
+// that knows nothing of them (proto3 leaves an empty repeated field out).
+TEST(NativeEncoderTest, StatusCarriesRestartsAndLeavesTheBytesAloneWithoutAny) {
+  NativeEncoder enc(two_sources(), identity());
+  StatusCounters counters;
+  counters.messages_published = 5;
+  counters.outbox.pending = 40;
+  const auto without = enc.status(true, counters, TimePoint{}).payload;
+  counters.restarts.push_back({"source pdu1", 3, "sensor bus exploded", 1'800'000'000'000});
+  v1::AgentStatus s;
+  ASSERT_TRUE(s.ParseFromString(enc.status(true, counters, TimePoint{}).payload));
+  ASSERT_EQ(s.restarts_size(), 1);
+  EXPECT_EQ(s.restarts(0).component(), "source pdu1");
+  EXPECT_EQ(s.restarts(0).restarts(), 3u);
+  EXPECT_EQ(s.restarts(0).last_error(), "sensor bus exploded");
+  EXPECT_EQ(s.restarts(0).last_failure_ms(), 1'800'000'000'000);
+  s.clear_restarts();
+  EXPECT_EQ(s.SerializeAsString(), without);
+}
+
 TEST(ScheduleTest, TicksAreAlignedMultiplesOfTheInterval) {
   using namespace std::chrono;
   const TimePoint now(milliseconds(1'700'000'001'234));
