@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "core/config_reader.hpp"
-#include "pipeline/expression.hpp"
+#include "core/expression.hpp"
 
 namespace rackwatch {
 namespace {
