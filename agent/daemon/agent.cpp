@@ -14,7 +14,7 @@
 
 #include "core/host.hpp"
 #include "core/log.hpp"
-#include "core/source_runner.hpp"
+#include "sources/source_runner.hpp"
 #include "diag/diag_server.hpp"
 #include "pipeline/condition.hpp"
 #include "publish/mqtt_session.hpp"

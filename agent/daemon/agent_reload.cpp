@@ -6,7 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "core/log.hpp"
-#include "core/source_runner.hpp"
+#include "sources/source_runner.hpp"
 #include "daemon/agent.hpp"
 #include "publish/mqtt_session.hpp"
 #include "publish/publisher.hpp"

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "core/config.hpp"
-#include "core/poll.hpp"
+#include "sources/poll.hpp"
 #include "diag/commands.hpp"
 #include "diag/format.hpp"
 #include "pipeline/condition.hpp"

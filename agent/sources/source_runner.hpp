@@ -12,7 +12,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-#include "core/poll.hpp"
+#include "sources/poll.hpp"
 #include "core/reading.hpp"
 
 namespace rackwatch {

@@ -1,4 +1,4 @@
-#include "core/source_runner.hpp"
+#include "sources/source_runner.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -7,8 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
-#include "core/poll.hpp"
 #include "core/schedule.hpp"
+#include "sources/poll.hpp"
 #include "sources/source.hpp"
 
 namespace rackwatch {
