@@ -41,8 +41,10 @@ std::string make_boot_id() {
   return buf.data();
 }
 
-Agent::Agent(asio::any_io_executor executor, asio::any_io_executor blocking, Config config)
-    : executor_(executor), blocking_(blocking), env_{executor, blocking}, config_(std::move(config)) {
+Agent::Agent(asio::any_io_executor executor, asio::any_io_executor blocking, const SourceTypes& types,
+             Config config)
+    : executor_(executor), blocking_(blocking), types_(types), env_{executor, blocking},
+      config_(std::move(config)) {
   AgentIdentity id{config_.agent.id, config_.agent.site, config_.agent.rack, make_boot_id(),
                    RACKWATCH_VERSION, host_name(), Clock::now()};
   encoder_ = std::make_unique<NativeEncoder>(config_, std::move(id));
@@ -198,7 +200,7 @@ std::unique_ptr<MqttSession> Agent::make_session() {
 }
 
 std::unique_ptr<SourceRunner> Agent::make_runner(const SourceConfig& sc) {
-  std::shared_ptr<Source> source = find_source_type(sc.type)->create(sc, env_);
+  std::shared_ptr<Source> source = types_.find(sc.type)->create(sc, env_);
   // By name, not position: a reload may move the source in the list.
   auto runner = std::make_unique<SourceRunner>(
       executor_, std::move(source), [this, name = sc.name](TimePoint tick, std::vector<RawReading> readings) {

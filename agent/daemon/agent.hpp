@@ -31,6 +31,7 @@ namespace rackwatch {
 class Outbox;
 class Publisher;
 class SourceRunner;
+class SourceTypes;
 namespace diag {
 class DiagServer;
 }
@@ -40,8 +41,10 @@ inline constexpr std::chrono::milliseconds kOfflineTimeout{2'000};
 
 class Agent {
  public:
+  // `types` (the program's source types) must outlive the agent: reloads
+  // read the config with them.
   Agent(boost::asio::any_io_executor executor, boost::asio::any_io_executor blocking,
-        Config config);
+        const SourceTypes& types, Config config);
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -137,6 +140,7 @@ class Agent {
 
   boost::asio::any_io_executor executor_;
   boost::asio::any_io_executor blocking_;
+  const SourceTypes& types_;
   SourceEnv env_;  // kept across reloads: sources on one link keep sharing it
   Config config_;
   std::unique_ptr<NativeEncoder> encoder_;

@@ -10,6 +10,7 @@
 #include "daemon/agent.hpp"
 #include "publish/mqtt_session.hpp"
 #include "publish/publisher.hpp"
+#include "sources/registry.hpp"
 #include "sources/source.hpp"
 
 namespace rackwatch {
@@ -49,7 +50,7 @@ void Agent::replace_session(Message farewell) {
 v1::ReloadResult Agent::reload() {
   v1::ReloadResult result;
   Diagnostics diags;
-  auto next = load_config(config_.file, diags);
+  auto next = load_config(config_.file, types_, diags);
   if (!next) {
     for (const auto& d : diags.items()) result.add_problems(format_mark(d.mark) + ": " + d.message);
     last_reload_error_ = result.problems_size() > 0 ? result.problems(0) : "invalid config";
