@@ -132,7 +132,13 @@ TEST(ConfigTest, UnknownSourceTypeListsKnownOnes) {
   text.replace(text.find("type: sim"), 9, "type: carrier-pigeon");
   Diagnostics d;
   EXPECT_FALSE(parse_config(text, "t.yaml", builtin_source_types(), d));
-  EXPECT_THAT(lines_of(d), ::testing::Contains(HasSubstr("unknown source type 'carrier-pigeon' (known: hwmon, modbus, sim)")));
+#if RACKWATCH_WITH_HWMON && RACKWATCH_WITH_MODBUS && RACKWATCH_WITH_SIM
+  const std::string known = "hwmon, modbus, sim";
+#else
+  const std::string known = builtin_source_types().names();  // a build without some protocol
+#endif
+  EXPECT_THAT(lines_of(d),
+              ::testing::Contains(HasSubstr("unknown source type 'carrier-pigeon' (known: " + known + ")")));
 }
 
 TEST(ConfigTest, MissingSectionsAreReported) {
@@ -163,6 +169,10 @@ TEST(ConfigTest, DurationsParse) {
 
 TEST(ConfigTest, ShippedConfigsAreValid) {
   for (const char* name : {"/config/rackwatchd.yaml", "/config/demo.yaml"}) {
+#if !RACKWATCH_WITH_HWMON || !RACKWATCH_WITH_MODBUS
+    // The annotated example configures every protocol: a build without one rejects it.
+    if (std::string_view(name) == "/config/rackwatchd.yaml") continue;
+#endif
     Diagnostics d;
     EXPECT_TRUE(load_config(std::string(RACKWATCH_SOURCE_DIR) + name, builtin_source_types(), d))
         << name << ": " << ::testing::PrintToString(lines_of(d));
