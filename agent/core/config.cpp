@@ -18,8 +18,7 @@
 #include "core/hash.hpp"
 #include "core/mqtt_config.hpp"
 #include "core/host.hpp"
-#include "sources/registry.hpp"
-#include "sources/source.hpp"
+#include "core/source_parser.hpp"
 
 namespace rackwatch {
 
@@ -147,7 +146,8 @@ std::vector<std::string_view> joined(const std::vector<std::string_view>& a,
   return out;
 }
 
-std::optional<SourceConfig> parse_source(const YAML::Node& node, ConfigReader& r) {
+std::optional<SourceConfig> parse_source(const YAML::Node& node, const SourceParsers& types,
+                                         ConfigReader& r) {
   if (!node.IsMap()) {
     r.error(node, "each source must be a mapping with name, type, interval and points");
     return std::nullopt;
@@ -160,12 +160,12 @@ std::optional<SourceConfig> parse_source(const YAML::Node& node, ConfigReader& r
     }
     s.name = *v;
   }
-  const SourceType* type = nullptr;
+  const SourceParser* type = nullptr;
   if (auto v = r.string(node, "type", true)) {
     s.type = *v;
-    type = find_source_type(*v);
+    type = types.find(*v);
     if (!type) {
-      r.error(r.child(node, "type"), "unknown source type '" + *v + "' (known: " + source_type_names() + ")");
+      r.error(r.child(node, "type"), "unknown source type '" + *v + "' (known: " + types.names() + ")");
     }
   }
   r.check_keys(node, type ? joined(kCommonSourceKeys, type->source_keys()) : kCommonSourceKeys,
@@ -407,7 +407,7 @@ PointConfig parse_point_common(const YAML::Node& node, ConfigReader& r) {
 }
 
 std::optional<Config> parse_config(const std::string& text, const std::string& file,
-                                   Diagnostics& diags) {
+                                   const SourceParsers& types, Diagnostics& diags) {
   if (!within_yaml_bounds(text, file, diags)) return std::nullopt;
   YAML::Node root;
   try {
@@ -442,7 +442,7 @@ std::optional<Config> parse_config(const std::string& text, const std::string& f
   } else {
     std::set<std::string> names;
     for (const auto& sn : sources) {
-      auto s = parse_source(sn, r);
+      auto s = parse_source(sn, types, r);
       if (!s) continue;
       if (!s->name.empty() && !names.insert(s->name).second) {
         r.error(r.child(sn, "name"), "duplicate source name '" + s->name + "'");
@@ -455,7 +455,8 @@ std::optional<Config> parse_config(const std::string& text, const std::string& f
   return cfg;
 }
 
-std::optional<Config> load_config(const std::string& path, Diagnostics& diags) {
+std::optional<Config> load_config(const std::string& path, const SourceParsers& types,
+                                  Diagnostics& diags) {
   std::ifstream in(path);
   if (!in) {
     diags.error({path, 0, 0}, std::string("cannot open config file: ") + std::strerror(errno));
@@ -469,7 +470,7 @@ std::optional<Config> load_config(const std::string& path, Diagnostics& diags) {
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse_config(ss.str(), path, diags);
+  return parse_config(ss.str(), path, types, diags);
 }
 
 }  // namespace rackwatch

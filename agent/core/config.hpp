@@ -21,6 +21,7 @@ class Node;
 namespace rackwatch {
 
 class ConfigReader;
+class SourceParsers;
 namespace expr {
 class Expression;
 }
@@ -173,12 +174,14 @@ inline constexpr std::size_t kMaxTextBytes = 1'024;   // location, description
 inline constexpr Millis kMinInterval{100};
 inline constexpr Millis kMaxInterval{3'600'000};
 
-// Loads and validates a config file. On any problem returns nullopt and
-// `diags` holds every problem found, not only the first.
-std::optional<Config> load_config(const std::string& path, Diagnostics& diags);
+// Loads and validates a config file; `types` are the source types it may
+// name (the program's: sources/builtin/builtin_types.hpp). On any problem
+// returns nullopt and `diags` holds every problem found, not only the first.
+std::optional<Config> load_config(const std::string& path, const SourceParsers& types,
+                                  Diagnostics& diags);
 
 // Same, from text (the file name is used in messages only).
 std::optional<Config> parse_config(const std::string& text, const std::string& file,
-                                   Diagnostics& diags);
+                                   const SourceParsers& types, Diagnostics& diags);
 
 }  // namespace rackwatch

@@ -8,7 +8,7 @@
 
 #include "core/catalog.hpp"
 #include "core/config_reader.hpp"
-#include "pipeline/expression.hpp"
+#include "core/expression.hpp"
 
 namespace rackwatch {
 namespace {

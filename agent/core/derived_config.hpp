@@ -1,5 +1,5 @@
 // Derived points: values the agent computes from other points with a small
-// expression language (pipeline/expression.hpp), declared under `derived:`
+// expression language (core/expression.hpp), declared under `derived:`
 // in the config. Their ids are "derived.NAME".
 #pragma once
 

@@ -13,8 +13,8 @@
 
 #include "core/host.hpp"
 #include "core/log.hpp"
-#include "core/source_runner.hpp"
 #include "core/supervise.hpp"
+#include "sources/source_runner.hpp"
 #include "diag/diag_server.hpp"
 #include "pipeline/condition.hpp"
 #include "publish/mqtt_session.hpp"
@@ -42,9 +42,11 @@ std::string make_boot_id() {
   return buf.data();
 }
 
-Agent::Agent(asio::any_io_executor executor, asio::any_io_executor blocking, Config config)
+Agent::Agent(asio::any_io_executor executor, asio::any_io_executor blocking, const SourceTypes& types,
+             Config config)
     : executor_(executor),
       blocking_(blocking),
+      types_(types),
       env_{executor, blocking},
       model_(std::make_unique<Model>(std::move(config))),
       wire_(std::make_unique<NativeWire>()) {
@@ -208,7 +210,7 @@ std::unique_ptr<MqttSession> Agent::make_session() {
 }
 
 std::unique_ptr<SourceRunner> Agent::make_runner(const SourceConfig& sc) {
-  std::shared_ptr<Source> source = find_source_type(sc.type)->create(sc, env_);
+  std::shared_ptr<Source> source = types_.find(sc.type)->create(sc, env_);
   // By name, not position: a reload may move the source in the list.
   auto runner = std::make_unique<SourceRunner>(
       executor_, std::move(source), [this, name = sc.name](TimePoint tick, std::vector<RawReading> readings) {

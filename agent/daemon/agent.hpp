@@ -32,6 +32,7 @@ class Outbox;
 class Publisher;
 class WireFormat;
 class SourceRunner;
+class SourceTypes;
 namespace diag {
 class DiagServer;
 }
@@ -41,8 +42,10 @@ inline constexpr std::chrono::milliseconds kOfflineTimeout{2'000};
 
 class Agent {
  public:
+  // `types` (the program's source types) must outlive the agent: reloads
+  // read the config with them.
   Agent(boost::asio::any_io_executor executor, boost::asio::any_io_executor blocking,
-        Config config);
+        const SourceTypes& types, Config config);
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -135,6 +138,7 @@ class Agent {
 
   boost::asio::any_io_executor executor_;
   boost::asio::any_io_executor blocking_;
+  const SourceTypes& types_;
   SourceEnv env_;  // kept across reloads: sources on one link keep sharing it
   std::unique_ptr<Model> model_;
   std::unique_ptr<NativeEncoder> encoder_;  // our records, in the canonical form

@@ -7,7 +7,7 @@
 
 #include "core/derived_config.hpp"
 #include "core/log.hpp"
-#include "core/source_runner.hpp"
+#include "sources/source_runner.hpp"
 #include "daemon/agent.hpp"
 #include "diag/diag_server.hpp"
 #include "publish/mqtt_session.hpp"

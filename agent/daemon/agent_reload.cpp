@@ -4,11 +4,12 @@
 #include <boost/asio/post.hpp>
 
 #include "core/log.hpp"
-#include "core/source_runner.hpp"
+#include "sources/source_runner.hpp"
 #include "daemon/agent.hpp"
 #include "publish/mqtt_session.hpp"
 #include "publish/publisher.hpp"
 #include "publish/wire_format.hpp"
+#include "sources/registry.hpp"
 #include "sources/source.hpp"
 
 namespace rackwatch {
@@ -48,7 +49,7 @@ void Agent::replace_session(std::optional<Message> farewell) {
 v1::ReloadResult Agent::reload() {
   v1::ReloadResult result;
   Diagnostics diags;
-  auto next = load_config(config().file, diags);
+  auto next = load_config(config().file, types_, diags);
   if (!next) {
     for (const auto& d : diags.items()) result.add_problems(format_mark(d.mark) + ": " + d.message);
     last_reload_error_ = result.problems_size() > 0 ? result.problems(0) : "invalid config";

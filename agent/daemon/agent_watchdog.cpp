@@ -1,5 +1,5 @@
 // What the watchdog asks of the agent: where each source runner is.
-#include "core/source_runner.hpp"
+#include "sources/source_runner.hpp"
 #include "daemon/agent.hpp"
 
 namespace rackwatch {

@@ -20,6 +20,7 @@
 #include "core/progress.hpp"
 #include "daemon/agent.hpp"
 #include "daemon/systemd_notify.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace asio = boost::asio;
 using namespace rackwatch;
@@ -84,7 +85,7 @@ int main(int argc, char** argv) {
   }
 
   Diagnostics diags;
-  auto config = load_config(config_path, diags);
+  auto config = load_config(config_path, builtin_source_types(), diags);
   if (!config) {
     diags.print(std::cerr);
     log::error("configuration ", config_path, " is invalid (", diags.size(),
@@ -109,7 +110,7 @@ int main(int argc, char** argv) {
 
   asio::io_context io(1);
   asio::thread_pool blocking(2);
-  Agent agent(io.get_executor(), blocking.get_executor(), std::move(*config));
+  Agent agent(io.get_executor(), blocking.get_executor(), builtin_source_types(), std::move(*config));
   log::info("rackwatchd ", RACKWATCH_VERSION, " starting: site ", agent.config().agent.site,
             ", rack ", agent.config().agent.rack, ", agent ", agent.config().agent.id, ", config ",
             config_path);

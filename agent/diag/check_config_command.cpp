@@ -5,10 +5,11 @@
 #include "core/config.hpp"
 #include "diag/commands.hpp"
 #include "publish/outbox.hpp"
+#include "sources/registry.hpp"
 
 namespace rackwatch::cli {
 
-int check_config(const Args& args) {
+int check_config(const Args& args, const SourceTypes& types) {
   if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
     std::cout << "usage: rackwatch check-config FILE\n\n"
                  "Validates FILE. Exit 0 when valid; otherwise prints each problem as\n"
@@ -20,7 +21,7 @@ int check_config(const Args& args) {
     return 2;
   }
   Diagnostics diags;
-  auto config = load_config(args[0], diags);
+  auto config = load_config(args[0], types, diags);
   // The outbox directory must be usable where this runs (the service's host).
   if (config) {
     if (auto problem = check_outbox_dir(config->outbox.dir)) {

@@ -5,12 +5,17 @@
 #include <string>
 #include <vector>
 
+namespace rackwatch {
+class SourceTypes;
+}
+
 namespace rackwatch::cli {
 
 using Args = std::vector<std::string>;
 
-int check_config(const Args& args);
-int probe(const Args& args);
+// `types`: the source types a config may name.
+int check_config(const Args& args, const SourceTypes& types);
+int probe(const Args& args, const SourceTypes& types);
 int tail(const Args& args);
 // Against a running agent, through its diag socket.
 int status(const Args& args);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "diag/commands.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace {
 
@@ -39,8 +40,8 @@ int main(int argc, char** argv) {
   }
   const std::string verb = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
-  if (verb == "check-config") return rackwatch::cli::check_config(args);
-  if (verb == "probe") return rackwatch::cli::probe(args);
+  if (verb == "check-config") return rackwatch::cli::check_config(args, rackwatch::builtin_source_types());
+  if (verb == "probe") return rackwatch::cli::probe(args, rackwatch::builtin_source_types());
   if (verb == "tail") return rackwatch::cli::tail(args);
   if (verb == "status") return rackwatch::cli::status(args);
   if (verb == "read") return rackwatch::cli::read(args);

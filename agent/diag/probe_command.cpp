@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "core/config.hpp"
-#include "core/poll.hpp"
+#include "sources/poll.hpp"
 #include "diag/commands.hpp"
 #include "diag/format.hpp"
 #include "pipeline/condition.hpp"
@@ -56,7 +56,7 @@ struct Row {
 
 }  // namespace
 
-int probe(const Args& args) {
+int probe(const Args& args, const SourceTypes& types) {
   std::string config_path;
   std::string only;
   bool json = false;
@@ -78,7 +78,7 @@ int probe(const Args& args) {
     return 2;
   }
   Diagnostics diags;
-  auto config = load_config(config_path, diags);
+  auto config = load_config(config_path, types, diags);
   if (!config) {
     diags.print(std::cerr);
     return 2;
@@ -98,7 +98,7 @@ int probe(const Args& args) {
   for (std::size_t i = 0; i < config->sources.size(); ++i) {
     const auto& sc = config->sources[i];
     if (!only.empty() && sc.name != only) continue;
-    std::shared_ptr<Source> source = find_source_type(sc.type)->create(sc, env);
+    std::shared_ptr<Source> source = types.find(sc.type)->create(sc, env);
     sources[i] = source;
     // All sources at once: the slowest one sets the time, not their sum.
     asio::co_spawn(

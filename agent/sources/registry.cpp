@@ -1,34 +1,22 @@
 #include "sources/registry.hpp"
 
-#include <array>
-
-#include "sources/hwmon/hwmon_source.hpp"
-#include "sources/modbus/modbus_source.hpp"
-#include "sources/sim/sim_source.hpp"
-#include "sources/source.hpp"
-
 namespace rackwatch {
-namespace {
 
-// One line a protocol.
-const std::array<const SourceType*, 3>& all_types() {
-  static const std::array<const SourceType*, 3> types{&hwmon_source_type(), &modbus::modbus_source_type(),
-                                                      &sim_source_type()};
-  return types;
+SourceTypes& SourceTypes::add(const SourceType& type) {
+  types_.push_back(&type);
+  return *this;
 }
 
-}  // namespace
-
-const SourceType* find_source_type(std::string_view name) {
-  for (const auto* t : all_types()) {
+const SourceType* SourceTypes::find(std::string_view name) const {
+  for (const auto* t : types_) {
     if (t->name() == name) return t;
   }
   return nullptr;
 }
 
-std::string source_type_names() {
+std::string SourceTypes::names() const {
   std::string out;
-  for (const auto* t : all_types()) {
+  for (const auto* t : types_) {
     if (!out.empty()) out += ", ";
     out += t->name();
   }

@@ -1,17 +1,28 @@
-// The source types the agent knows, looked up by their `type:` name.
+// The source types a program knows, looked up by their `type:` name. Each
+// program fills one with the protocols it was built with (sources/builtin/).
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "core/source_parser.hpp"
+#include "sources/source.hpp"
 
 namespace rackwatch {
 
-class SourceType;
+class SourceTypes final : public SourceParsers {
+ public:
+  // Types are listed (in messages) in the order they were added. `type` must
+  // outlive this set: protocols hand out statics.
+  SourceTypes& add(const SourceType& type);
 
-// nullptr when no type has that name.
-const SourceType* find_source_type(std::string_view name);
+  // nullptr when no type has that name.
+  const SourceType* find(std::string_view name) const override;
+  std::string names() const override;
 
-// "hwmon, sim, ..." for error messages.
-std::string source_type_names();
+ private:
+  std::vector<const SourceType*> types_;
+};
 
 }  // namespace rackwatch

@@ -17,15 +17,10 @@
 
 #include "core/config.hpp"
 #include "core/reading.hpp"
+#include "core/source_parser.hpp"
 #include "sources/device_state.hpp"
 
-namespace YAML {
-class Node;
-}
-
 namespace rackwatch {
-
-class ConfigReader;
 
 // What a source may use: the agent's executor (all its state lives there) and
 // an executor for blocking work that has no asynchronous API (sysfs reads that
@@ -86,30 +81,9 @@ class Source {
   SourceConfig config_;
 };
 
-class SourceType {
+// A SourceParser (core/source_parser.hpp) that also makes Sources of its kind.
+class SourceType : public SourceParser {
  public:
-  virtual ~SourceType() = default;
-
-  // The `type:` value that selects this kind of source.
-  virtual std::string_view name() const = 0;
-  // Keys this type accepts in a source mapping and in each point, beyond the
-  // common ones (name, type, interval, timeout, points / name, quantity, ...).
-  virtual std::vector<std::string_view> source_keys() const = 0;
-  virtual std::vector<std::string_view> point_keys() const = 0;
-  // True when a source of this type may leave out `points` (its points then
-  // come from elsewhere, a device profile) and parse() fills them in.
-  virtual bool points_optional() const { return false; }
-
-  // Reads and checks the type's own keys. `points` hold the common fields
-  // already parsed and may be completed here (a type may infer a point's
-  // quantity and unit); `point_nodes[i]` is the YAML of `points[i]`.
-  // Reports problems through `reader`; returns the settings (may be partial
-  // when problems were reported).
-  virtual std::shared_ptr<const SourceSettings> parse(const YAML::Node& source,
-                                                      const std::vector<YAML::Node>& point_nodes,
-                                                      std::vector<PointConfig>& points,
-                                                      ConfigReader& reader) const = 0;
-
   // Makes a source of a validated config. Does no I/O: connecting and
   // resolving happen in poll(), so that check-config can build sources too.
   virtual std::unique_ptr<Source> create(const SourceConfig& config,

@@ -9,6 +9,7 @@
 
 #include "bench/sim_config.hpp"
 #include "core/config.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch {
 namespace {
@@ -25,7 +26,7 @@ void parse(benchmark::State& state, const std::string& text, const std::string& 
   std::size_t points = 0;
   for (auto _ : state) {
     Diagnostics diags;
-    auto config = parse_config(text, file, diags);
+    auto config = parse_config(text, file, builtin_source_types(), diags);
     if (!config) {
       state.SkipWithError(("config does not parse: " + diags.items().front().message).c_str());
       break;

@@ -32,6 +32,7 @@
 #include "support/modbus_gateway.hpp"
 #include "support/modbus_peer.hpp"
 #include "support/temp_dir.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch::bench {
 namespace {
@@ -63,7 +64,7 @@ int run(double seconds, int max_registers) {
             ", max_registers: " + std::to_string(max_registers) + "}\n";
   }
   Diagnostics diags;
-  auto config = parse_config(text, (dir.path() / "rack.yaml").string(), diags);
+  auto config = parse_config(text, (dir.path() / "rack.yaml").string(), builtin_source_types(), diags);
   if (!config) {
     diags.print(std::cerr);
     return 1;

@@ -8,6 +8,7 @@
 
 #include "core/config.hpp"
 #include "fuzz_check.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace {
 
@@ -42,7 +43,7 @@ void check_valid(const rackwatch::Config& cfg) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   rackwatch::Diagnostics diags;
-  const auto cfg = rackwatch::parse_config(text, "fuzz.yaml", diags);
+  const auto cfg = rackwatch::parse_config(text, "fuzz.yaml", rackwatch::builtin_source_types(), diags);
   require(cfg.has_value() == diags.empty(), "a config comes back exactly when nothing is wrong");
   if (cfg) {
     check_valid(*cfg);

@@ -16,6 +16,7 @@
 #include "core/config.hpp"
 #include "publish/native_encoder.hpp"
 #include "rackwatch/v1/telemetry.pb.h"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace {
 
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
   }
   const std::string dir = argv[1];
   Diagnostics diags;
-  auto cfg = parse_config(kConfig, "seeds.yaml", diags);
+  auto cfg = parse_config(kConfig, "seeds.yaml", builtin_source_types(), diags);
   if (!cfg) {
     diags.print(std::cerr);
     return 1;

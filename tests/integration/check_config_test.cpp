@@ -13,6 +13,10 @@ using ::testing::HasSubstr;
 
 TEST(CheckConfigCommand, ShippedConfigsAreValid) {
   for (const char* f : {"config/rackwatchd.yaml", "config/demo.yaml"}) {
+#if !RACKWATCH_WITH_HWMON || !RACKWATCH_WITH_MODBUS
+    // The annotated example configures every protocol: a build without one rejects it.
+    if (std::string_view(f) == "config/rackwatchd.yaml") continue;
+#endif
     auto r = run({bin("rackwatch"), "check-config", source_path(f)});
     EXPECT_EQ(r.exit_code, 0) << f << "\n" << r.err;
     EXPECT_THAT(r.out, HasSubstr("valid"));

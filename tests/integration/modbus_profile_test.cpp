@@ -58,6 +58,7 @@
 #include "support/modbus_expected.hpp"
 #include "support/modbus_peer.hpp"
 #include "support/run.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch {
 namespace {
@@ -295,7 +296,7 @@ std::string config_text(const std::string& profile, const std::string& link) {
 
 Config parse(const std::string& text) {
   Diagnostics diags;
-  auto config = parse_config(text, "/nonexistent/rackwatch.yaml", diags);
+  auto config = parse_config(text, "/nonexistent/rackwatch.yaml", builtin_source_types(), diags);
   if (!config) {
     std::ostringstream out;
     diags.print(out);

@@ -28,6 +28,7 @@
 #include "support/modbus_peer.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch::modbus {
 namespace {
@@ -56,7 +57,7 @@ class Rig {
     const std::string text =
         "agent: {site: s, rack: r}\nmqtt: {brokers: [tcp://127.0.0.1:1883]}\nsources:\n" + sources_yaml;
     Diagnostics d;
-    auto cfg = parse_config(text, (dir_.path() / "rack.yaml").string(), d);
+    auto cfg = parse_config(text, (dir_.path() / "rack.yaml").string(), builtin_source_types(), d);
     if (!cfg) throw std::runtime_error("config: " + lines_of(d));
     config_ = std::move(*cfg);
     for (const auto& sc : config_.sources) {

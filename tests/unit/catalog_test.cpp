@@ -6,6 +6,7 @@
 
 #include "core/catalog.hpp"
 #include "core/config.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch {
 namespace {
@@ -14,7 +15,7 @@ Config load(const std::string& sources, const std::string& derived = "") {
   Diagnostics d;
   auto cfg = parse_config("agent: {site: hall-a, rack: r07}\nmqtt: {brokers: [tcp://127.0.0.1:1883]}\nsources:\n" +
                               sources + (derived.empty() ? "" : "derived:\n" + derived),
-                          "t.yaml", d);
+                          "t.yaml", builtin_source_types(), d);
   if (!cfg) throw std::runtime_error("config does not load");
   return *cfg;
 }

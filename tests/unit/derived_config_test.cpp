@@ -8,6 +8,7 @@
 
 #include "core/config.hpp"
 #include "pipeline/expression.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch {
 namespace {
@@ -37,7 +38,7 @@ derived:
 
 std::vector<std::string> problems(const std::string& derived) {
   Diagnostics d;
-  EXPECT_FALSE(parse_config(kHead + derived, "t.yaml", d));
+  EXPECT_FALSE(parse_config(kHead + derived, "t.yaml", builtin_source_types(), d));
   std::vector<std::string> out;
   for (const auto& i : d.items()) out.push_back(format_mark(i.mark) + ": " + i.message);
   return out;
@@ -45,7 +46,7 @@ std::vector<std::string> problems(const std::string& derived) {
 
 Config load(const std::string& derived) {
   Diagnostics d;
-  auto cfg = parse_config(kHead + derived, "t.yaml", d);
+  auto cfg = parse_config(kHead + derived, "t.yaml", builtin_source_types(), d);
   if (!cfg) {
     for (const auto& i : d.items()) ADD_FAILURE() << format_mark(i.mark) << ": " << i.message;
     return {};
@@ -143,7 +144,7 @@ sources:
     points:
       - {name: l1, signal: pdu.l1.power}
 )y",
-                            "t.yaml", d));
+                            "t.yaml", builtin_source_types(), d));
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d.items()[0].message, "source name 'derived' is reserved for derived points");
 }
@@ -161,7 +162,7 @@ sources:
       - {name: l2, signal: pdu.l2.power, deadband: 50}
       - {name: l3, signal: pdu.l3.power, max_age: 2m}
 )y",
-                          "t.yaml", d);
+                          "t.yaml", builtin_source_types(), d);
   ASSERT_TRUE(cfg);
   const auto& p = cfg->sources[0].points;
   EXPECT_EQ(p[0].deadband, 2.0);

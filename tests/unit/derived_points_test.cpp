@@ -8,6 +8,7 @@
 
 #include "core/config.hpp"
 #include "pipeline/derived.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch {
 namespace {
@@ -35,7 +36,7 @@ sources:
       - {name: return, signal: cdu.return_temp}
 derived:
 )y" + derived,
-                          "t.yaml", d);
+                          "t.yaml", builtin_source_types(), d);
   if (!cfg) throw std::runtime_error("config does not load");
   return *cfg;
 }

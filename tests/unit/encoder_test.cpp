@@ -5,6 +5,7 @@
 #include "publish/native_encoder.hpp"
 #include "publish/wire_format.hpp"
 #include "rackwatch/v1/telemetry.pb.h"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch {
 namespace {
@@ -26,7 +27,7 @@ sources:
       - {name: supply, signal: cdu.supply_temp}
 )";
   Diagnostics d;
-  auto cfg = parse_config(text, "enc.yaml", d);
+  auto cfg = parse_config(text, "enc.yaml", builtin_source_types(), d);
   EXPECT_TRUE(cfg);
   return *cfg;
 }

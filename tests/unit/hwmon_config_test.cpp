@@ -6,6 +6,7 @@
 
 #include "core/config.hpp"
 #include "hwmon_fake_sysfs.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch {
 namespace {
@@ -17,7 +18,7 @@ using test::line_of;
 const std::string kRoot = "/srv/fake-hwmon";
 
 std::optional<Config> parse(const std::string& text, Diagnostics& diags) {
-  return parse_config(text, "hw.yaml", diags);
+  return parse_config(text, "hw.yaml", builtin_source_types(), diags);
 }
 
 const HwmonSettings& settings_of(const Config& cfg) {

@@ -17,6 +17,7 @@
 #include "core/config.hpp"
 #include "hwmon_fake_sysfs.hpp"
 #include "sources/source.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch {
 namespace {
@@ -47,7 +48,7 @@ class HwmonSourceTest : public ::testing::Test {
   std::unique_ptr<Source> make(const std::string& points,
                                std::optional<asio::any_io_executor> blocking = std::nullopt) {
     Diagnostics diags;
-    auto cfg = parse_config(hwmon_config_text(fs_.root(), points), "hw.yaml", diags);
+    auto cfg = parse_config(hwmon_config_text(fs_.root(), points), "hw.yaml", builtin_source_types(), diags);
     if (!cfg) {
       ADD_FAILURE() << dump(diags);
       return nullptr;

@@ -6,6 +6,7 @@
 
 #include "core/config.hpp"
 #include "sources/modbus/modbus_settings.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch::modbus {
 namespace {
@@ -37,7 +38,7 @@ TEST(ModbusConfigTest, ProfileGivesEveryPointWithDefaults) {
     tcp: 10.0.0.5
     unit: 192
     profile: orv3-psu
-)"), kFile, d);
+)"), kFile, builtin_source_types(), d);
   ASSERT_TRUE(cfg) << lines_of(d);
   const auto& src = cfg->sources.at(0);
   const auto& s = settings_of(src);
@@ -75,7 +76,7 @@ TEST(ModbusConfigTest, PointsSelectAndOverrideProfilePointsOrBringTheirOwn) {
       - {name: spare_temp, address: 0x200, type: s16, precision: 7, quantity: temperature}
       - {name: fan_alarm, thresholds: {alarm_when: 1, severity: critical}}
       - {name: dcdc_fail}
-)"), kFile, d);
+)"), kFile, builtin_source_types(), d);
   ASSERT_TRUE(cfg) << lines_of(d);
   const auto& src = cfg->sources.at(0);
   const auto& s = settings_of(src);
@@ -115,7 +116,7 @@ TEST(ModbusConfigTest, RtuLineSettings) {
     rtu: {device: /dev/ttyUSB0, baud: 9600, parity: none}
     unit: 247
     points: [{name: flow, address: 0, quantity: flow}]
-)"), kFile, d);
+)"), kFile, builtin_source_types(), d);
   ASSERT_TRUE(cfg) << lines_of(d);
   const auto& s = settings_of(cfg->sources.at(0));
   EXPECT_EQ(s.link.kind, LinkSettings::Kind::rtu);
@@ -155,7 +156,7 @@ TEST(ModbusConfigTest, MistakesAreReportedAtTheirLines) {
     rtu: {device: /dev/ttyS0, parity: mark, data_bits: 7, speed: 1}
     unit: 0
     points: [{name: x, address: 1, type: bit, bit: 16, quantity: leak}]
-)"), kFile, d));
+)"), kFile, builtin_source_types(), d));
   const auto text = lines_of(d);
   EXPECT_THAT(text, HasSubstr("test.yaml:4:5: a modbus source needs exactly one of 'tcp: HOST[:PORT]' or 'rtu:"));
   EXPECT_THAT(text, HasSubstr("test.yaml:8:14: no profile 'no-such-model' (looked for "));
@@ -174,7 +175,7 @@ TEST(ModbusConfigTest, MistakesAreReportedAtTheirLines) {
 TEST(ModbusConfigTest, SourceWithoutProfileOrPointsSaysWhatItNeeds) {
   Diagnostics d;
   EXPECT_FALSE(parse_config(config_with(R"(  - {name: a, type: modbus, interval: 1s, tcp: h, unit: 1}
-)"), kFile, d));
+)"), kFile, builtin_source_types(), d));
   EXPECT_THAT(lines_of(d), HasSubstr("a modbus source needs a 'profile' or 'points' with addresses"));
 }
 

@@ -12,6 +12,7 @@
 
 #include "core/config.hpp"
 #include "core/mqtt_config.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch {
 namespace {
@@ -45,7 +46,7 @@ class MqttConfigTest : public ::testing::Test {
     points: [{name: total, signal: pdu.total.power}]
 )";
     diags_ = Diagnostics{};
-    return parse_config(text, "m.yaml", diags_);
+    return parse_config(text, "m.yaml", builtin_source_types(), diags_);
   }
   std::vector<std::string> lines() const {
     std::vector<std::string> out;

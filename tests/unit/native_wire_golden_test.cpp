@@ -20,6 +20,7 @@
 #include "pipeline/pipeline.hpp"
 #include "publish/native_encoder.hpp"
 #include "publish/wire_format.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch {
 namespace {
@@ -67,7 +68,7 @@ derived:
     expr: cdu.return - cdu.supply
 )";
   Diagnostics d;
-  auto cfg = parse_config(text, "golden.yaml", d);
+  auto cfg = parse_config(text, "golden.yaml", builtin_source_types(), d);
   if (!cfg) {
     std::ostringstream out;
     d.print(out);

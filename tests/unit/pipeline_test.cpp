@@ -8,6 +8,7 @@
 #include "core/catalog.hpp"
 #include "core/config.hpp"
 #include "pipeline/pipeline.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch {
 namespace {
@@ -29,7 +30,7 @@ sources:
         signal: cdu.supply_temp
         deadband: 0.5
         thresholds: )y" + supply_thresholds + "\n",
-                          "t.yaml", d);
+                          "t.yaml", builtin_source_types(), d);
   if (!cfg) throw std::runtime_error("config does not load");
   return *cfg;
 }

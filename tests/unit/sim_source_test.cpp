@@ -23,6 +23,7 @@
 #include "sources/sim/sim_settings.hpp"
 #include "sources/sim/sim_source.hpp"
 #include "sources/source.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch {
 namespace {
@@ -110,7 +111,7 @@ class SimSourceTest : public ::testing::Test {
   Config load(const std::string& sources) {
     text_ = kHead + sources;
     Diagnostics diags;
-    auto cfg = parse_config(text_, "test.yaml", diags);
+    auto cfg = parse_config(text_, "test.yaml", builtin_source_types(), diags);
     if (!cfg) throw std::runtime_error("config does not parse:\n" + printed(diags));
     return std::move(*cfg);
   }
@@ -222,7 +223,7 @@ TEST_F(SimConfigTest, UnknownSignalIsReportedAtItsPlaceWithTheKnownOnes) {
       - {name: psu, signal: shelf.psu7.output_power}
 )";
   Diagnostics diags;
-  EXPECT_FALSE(parse_config(text, "test.yaml", diags));
+  EXPECT_FALSE(parse_config(text, "test.yaml", builtin_source_types(), diags));
   expect_at(diags, text, "'pdu.l4.power'", "pdu.l4.power");
   expect_at(diags, text, "'shelf.psu7.output_power'", "shelf.psu7.output_power");
   const auto* d = find_diag(diags, "'pdu.l4.power'");
@@ -246,7 +247,7 @@ TEST_F(SimConfigTest, PsuNumbersFollowThePsuCount) {
       - {name: psu01, signal: shelf.psu01.input_power}
 )";
   Diagnostics diags;
-  EXPECT_FALSE(parse_config(text, "test.yaml", diags));
+  EXPECT_FALSE(parse_config(text, "test.yaml", builtin_source_types(), diags));
   EXPECT_EQ(count_diags(diags, "unknown sim signal"), 3u) << printed(diags);
   expect_at(diags, text, "'shelf.psu9.input_power'", "shelf.psu9.input_power");
   expect_at(diags, text, "'shelf.psu0.input_power'", "shelf.psu0.input_power");
@@ -262,7 +263,7 @@ TEST_F(SimConfigTest, MissingSignalIsReported) {
       - {name: nosignal, quantity: power}
 )";
   Diagnostics diags;
-  EXPECT_FALSE(parse_config(text, "test.yaml", diags));
+  EXPECT_FALSE(parse_config(text, "test.yaml", builtin_source_types(), diags));
   expect_at(diags, text, "missing required key 'signal'", "{name: nosignal");
 }
 
@@ -283,7 +284,7 @@ TEST_F(SimConfigTest, UnitOrQuantityThatDoesNotFitTheSignalIsReported) {
         from_unit: degF
 )";
   Diagnostics diags;
-  EXPECT_FALSE(parse_config(text, "test.yaml", diags));
+  EXPECT_FALSE(parse_config(text, "test.yaml", builtin_source_types(), diags));
   EXPECT_EQ(diags.size(), 3u) << printed(diags);
   expect_at(diags, text, "signal 'pdu.l1.power' is power in W, not A", "A\n");
   expect_at(diags, text, "signal 'cdu.supply_temp' is temperature in °C, not kPa", "pressure\n");
@@ -322,7 +323,7 @@ TEST_F(SimConfigTest, BadSettingsAreEachReportedAtTheirPlace) {
       - {name: p, signal: pdu.total.power}
 )";
   Diagnostics diags;
-  EXPECT_FALSE(parse_config(text, "test.yaml", diags));
+  EXPECT_FALSE(parse_config(text, "test.yaml", builtin_source_types(), diags));
   expect_at(diags, text, "'seed' must not be negative", "-3");
   expect_at(diags, text, "'base_kw' (200) must lie between", "200");
   expect_at(diags, text, "unknown key 'bogus'", "bogus");
@@ -371,7 +372,7 @@ TEST_F(SimConfigTest, BadLoadStepsAreReportedAtTheirPlace) {
       - {name: p, signal: pdu.total.power}
 )";
   Diagnostics diags;
-  EXPECT_FALSE(parse_config(text, "test.yaml", diags));
+  EXPECT_FALSE(parse_config(text, "test.yaml", builtin_source_types(), diags));
   expect_at(diags, text, "load steps must be in time order", "10s");
   expect_at(diags, text, "'base_kw' (500) must lie between", "500");
   expect_at(diags, text, "unknown key 'when'", "when");
@@ -388,7 +389,7 @@ TEST_F(SimConfigTest, LoadLimitsMustBeConsistent) {
       - {name: p, signal: pdu.total.power}
 )";
   Diagnostics diags;
-  EXPECT_FALSE(parse_config(text, "test.yaml", diags));
+  EXPECT_FALSE(parse_config(text, "test.yaml", builtin_source_types(), diags));
   expect_at(diags, text, "'base_kw' (30) must lie between", "30");
   expect_at(diags, text, "'swing_kw' (35) must not be above", "35");
 }
@@ -567,7 +568,7 @@ class SimDemoConfig : public ::testing::Test {
  protected:
   void SetUp() override {
     Diagnostics diags;
-    cfg_ = load_config(RACKWATCH_SOURCE_DIR "/config/demo.yaml", diags);
+    cfg_ = load_config(RACKWATCH_SOURCE_DIR "/config/demo.yaml", builtin_source_types(), diags);
     ASSERT_TRUE(cfg_.has_value()) << printed(diags);
     ASSERT_TRUE(diags.empty()) << printed(diags);
   }

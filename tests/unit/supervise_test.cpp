@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/source_runner.hpp"
+#include "sources/source_runner.hpp"
 #include "diag/diag_client.hpp"
 #include "diag/diag_server.hpp"
 #include "log_capture.hpp"

@@ -5,6 +5,7 @@
 #include "core/config.hpp"
 #include "diag/wire_decoder.hpp"
 #include "publish/native_encoder.hpp"
+#include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch {
 namespace {
@@ -26,7 +27,7 @@ TEST(WireDecoderTest, NamesTelemetryValuesOnceTheCatalogIsSeen) {
 mqtt: {brokers: [tcp://127.0.0.1:1]}
 sources:
   - {name: cdu, type: sim, interval: 1s, points: [{name: flow, signal: cdu.flow}]}
-)", "w.yaml", d);
+)", "w.yaml", builtin_source_types(), d);
   ASSERT_TRUE(cfg);
   NativeEncoder enc(*cfg, {"a1", "s1", "r1", "boot", "v", "h", TimePoint{}});
   const TimePoint t(std::chrono::milliseconds(1'800'000'000'000));

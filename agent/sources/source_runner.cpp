@@ -1,13 +1,13 @@
-#include "core/source_runner.hpp"
+#include "sources/source_runner.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
-#include "core/poll.hpp"
 #include "core/schedule.hpp"
 #include "core/supervise.hpp"
+#include "sources/poll.hpp"
 #include "sources/source.hpp"
 
 namespace rackwatch {

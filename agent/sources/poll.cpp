@@ -1,4 +1,4 @@
-#include "core/poll.hpp"
+#include "sources/poll.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

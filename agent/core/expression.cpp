@@ -1,6 +1,6 @@
 // Parsing of derived-point expressions (recursive descent, one token of
-// lookahead) and their canonical text. Evaluation is in expression_eval.cpp.
-#include "pipeline/expression.hpp"
+// lookahead) and their canonical text. Evaluation is in pipeline/expression_eval.cpp.
+#include "core/expression.hpp"
 
 #include <array>
 #include <charconv>

@@ -14,8 +14,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-#include "core/poll.hpp"
 #include "core/progress.hpp"
+#include "sources/poll.hpp"
 #include "core/reading.hpp"
 #include "core/supervise.hpp"
 
