@@ -44,9 +44,7 @@ std::string make_boot_id() {
 
 Agent::Agent(asio::any_io_executor executor, asio::any_io_executor blocking, const SourceTypes& types,
              Config config)
-    : executor_(executor),
-      blocking_(blocking),
-      types_(types),
+    : types_(types),
       env_{executor, blocking},
       model_(std::make_unique<Model>(std::move(config))),
       wire_(std::make_unique<NativeWire>()) {
@@ -94,8 +92,8 @@ namespace {
 }  // namespace
 
 void Agent::schedule_sync() {
-  sync_timer_->expires_after(config().outbox.fsync_interval);
-  sync_timer_->async_wait([this](const boost::system::error_code& ec) {
+  timers_.sync->expires_after(config().outbox.fsync_interval);
+  timers_.sync->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     if (auto err = outbox_->sync()) {
       log::error("outbox ", config().outbox.dir, ": sync failed: ", err.message());
@@ -105,13 +103,13 @@ void Agent::schedule_sync() {
 }
 
 void Agent::schedule_status() {
-  status_timer_->expires_after(config().mqtt.status_interval);
-  status_timer_->async_wait([this](const boost::system::error_code& ec) {
+  timers_.status->expires_after(config().mqtt.status_interval);
+  timers_.status->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     // State, not history: sent when connected, never stored in the outbox.
-    if (session_->connected()) {
+    if (broker_.session->connected()) {
       if (auto m = wire_->encode(encoder_->status(true, counters(), Clock::now()), false)) {
-        session_->publish(*m, [](PublishError, const std::string&) {});
+        broker_.session->publish(*m, [](PublishError, const std::string&) {});
       }
     }
     schedule_status();
@@ -143,24 +141,24 @@ void Agent::start() {
                  os.skipped_bytes, " bytes) found at start");
   }
 
-  session_ = make_session();
-  publisher_ = std::make_unique<Publisher>(link_, *outbox_, *wire_, kInFlightWindow);
+  broker_.session = make_session();
+  publisher_ = std::make_unique<Publisher>(broker_.link, *outbox_, *wire_, kInFlightWindow);
   if (options.fsync == FsyncPolicy::interval) {
-    sync_timer_ = std::make_unique<asio::steady_timer>(executor_);
+    timers_.sync = std::make_unique<asio::steady_timer>(env_.executor);
     schedule_sync();
   }
-  status_timer_ = std::make_unique<asio::steady_timer>(executor_);
+  timers_.status = std::make_unique<asio::steady_timer>(env_.executor);
   schedule_status();
 
   last_poll_.assign(config().sources.size(), LastPoll{});
   for (const auto& sc : config().sources) {
-    awaiting_first_poll_.insert(sc.name);
+    startup_.awaiting.insert(sc.name);
     runners_.push_back(make_runner(sc));
     log::info("source ", sc.name, " (", sc.type, "): ", sc.points.size(), " points every ",
               sc.interval.count(), "ms");
   }
   start_diag();
-  session_->start();
+  broker_.session->start();
   log::info("publishing to ", encoder_->topics().base, " (catalog ", encoder_->catalog_id(), ", ",
             model_->catalog.size(), " points, boot ", encoder_->identity().boot_id, ")");
 }
@@ -179,19 +177,19 @@ std::string Agent::tls_note() const {
 
 std::unique_ptr<MqttSession> Agent::make_session() {
   // Handlers of a session replaced by a reload must not reach the publisher.
-  const auto generation = ++session_generation_;
+  const auto generation = ++broker_.generation;
   MqttSession::Handlers handlers;
   handlers.connected = [this, generation](const std::string& broker) {
-    if (generation != session_generation_) return;
-    log::info("connected to ", broker, connected_once_ ? " (again)" : "", tls_note());
+    if (generation != broker_.generation) return;
+    log::info("connected to ", broker, broker_.connected_once ? " (again)" : "", tls_note());
     broker_.connected = true;
     broker_.since = Clock::now();
-    connected_once_ = true;
-    session_->subscribe(wire_->subscriptions());
+    broker_.connected_once = true;
+    broker_.session->subscribe(wire_->subscriptions());
     publisher_->connected(birth());
   };
   handlers.disconnected = [this, generation](const std::string& why) {
-    if (generation != session_generation_) return;
+    if (generation != broker_.generation) return;
     log::warning("broker connection: ", why);
     if (broker_.connected) broker_.since = Clock::now();
     broker_.connected = false;
@@ -199,13 +197,13 @@ std::unique_ptr<MqttSession> Agent::make_session() {
     publisher_->disconnected();
   };
   handlers.message = [this, generation](const Message& message) {
-    if (generation == session_generation_) wire_->inbound(message);
+    if (generation == broker_.generation) wire_->inbound(message);
   };
   // The will is made at every connect attempt, by the wire format.
   auto will = [this] { return wire_->will(encoder_->status(false, {}, Clock::now())); };
-  auto session = std::make_unique<MqttSession>(executor_, config().mqtt, std::move(will),
+  auto session = std::make_unique<MqttSession>(env_.executor, config().mqtt, std::move(will),
                                                std::move(handlers));
-  link_.session = session.get();
+  broker_.link.session = session.get();
   return session;
 }
 
@@ -213,7 +211,7 @@ std::unique_ptr<SourceRunner> Agent::make_runner(const SourceConfig& sc) {
   std::shared_ptr<Source> source = types_.find(sc.type)->create(sc, env_);
   // By name, not position: a reload may move the source in the list.
   auto runner = std::make_unique<SourceRunner>(
-      executor_, std::move(source), [this, name = sc.name](TimePoint tick, std::vector<RawReading> readings) {
+      env_.executor, std::move(source), [this, name = sc.name](TimePoint tick, std::vector<RawReading> readings) {
         deliver(name, tick, std::move(readings));
       });
   runner->start();
@@ -233,27 +231,27 @@ void Agent::deliver(const std::string& name, TimePoint tick, std::vector<RawRead
     }
   }
   publish_alarms(out.alarms, tick);
-  if (awaiting_first_poll_.erase(name) > 0) check_ready();
+  if (startup_.awaiting.erase(name) > 0) check_ready();
 }
 
 void Agent::check_ready() {
-  if (!awaiting_first_poll_.empty() || ready_sent_) return;
-  ready_sent_ = true;
+  if (!startup_.awaiting.empty() || startup_.sent) return;
+  startup_.sent = true;
   log::info("first poll of every source done");
-  if (ready_) ready_();
+  if (startup_.ready) startup_.ready();
 }
 
 void Agent::stop(std::chrono::milliseconds drain, std::function<void()> done) {
   for (auto& r : runners_) r->stop();
   if (diag_) diag_->stop();
-  if (status_timer_) status_timer_->cancel();
-  if (!session_) {
+  if (timers_.status) timers_.status->cancel();
+  if (!broker_.session) {
     done();
     return;
   }
   // A throw while draining is logged and the stop goes on without it: `done`
   // must run, or the process never exits.
-  asio::co_spawn(executor_, drain_then_stop(drain, done), [this, done](std::exception_ptr error) {
+  asio::co_spawn(env_.executor, drain_then_stop(drain, done), [this, done](std::exception_ptr error) {
     if (!error) return;
     log::error("stopping: draining the outbox failed: ", exception_text(error), "; stopping without it");
     try {
@@ -268,14 +266,14 @@ void Agent::stop(std::chrono::milliseconds drain, std::function<void()> done) {
 asio::awaitable<void> Agent::drain_then_stop(std::chrono::milliseconds drain,
                                              std::function<void()> done) {
   // Give queued readings a moment to reach the broker before going offline.
-  asio::steady_timer timer(executor_);
+  asio::steady_timer timer(env_.executor);
   const auto deadline = std::chrono::steady_clock::now() + drain;
-  while (!publisher_->idle() && session_->connected() &&
+  while (!publisher_->idle() && broker_.session->connected() &&
          std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(20));
     co_await timer.async_wait(asio::use_awaitable);
   }
-  if (sync_timer_) sync_timer_->cancel();
+  if (timers_.sync) timers_.sync->cancel();
   if (auto err = outbox_->sync()) {
     log::error("outbox ", config().outbox.dir, ": sync failed: ", err.message());
   }
@@ -286,8 +284,8 @@ asio::awaitable<void> Agent::drain_then_stop(std::chrono::milliseconds drain,
 }
 
 void Agent::finish_stop(std::function<void()> done) {
-  const bool connected = session_->connected();
-  session_->stop(wire_->death(encoder_->status(false, counters(), Clock::now())), kOfflineTimeout,
+  const bool connected = broker_.session->connected();
+  broker_.session->stop(wire_->death(encoder_->status(false, counters(), Clock::now())), kOfflineTimeout,
                  [done, connected]() {
                    if (connected) {
                      log::info("disconnected; status offline published");

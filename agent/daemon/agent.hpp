@@ -53,7 +53,7 @@ class Agent {
   // Opens the outbox (throws std::runtime_error naming the directory when it
   // cannot), then starts polling and connecting.
   // Called once, after every source has completed its first poll.
-  void on_ready(std::function<void()> ready) { ready_ = std::move(ready); }
+  void on_ready(std::function<void()> ready) { startup_.ready = std::move(ready); }
 
   void start();
   // Stops polling, gives the queue up to `drain` to empty, publishes status
@@ -84,12 +84,6 @@ class Agent {
     std::uint32_t bad_points = 0;
     std::string first_error;
   };
-  struct BrokerInfo {
-    bool connected = false;
-    TimePoint since{};
-    std::string last_error;
-  };
-
   // The publisher's way to the broker: whichever session is current, so that
   // a reload can replace the session under it.
   struct SessionLink final : Transport {
@@ -97,6 +91,37 @@ class Agent {
     bool connected() const override { return session && session->connected(); }
     void publish(const Message& message, PublishDone done) override { session->publish(message, std::move(done)); }
     void subscribe(const std::vector<std::string>& filters) override { session->subscribe(filters); }
+  };
+  // The broker connection: the current session, the ones a reload replaced
+  // while they say goodbye, and what the diag socket shows of it.
+  struct Broker {
+    std::unique_ptr<MqttSession> session;
+    SessionLink link;
+    std::uint64_t generation = 0;  // handlers of a replaced session are ignored
+    std::vector<std::unique_ptr<MqttSession>> retiring;
+    bool connected_once = false;
+    bool connected = false;
+    TimePoint since{};
+    std::string last_error;
+  };
+  struct Timers {
+    std::unique_ptr<boost::asio::steady_timer> sync;    // outbox fsync, for fsync: interval
+    std::unique_ptr<boost::asio::steady_timer> status;  // the retained status, refreshed
+  };
+  // READY=1 once every source has been polled once.
+  struct Startup {
+    std::set<std::string> awaiting;  // sources not polled yet
+    bool sent = false;
+    std::function<void()> ready;
+  };
+  // The active alarms, by "point id/kind", as last published.
+  struct Alarms {
+    std::map<std::string, v1::AlarmEvent> active;
+    std::uint64_t sequence = 0;
+  };
+  struct ReloadInfo {
+    TimePoint loaded = Clock::now();
+    std::string last_error;
   };
 
   // One loaded config and what is built from it, replaced whole at a
@@ -136,34 +161,22 @@ class Agent {
                                                std::function<void()> done);
   void finish_stop(std::function<void()> done);
 
-  boost::asio::any_io_executor executor_;
-  boost::asio::any_io_executor blocking_;
   const SourceTypes& types_;
-  SourceEnv env_;  // kept across reloads: sources on one link keep sharing it
+  SourceEnv env_;  // the executors; kept across reloads: sources on one link keep sharing it
   std::unique_ptr<Model> model_;
   std::unique_ptr<NativeEncoder> encoder_;  // our records, in the canonical form
   std::unique_ptr<WireFormat> wire_;        // what they become on the wire
   std::unique_ptr<Outbox> outbox_;
-  std::unique_ptr<MqttSession> session_;
-  SessionLink link_;
-  std::uint64_t session_generation_ = 0;
-  std::vector<std::unique_ptr<MqttSession>> retiring_;  // replaced sessions still saying goodbye
   std::unique_ptr<Publisher> publisher_;
-  std::unique_ptr<boost::asio::steady_timer> sync_timer_;
-  std::unique_ptr<boost::asio::steady_timer> status_timer_;
-  std::vector<std::unique_ptr<SourceRunner>> runners_;
-  std::set<std::string> awaiting_first_poll_;
-  bool ready_sent_ = false;
-  std::function<void()> ready_;
-  std::uint64_t sequence_ = 0;
-  bool connected_once_ = false;
-  std::vector<LastPoll> last_poll_;  // by source
-  BrokerInfo broker_;
-  TimePoint config_loaded_ = Clock::now();
-  std::string last_reload_error_;
+  Broker broker_;
+  Timers timers_;
+  std::vector<std::unique_ptr<SourceRunner>> runners_;  // by source
+  std::vector<LastPoll> last_poll_;                     // by source
+  Startup startup_;
+  std::uint64_t sequence_ = 0;  // of the last telemetry message
+  Alarms alarms_;
+  ReloadInfo reload_;
   std::unique_ptr<diag::DiagServer> diag_;
-  std::map<std::string, v1::AlarmEvent> active_alarms_;     // by "point id/kind"
-  std::uint64_t alarm_sequence_ = 0;
 };
 
 // A random 128-bit id as 32 hex digits.

@@ -27,14 +27,14 @@ std::optional<AlarmKind> alarm_kind_of(const std::string& name) {
 bool Agent::prune_active_alarms() {
   const auto& catalog = model_->catalog;
   bool changed = false;
-  for (auto it = active_alarms_.begin(); it != active_alarms_.end();) {
+  for (auto it = alarms_.active.begin(); it != alarms_.active.end();) {
     const auto index = catalog.find(it->second.point_id());
     const auto kind = alarm_kind_of(it->second.kind());
     if (index && kind && model_->pipeline.alarm_active(*index, *kind)) {
       it->second.set_point(*index);
       ++it;
     } else {
-      it = active_alarms_.erase(it);
+      it = alarms_.active.erase(it);
       changed = true;
     }
   }
@@ -44,15 +44,15 @@ bool Agent::prune_active_alarms() {
 void Agent::publish_alarms(const std::vector<PointAlarm>& alarms, TimePoint tick) {
   for (const auto& [point, e] : alarms) {
     const auto& id = model_->catalog[point].id;
-    auto event = encoder_->alarm_event(e, point, id, ++alarm_sequence_);
+    auto event = encoder_->alarm_event(e, point, id, ++alarms_.sequence);
     log::emit(e.raised ? log::Level::warning : log::Level::info, "alarm ", id, " ", alarm_kind_name(e.kind),
               e.raised ? " raised" : " cleared", ": value ", e.value, ", limit ", e.limit);
     publisher_->enqueue(encoder_->alarm(event));
     const auto key = alarm_key(id, e.kind);
     if (e.raised) {
-      active_alarms_[key] = std::move(event);
+      alarms_.active[key] = std::move(event);
     } else {
-      active_alarms_.erase(key);
+      alarms_.active.erase(key);
     }
   }
   if (!alarms.empty()) publish_active_alarms(tick);
@@ -60,8 +60,8 @@ void Agent::publish_alarms(const std::vector<PointAlarm>& alarms, TimePoint tick
 
 void Agent::publish_active_alarms(TimePoint now) {
   std::vector<v1::AlarmEvent> active;
-  active.reserve(active_alarms_.size());
-  for (const auto& [key, e] : active_alarms_) active.push_back(e);
+  active.reserve(alarms_.active.size());
+  for (const auto& [key, e] : alarms_.active) active.push_back(e);
   publisher_->enqueue(encoder_->active_alarms(active, now));
 }
 

@@ -32,7 +32,7 @@ std::int64_t ms_or_zero(TimePoint t) { return t == TimePoint{} ? 0 : to_unix_ms(
 
 void Agent::start_diag() {
   diag_ = std::make_unique<diag::DiagServer>(
-      executor_, config().diag.socket,
+      env_.executor, config().diag.socket,
       [this](const v1::DiagRequest& request) { return handle(request); });
   std::string error;
   if (diag_->start(error)) {
@@ -67,12 +67,12 @@ v1::AgentState Agent::status_snapshot() const {
   s.set_now_ms(to_unix_ms(Clock::now()));
   s.set_config_file(config().file);
   s.set_config_hash(hex16(config().content_hash));
-  s.set_config_loaded_ms(to_unix_ms(config_loaded_));
-  s.set_last_reload_error(last_reload_error_);
+  s.set_config_loaded_ms(to_unix_ms(reload_.loaded));
+  s.set_last_reload_error(reload_.last_error);
 
   auto* b = s.mutable_broker();
-  const auto& stats = session_->stats();
-  b->set_connected(session_->connected());
+  const auto& stats = broker_.session->stats();
+  b->set_connected(broker_.session->connected());
   b->set_broker(stats.broker);
   b->set_since_ms(ms_or_zero(broker_.since));
   b->set_last_error(broker_.last_error.empty() ? stats.last_error : broker_.last_error);
@@ -87,7 +87,7 @@ v1::AgentState Agent::status_snapshot() const {
   s.set_messages_dropped(c.messages_dropped);
   for (const auto& r : c.restarts) fill_restarts(r, *s.add_restarts());
 
-  for (const auto& [key, alarm] : active_alarms_) *s.add_active_alarms() = alarm;
+  for (const auto& [key, alarm] : alarms_.active) *s.add_active_alarms() = alarm;
 
   for (std::size_t i = 0; i < runners_.size(); ++i) {
     const auto& sc = config().sources[i];

@@ -34,16 +34,16 @@ void Agent::replace_session(std::optional<Message> farewell) {
   publisher_->disconnected();
   if (broker_.connected) broker_.since = Clock::now();
   broker_.connected = false;
-  auto old = std::move(session_);
-  session_ = make_session();  // its handlers are now the only ones heard
+  auto old = std::move(broker_.session);
+  broker_.session = make_session();  // its handlers are now the only ones heard
   MqttSession* leaving = old.get();
-  retiring_.push_back(std::move(old));
+  broker_.retiring.push_back(std::move(old));
   leaving->stop(std::move(farewell), kOfflineTimeout, [this, leaving] {
-    boost::asio::post(executor_, [this, leaving] {
-      std::erase_if(retiring_, [leaving](const auto& s) { return s.get() == leaving; });
+    boost::asio::post(env_.executor, [this, leaving] {
+      std::erase_if(broker_.retiring, [leaving](const auto& s) { return s.get() == leaving; });
     });
   });
-  session_->start();
+  broker_.session->start();
 }
 
 v1::ReloadResult Agent::reload() {
@@ -52,7 +52,7 @@ v1::ReloadResult Agent::reload() {
   auto next = load_config(config().file, types_, diags);
   if (!next) {
     for (const auto& d : diags.items()) result.add_problems(format_mark(d.mark) + ": " + d.message);
-    last_reload_error_ = result.problems_size() > 0 ? result.problems(0) : "invalid config";
+    reload_.last_error = result.problems_size() > 0 ? result.problems(0) : "invalid config";
     log::error("reload of ", config().file, " refused, the running config stays: ", diags.size(), " problem(s)");
     for (const auto& p : result.problems()) log::error("  ", p);
     return result;
@@ -65,7 +65,7 @@ v1::ReloadResult Agent::reload() {
     const std::string why = "changes to " + joined(fixed) +
                             " take effect only with a restart (systemctl restart rackwatchd); nothing was changed";
     result.add_problems(config().file + ": " + why);
-    last_reload_error_ = result.problems(0);
+    reload_.last_error = result.problems(0);
     log::error("reload of ", config().file, " refused: ", why);
     return result;
   }
@@ -103,7 +103,7 @@ v1::ReloadResult Agent::reload() {
     const auto& name = config().sources[i].name;
     runners_[i]->stop();
     result.add_removed(name);
-    awaiting_first_poll_.erase(name);
+    startup_.awaiting.erase(name);
   }
 
   const auto old_catalog_id = encoder_->catalog_id();
@@ -124,17 +124,17 @@ v1::ReloadResult Agent::reload() {
   for (std::size_t i = 0; i < runners_.size(); ++i) {
     if (!runners_[i]) runners_[i] = make_runner(config().sources[i]);
   }
-  config_loaded_ = Clock::now();
-  last_reload_error_.clear();
+  reload_.loaded = Clock::now();
+  reload_.last_error.clear();
   check_ready();
 
   result.set_applied(true);
   result.set_session_restarted(session_changed);
   result.set_catalog_changed(encoder_->catalog_id() != old_catalog_id);
-  if (result.catalog_changed() && session_->connected()) {
+  if (result.catalog_changed() && broker_.session->connected()) {
     // Retained state, not history: sent now, and in every birth after.
     if (auto m = wire_->encode(encoder_->catalog(Clock::now()), false)) {
-      session_->publish(*m, [](PublishError, const std::string&) {});
+      broker_.session->publish(*m, [](PublishError, const std::string&) {});
     }
   }
   log::info("reloaded ", config().file, ": ", result.added_size(), " added, ", result.removed_size(), " removed, ",
