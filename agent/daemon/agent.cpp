@@ -118,7 +118,7 @@ void Agent::schedule_status() {
 
 std::vector<Message> Agent::birth() {
   const auto now = Clock::now();
-  return wire_->birth({encoder_->status(true, counters(), now), encoder_->catalog(now)});
+  return wire_->birth({encoder_->status(true, counters(), now), encoder_->catalog(now), active_alarms_record(now)});
 }
 
 void Agent::start() {

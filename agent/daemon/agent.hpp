@@ -140,6 +140,9 @@ class Agent {
   // thresholds changed (the pipeline decides those afresh); true if any.
   bool prune_active_alarms();
   void publish_alarms(const std::vector<PointAlarm>& alarms, TimePoint tick);
+  // The active set as a record, and its publication (state: sent now when
+  // connected, else with the next birth; never stored).
+  Record active_alarms_record(TimePoint now) const;
   void publish_active_alarms(TimePoint now);
   // Swaps in a session for the current config; the old one says `farewell`
   // (status offline on its topic) and disconnects cleanly.

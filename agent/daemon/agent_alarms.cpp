@@ -1,9 +1,12 @@
 // Alarms at the edge: the pipeline decides them; each event is published on
-// the alarm topic through the outbox (never dropped silently), and the set
-// of active alarms is republished, retained, at every change.
+// the alarm topic through the outbox (history: never dropped silently). The
+// set of active alarms is state, not history: it is published, retained, at
+// every change while connected, and with every connection's birth, so that
+// the retained set is always this boot's, an empty one included.
 #include "core/log.hpp"
 #include "daemon/agent.hpp"
 #include "publish/publisher.hpp"
+#include "publish/wire_format.hpp"
 
 namespace rackwatch {
 
@@ -58,11 +61,19 @@ void Agent::publish_alarms(const std::vector<PointAlarm>& alarms, TimePoint tick
   if (!alarms.empty()) publish_active_alarms(tick);
 }
 
-void Agent::publish_active_alarms(TimePoint now) {
+Record Agent::active_alarms_record(TimePoint now) const {
   std::vector<v1::AlarmEvent> active;
   active.reserve(alarms_.active.size());
   for (const auto& [key, e] : alarms_.active) active.push_back(e);
-  publisher_->enqueue(encoder_->active_alarms(active, now));
+  return encoder_->active_alarms(active, now);
+}
+
+void Agent::publish_active_alarms(TimePoint now) {
+  // Not connected: the next birth carries the set as it is then.
+  if (!broker_.session || !broker_.session->connected()) return;
+  if (auto m = wire_->encode(active_alarms_record(now), false)) {
+    broker_.session->publish(*m, [](PublishError, const std::string&) {});
+  }
 }
 
 }  // namespace rackwatch

@@ -42,7 +42,13 @@ class NativeWire final : public WireFormat {
  public:
   Message will(const Record& offline) override { return stored_form(offline); }
   std::vector<Message> birth(const std::vector<Record>& state) override;
-  std::optional<Message> encode(const Record& record, bool) override { return stored_form(record); }
+  // A stored active-alarm set is replaced by the set in this connection's
+  // birth: replaying it would bring back an older set (outboxes written
+  // before the set stopped being stored can hold some).
+  std::optional<Message> encode(const Record& record, bool replayed) override {
+    if (replayed && record.kind == RecordKind::active_alarms) return std::nullopt;
+    return stored_form(record);
+  }
   std::optional<Message> death(const Record& offline) override { return stored_form(offline); }
 };
 

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <thread>
 
 #include "rackwatch/v1/telemetry.pb.h"
@@ -210,10 +211,10 @@ TEST(SimAlarmTest, ALoadStepBeyondCoolingCapacityRaisesTheSupplyAlarmOnceAndClea
   }
   EXPECT_GE(before, 4u);
 
-  // The live sequence of active sets: one alarm, then none.
+  // The live sequence of active sets: none at connect, one alarm, then none.
   std::vector<int> sizes;
   for (const auto& a : decoded<v1::ActiveAlarms>(sub, base + "/alarms")) sizes.push_back(a.alarms_size());
-  EXPECT_EQ(sizes, (std::vector<int>{1, 0}));
+  EXPECT_EQ(sizes, (std::vector<int>{0, 1, 0}));
 
   for (const auto& e : all) {
     std::string payload;
@@ -223,6 +224,62 @@ TEST(SimAlarmTest, ALoadStepBeyondCoolingCapacityRaisesTheSupplyAlarmOnceAndClea
     EXPECT_THAT(decoded.out, HasSubstr("point_id: \"cdu.supply\""));
     EXPECT_THAT(decoded.out, HasSubstr(e.raised() ? "raised: true" : "kind: \"high_critical\""));
   }
+}
+
+// The retained active set is state of the boot that published it: a new
+// boot on the same rack replaces it at connect, an empty set included, so a
+// late subscriber never sees the alarms of an agent that is gone.
+TEST(AlarmRestartTest, ANewBootReplacesTheRetainedSetOfTheLastAtConnect) {
+  TempDir dir("rackwatch-alarm-restart");
+  Mosquitto broker;
+  broker.start();
+  const std::string base = "rackwatch/v1/hall-c/r09";
+  auto retained = [&] {
+    auto m = TestSubscriber::read_retained(broker.uri(), base + "/alarms", 2s);
+    v1::ActiveAlarms a;
+    if (!m || !a.ParseFromString((*m)->get_payload_str())) a.set_agent_id("none");
+    return a;
+  };
+  const std::string source = R"(sources:
+  - name: cdu
+    type: sim
+    interval: 250ms
+    points:
+      - name: supply
+        signal: cdu.supply_temp
+)";
+  write_file(dir.path() / "first.yaml", agent_config_head("hall-c", "r09", "first", broker.uri(), dir.path()) +
+                                            source + "        thresholds: {high_critical: 10, hysteresis: 1}\n");
+  v1::ActiveAlarms first_set;
+  {
+    Process first({bin("rackwatchd"), "--config", (dir.path() / "first.yaml").string()}, dir.path());
+    ASSERT_TRUE(wait_until(
+        [&] {
+          first_set = retained();
+          return first_set.agent_id() == "first" && first_set.alarms_size() == 1;
+        },
+        15s))
+        << first.log();
+    ASSERT_TRUE(first.signal(SIGTERM));
+    ASSERT_TRUE(first.wait_exit(10s)) << first.log();
+  }
+  EXPECT_EQ(retained().boot_id(), first_set.boot_id());  // what a late subscriber would see until the next boot
+
+  // The next boot has no thresholds at all, so it raises and clears nothing.
+  write_file(dir.path() / "second.yaml",
+             agent_config_head("hall-c", "r09", "second", broker.uri(), dir.path()) + source);
+  Process second({bin("rackwatchd"), "--config", (dir.path() / "second.yaml").string()}, dir.path());
+  v1::ActiveAlarms now;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        now = retained();
+        return now.agent_id() == "second";
+      },
+      15s))
+      << "the retained set is still the first boot's (" << now.agent_id() << ")\n"
+      << second.log();
+  EXPECT_EQ(now.alarms_size(), 0);
+  EXPECT_NE(now.boot_id(), first_set.boot_id());
 }
 
 TEST(AlarmConfigTest, ThresholdMistakesAreReportedAtTheirLines) {

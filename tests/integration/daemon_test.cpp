@@ -294,13 +294,17 @@ TEST_F(DaemonTest, TailDecodesWhatTheAgentPublishes) {
   std::istringstream in(r.out);
   for (std::string line; std::getline(in, line);) lines.push_back(boost::json::parse(line).as_object());
   ASSERT_EQ(lines.size(), 6u) << r.out;
-  // Retained status and catalog come first, then telemetry with names and units.
+  // Retained status, catalog and this boot's (empty) active-alarm set come
+  // first, then telemetry with names and units.
   EXPECT_EQ(lines[0].at("type").as_string(), "status");
   EXPECT_EQ(lines[0].at("state").as_string(), "online");
   EXPECT_TRUE(lines[0].at("retained").as_bool());
   EXPECT_EQ(lines[1].at("type").as_string(), "catalog");
+  EXPECT_EQ(lines[2].at("type").as_string(), "alarms");
+  EXPECT_TRUE(lines[2].at("retained").as_bool());
+  EXPECT_TRUE(lines[2].at("active").as_array().empty()) << r.out;
   bool saw_named_pdu = false;
-  for (std::size_t i = 2; i < lines.size(); ++i) {
+  for (std::size_t i = 3; i < lines.size(); ++i) {
     ASSERT_EQ(lines[i].at("type").as_string(), "telemetry");
     EXPECT_TRUE(lines[i].at("catalog_known").as_bool());
     for (const auto& sv : lines[i].at("samples").as_array()) {
@@ -316,7 +320,7 @@ TEST_F(DaemonTest, TailDecodesWhatTheAgentPublishes) {
   EXPECT_TRUE(saw_named_pdu) << r.out;
 
   // The text form names values with units too.
-  auto text = run({bin("rackwatch"), "tail", "--broker", broker_.uri(), "--count", "4", "--timeout", "20s"},
+  auto text = run({bin("rackwatch"), "tail", "--broker", broker_.uri(), "--count", "6", "--timeout", "20s"},
                   30s);
   EXPECT_EQ(text.exit_code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr("status online"));

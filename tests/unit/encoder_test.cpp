@@ -51,6 +51,18 @@ TEST(NativeEncoderTest, TopicsFollowTheContract) {
   EXPECT_EQ(enc.catalog(TimePoint{}).kind, RecordKind::catalog);
 }
 
+// The active-alarm set is state: sent with each connection's birth, so a
+// stored one replayed from the backlog would bring an older set back.
+TEST(NativeWireTest, AReplayedActiveAlarmSetIsNotSentAgainButReplayedHistoryIs) {
+  NativeEncoder enc(two_sources(), identity());
+  NativeWire wire;
+  const auto set = enc.active_alarms({}, TimePoint{});
+  EXPECT_TRUE(wire.encode(set, false).has_value());
+  EXPECT_FALSE(wire.encode(set, true).has_value());
+  const auto t = enc.telemetry("pdu", 1, TimePoint{}, {});
+  EXPECT_TRUE(wire.encode(t, true).has_value());
+}
+
 TEST(NativeEncoderTest, CatalogListsEveryPointInOrderWithAStableId) {
   NativeEncoder enc(two_sources(), identity());
   v1::Catalog c;
