@@ -16,7 +16,6 @@
 #include "core/supervise.hpp"
 #include "sources/source_runner.hpp"
 #include "diag/diag_server.hpp"
-#include "pipeline/condition.hpp"
 #include "publish/mqtt_session.hpp"
 #include "publish/outbox.hpp"
 #include "publish/publisher.hpp"
@@ -86,11 +85,6 @@ StatusCounters Agent::counters() const {
   return c;
 }
 
-namespace {
-
-
-}  // namespace
-
 void Agent::schedule_sync() {
   timers_.sync->expires_after(config().outbox.fsync_interval);
   timers_.sync->async_wait([this](const boost::system::error_code& ec) {
@@ -106,14 +100,14 @@ void Agent::schedule_status() {
   timers_.status->expires_after(config().mqtt.status_interval);
   timers_.status->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    // State, not history: sent when connected, never stored in the outbox.
-    if (broker_.session->connected()) {
-      if (auto m = wire_->encode(encoder_->status(true, counters(), Clock::now()), false)) {
-        broker_.session->publish(*m, [](PublishError, const std::string&) {});
-      }
-    }
+    publish_state(encoder_->status(true, counters(), Clock::now()));
     schedule_status();
   });
+}
+
+void Agent::publish_state(const Record& record) {
+  if (!broker_.session || !broker_.session->connected()) return;
+  if (auto m = wire_->encode(record, false)) broker_.session->publish(*m, [](PublishError, const std::string&) {});
 }
 
 std::vector<Message> Agent::birth() {

@@ -157,6 +157,9 @@ class Agent {
   std::string source_state(std::size_t source) const;
   void fill_point(std::uint32_t index, const Sample& sample, v1::PointValue& out) const;
   std::vector<Message> birth();
+  // Retained state (status, catalog, active alarms), not history: published
+  // now if connected, else carried by the next birth; never stored.
+  void publish_state(const Record& record);
   StatusCounters counters() const;
   void schedule_sync();
   void schedule_status();

@@ -6,7 +6,6 @@
 #include "core/log.hpp"
 #include "daemon/agent.hpp"
 #include "publish/publisher.hpp"
-#include "publish/wire_format.hpp"
 
 namespace rackwatch {
 
@@ -68,12 +67,6 @@ Record Agent::active_alarms_record(TimePoint now) const {
   return encoder_->active_alarms(active, now);
 }
 
-void Agent::publish_active_alarms(TimePoint now) {
-  // Not connected: the next birth carries the set as it is then.
-  if (!broker_.session || !broker_.session->connected()) return;
-  if (auto m = wire_->encode(active_alarms_record(now), false)) {
-    broker_.session->publish(*m, [](PublishError, const std::string&) {});
-  }
-}
+void Agent::publish_active_alarms(TimePoint now) { publish_state(active_alarms_record(now)); }
 
 }  // namespace rackwatch

@@ -131,12 +131,8 @@ v1::ReloadResult Agent::reload() {
   result.set_applied(true);
   result.set_session_restarted(session_changed);
   result.set_catalog_changed(encoder_->catalog_id() != old_catalog_id);
-  if (result.catalog_changed() && broker_.session->connected()) {
-    // Retained state, not history: sent now, and in every birth after.
-    if (auto m = wire_->encode(encoder_->catalog(Clock::now()), false)) {
-      broker_.session->publish(*m, [](PublishError, const std::string&) {});
-    }
-  }
+  // Retained state, not history: sent now, and in every birth after.
+  if (result.catalog_changed()) publish_state(encoder_->catalog(Clock::now()));
   log::info("reloaded ", config().file, ": ", result.added_size(), " added, ", result.removed_size(), " removed, ",
             result.restarted_size(), " restarted, ", runners_.size() - static_cast<std::size_t>(result.added_size()) -
                 static_cast<std::size_t>(result.restarted_size()),
