@@ -20,6 +20,7 @@
 #include "core/progress.hpp"
 #include "daemon/agent.hpp"
 #include "daemon/systemd_notify.hpp"
+#include "publish/host_checks.hpp"
 #include "sources/builtin/builtin_types.hpp"
 
 namespace asio = boost::asio;
@@ -86,6 +87,8 @@ int main(int argc, char** argv) {
 
   Diagnostics diags;
   auto config = load_config(config_path, builtin_source_types(), diags);
+  // The same checks as `rackwatch check-config`: never start on a config it rejects.
+  if (config && !check_host(*config, diags)) config.reset();
   if (!config) {
     diags.print(std::cerr);
     log::error("configuration ", config_path, " is invalid (", diags.size(),

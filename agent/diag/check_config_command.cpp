@@ -4,7 +4,7 @@
 
 #include "core/config.hpp"
 #include "diag/commands.hpp"
-#include "publish/outbox.hpp"
+#include "publish/host_checks.hpp"
 #include "sources/registry.hpp"
 
 namespace rackwatch::cli {
@@ -22,13 +22,9 @@ int check_config(const Args& args, const SourceTypes& types) {
   }
   Diagnostics diags;
   auto config = load_config(args[0], types, diags);
-  // The outbox directory must be usable where this runs (the service's host).
-  if (config) {
-    if (auto problem = check_outbox_dir(config->outbox.dir)) {
-      diags.error(config->outbox.dir_mark, *problem);
-      config.reset();
-    }
-  }
+  // What the host must allow is checked too, as rackwatchd does at start:
+  // run as the service's user, this says whether the service would start.
+  if (config && !check_host(*config, diags)) config.reset();
   if (!config) {
     diags.print(std::cerr);
     std::cerr << args[0] << ": " << diags.size() << " problem" << (diags.size() == 1 ? "" : "s")

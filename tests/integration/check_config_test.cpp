@@ -2,7 +2,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <regex>
+#include <sstream>
 
 #include "support/run.hpp"
 
@@ -71,6 +76,53 @@ TEST(CheckConfigCommand, RefusesAnOutboxDirectoryItCannotUse) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr(file + ":4:8: outbox directory '" + (dir / "blocker" / "spool").string() +
                                "': cannot look at it: Not a directory"));
+}
+
+// The problem lines (FILE:LINE:COL: ...) of a command's stderr.
+std::vector<std::string> problem_lines(const std::string& err, const std::string& file) {
+  std::vector<std::string> lines;
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find(file + ":");
+    if (at == std::string::npos) continue;
+    line = line.substr(at);
+    if (std::regex_search(line, std::regex("^[^:]+:\\d+:\\d+: "))) lines.push_back(line);
+  }
+  return lines;
+}
+
+// An outbox the service's user cannot write: rackwatchd refuses to start with
+// the very message check-config gives, rather than start and fail every poll.
+TEST(CheckConfigCommand, TheDaemonRefusesToStartOnWhatItRejects) {
+  TempDir dir("rackwatch-unwritable");
+  ::chmod(dir.path().c_str(), 0755);
+  const auto spool = dir / "spool";
+  std::filesystem::create_directory(spool);
+  ::chmod(spool.c_str(), 0755);  // root's: not writable by nobody
+  const auto file = (dir / "agent.yaml").string();
+  write_file(file, "agent: {site: a, rack: b}\nmqtt: {brokers: [tcp://127.0.0.1:1]}\noutbox:\n  dir: " +
+                       spool.string() +
+                       "\nsources: [{name: s, type: sim, interval: 1s, points: [{name: p, signal: leak}]}]\n");
+  ::chmod(file.c_str(), 0644);
+  // As nobody when run as root, whom directory modes do not bind.
+  std::vector<std::string> as_user;
+  if (::geteuid() == 0) as_user = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
+  auto with_user = [&](std::vector<std::string> argv) {
+    argv.insert(argv.begin(), as_user.begin(), as_user.end());
+    return argv;
+  };
+  if (::geteuid() != 0 && ::access(spool.c_str(), W_OK) == 0) GTEST_SKIP() << "this user owns the directory";
+  ::chmod(spool.c_str(), 0555);
+
+  auto check = run(with_user({bin("rackwatch"), "check-config", file}));
+  auto daemon = run(with_user({bin("rackwatchd"), "--config", file}), std::chrono::seconds{10});
+  EXPECT_EQ(check.exit_code, 1) << check.err;
+  EXPECT_EQ(daemon.exit_code, 1) << "rackwatchd must not start\n" << daemon.err;
+  const auto expected = file + ":4:8: outbox directory '" + spool.string() + "': not writable: Permission denied";
+  ASSERT_EQ(problem_lines(check.err, file).size(), 1u) << check.err;
+  EXPECT_THAT(problem_lines(check.err, file)[0], HasSubstr(expected));
+  EXPECT_EQ(problem_lines(daemon.err, file), problem_lines(check.err, file)) << daemon.err;
+  EXPECT_THAT(daemon.err, HasSubstr("not starting"));
 }
 
 TEST(CheckConfigCommand, MissingFileIsNamed) {
