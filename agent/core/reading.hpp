@@ -13,9 +13,13 @@ using Clock = std::chrono::system_clock;
 using TimePoint = Clock::time_point;
 
 // Mirrors rackwatch.v1.Quality.
-enum class Quality : std::uint8_t { good = 0, bad = 1, uncertain = 2 };
+enum class Quality : std::uint8_t { unknown = 0, good = 1, bad = 2, uncertain = 3 };
 
 std::string_view quality_name(Quality q);
+
+// Whether a sample of this quality carries a value to use: good or
+// uncertain. Bad and unknown (never read) have none.
+inline bool has_value(Quality q) { return q == Quality::good || q == Quality::uncertain; }
 
 // One point of one poll, as the device gave it: a raw number in the device's
 // unit, or the reason there is none.
@@ -32,8 +36,8 @@ struct RawReading {
 // A conditioned reading: canonical unit, validated.
 struct Sample {
   std::uint32_t point = 0;  // index into the agent's catalog
-  double value = 0.0;       // 0 when quality is bad
-  Quality quality = Quality::good;
+  double value = 0.0;       // 0 unless quality is good or uncertain
+  Quality quality = Quality::unknown;
   std::string reason;       // why quality is not good
   TimePoint time{};
 };

@@ -48,7 +48,7 @@ void Agent::publish_alarms(const std::vector<PointAlarm>& alarms, TimePoint tick
     const auto& id = model_->catalog[point].id;
     auto event = encoder_->alarm_event(e, point, id, ++alarms_.sequence);
     log::emit(e.raised ? log::Level::warning : log::Level::info, "alarm ", id, " ", alarm_kind_name(e.kind),
-              e.raised ? " raised" : " cleared", ": value ", e.value, ", limit ", e.limit);
+              e.raised ? " raised" : " cleared", ": ", alarm_detail(e));
     publisher_->enqueue(encoder_->alarm(event));
     const auto key = alarm_key(id, e.kind);
     if (e.raised) {

@@ -117,9 +117,10 @@ void Agent::fill_point(std::uint32_t index, const Sample& sample, v1::PointValue
   out.set_id(point.id);
   out.set_source(std::string(point.device));
   out.set_point(point.config->name);
-  out.set_value(sample.value);
+  if (has_value(sample.quality)) out.set_value(sample.value);
   out.set_quality(static_cast<v1::Quality>(sample.quality));
-  out.set_reason(sample.reason);
+  // A point not read yet says so, rather than showing an empty reason.
+  out.set_reason(sample.quality == Quality::unknown && sample.reason.empty() ? "not read yet" : sample.reason);
   out.set_unit_symbol(std::string(unit_symbol(point.config->unit)));
   out.set_time_ms(ms_or_zero(sample.time));
 }

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <ostream>
 
+#include "rackwatch/v1/telemetry.pb.h"
+
 namespace rackwatch::cli {
 
 std::string format_value(double value) {
@@ -62,6 +64,13 @@ std::string format_time_ms(long long unix_ms) {
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
   char out[48];
   std::snprintf(out, sizeof out, "%s.%03lld", buf, unix_ms % 1000);
+  return out;
+}
+
+std::string alarm_value_text(const v1::AlarmEvent& a) {
+  std::string out = a.has_value() ? "value " + format_value(a.value()) : "no value";
+  if (a.has_limit()) out += ", limit " + format_value(a.limit());
+  if (!a.reason().empty()) out += ": " + a.reason();
   return out;
 }
 

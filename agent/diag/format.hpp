@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace rackwatch::v1 {
+class AlarmEvent;
+}
+
 namespace rackwatch::cli {
 
 // A value as a person reads it: "45.25", "230.1", "1234567.8"; trailing zeros trimmed.
@@ -18,5 +22,9 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
 
 // Local time "2026-11-28 16:05:01.250" of a Unix time in milliseconds.
 std::string format_time_ms(long long unix_ms);
+
+// An alarm's evidence: "value 46, limit 45", or "no value: timeout ..." for a
+// failed or stale sensor, which has none (never a 0 that reads as normal).
+std::string alarm_value_text(const v1::AlarmEvent& a);
 
 }  // namespace rackwatch::cli

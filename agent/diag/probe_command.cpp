@@ -131,7 +131,7 @@ int probe(const Args& args, const SourceTypes& types) {
         boost::json::object o;
         o["source"] = r.source;
         o["point"] = r.point;
-        if (r.sample.quality == Quality::bad) o["value"] = nullptr;
+        if (!has_value(r.sample.quality)) o["value"] = nullptr;
         else o["value"] = r.sample.value;
         o["unit"] = r.unit;
         o["quality"] = std::string(quality_name(r.sample.quality));
@@ -163,7 +163,7 @@ int probe(const Args& args, const SourceTypes& types) {
     std::vector<std::vector<std::string>> table{{"SOURCE", "POINT", "VALUE", "UNIT", "QUALITY", "REASON"}};
     for (const auto& rows : results) {
       for (const auto& r : rows) {
-        const bool bad = r.sample.quality == Quality::bad;
+        const bool bad = !has_value(r.sample.quality);
         table.push_back({r.source, r.point, bad ? "-" : format_value(r.sample.value), r.unit,
                          std::string(quality_name(r.sample.quality)), r.sample.reason});
         all_good = all_good && r.sample.quality == Quality::good;

@@ -75,8 +75,8 @@ void print_status(const v1::AgentState& s) {
   std::cout << "alarms    " << (s.active_alarms().empty() ? "none active" : std::to_string(s.active_alarms_size()) + " active")
             << '\n';
   for (const auto& a : s.active_alarms()) {
-    std::cout << "          " << severity_text(a.severity()) << "  " << a.point_id() << " " << a.kind() << ": value "
-              << format_value(a.value()) << ", limit " << format_value(a.limit()) << ", for "
+    std::cout << "          " << severity_text(a.severity()) << "  " << a.point_id() << " " << a.kind() << ": "
+              << alarm_value_text(a) << ", for "
               << duration_text(now - a.time_ms()) << '\n';
   }
   // Failures the agent recovered from by restarting the component.

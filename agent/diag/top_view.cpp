@@ -94,8 +94,7 @@ std::string render_top(const TopFrame& f) {
       const bool last_line = i == kAlarmLines - 1 && s.active_alarms_size() > kAlarmLines;
       const std::string text = last_line ? "alarm  ... and " + std::to_string(s.active_alarms_size() - i) + " more"
                                          : std::string("alarm  ") + (critical ? "CRITICAL " : "caution  ") + a.point_id() +
-                                               " " + a.kind() + " " + format_value(a.value()) + " (limit " +
-                                               format_value(a.limit()) + ") for " + age(f.now_ms, a.time_ms());
+                                               " " + a.kind() + " " + alarm_value_text(a) + " for " + age(f.now_ms, a.time_ms());
       add(paint(fit(text, cols), critical ? kRed : kYellow, f.color));
     }
     add("");

@@ -41,6 +41,7 @@ std::int64_t now_ms() {
 
 const char* quality_text(v1::Quality q) {
   switch (q) {
+    case v1::QUALITY_UNKNOWN: return "unknown";
     case v1::QUALITY_GOOD: return "good";
     case v1::QUALITY_BAD: return "bad";
     case v1::QUALITY_UNCERTAIN: return "uncertain";
@@ -59,7 +60,7 @@ bool print_values(const v1::PointValues& values) {
     std::string reason = p.time_ms() == 0 ? "not read yet" : p.reason();
     if (reason.size() > 50) reason = reason.substr(0, 47) + "...";
     rows.push_back({p.id(), bad ? "-" : format_value(p.value()), p.unit_symbol(),
-                    p.time_ms() == 0 ? "-" : quality_text(p.quality()), age_text(now, p.time_ms()), reason});
+                    p.time_ms() == 0 ? "unknown" : quality_text(p.quality()), age_text(now, p.time_ms()), reason});
   }
   print_table(std::cout, rows, {false, true, false, false, true, false});
   return all_good;

@@ -48,6 +48,28 @@ std::string severity_text(v1::AlarmEvent::Severity s) {
   }
 }
 
+// An alarm's value and limit, null when the event has none (a failed or
+// stale sensor), with the reason there is none.
+void put_value_and_limit(const v1::AlarmEvent& a, json::object& o) {
+  if (a.has_value()) o["value"] = a.value();
+  else o["value"] = nullptr;
+  if (a.has_limit()) o["limit"] = a.limit();
+  else o["limit"] = nullptr;
+  if (!a.reason().empty()) o["reason"] = a.reason();
+}
+
+// "value 46 limit 45", or "no value: <reason>", of a decoded alarm.
+std::string value_and_limit_text(const json::object& a) {
+  std::string out;
+  const auto& v = a.at("value");
+  out = v.is_null() ? "no value" : "value " + format_value(v.to_number<double>());
+  if (const auto& l = a.at("limit"); !l.is_null()) out += " limit " + format_value(l.to_number<double>());
+  if (auto r = a.find("reason"); r != a.end() && r->value().is_string()) {
+    out += ": " + std::string(r->value().as_string());
+  }
+  return out;
+}
+
 }  // namespace
 
 json::object WireDecoder::decode(const std::string& topic, const std::string& payload) {
@@ -134,7 +156,8 @@ json::object WireDecoder::decode(const std::string& topic, const std::string& pa
       const bool named = cat && s.point() < cat->size();
       js["point"] = named ? (*cat)[s.point()].id : "#" + std::to_string(s.point());
       js["index"] = s.point();
-      if (s.quality() == v1::QUALITY_BAD) js["value"] = nullptr;
+      // Only good and uncertain samples carry a value; unknown and bad have none.
+      if (s.quality() != v1::QUALITY_GOOD && s.quality() != v1::QUALITY_UNCERTAIN) js["value"] = nullptr;
       else js["value"] = s.value();
       js["unit"] = named ? (*cat)[s.point()].unit : "";
       js["quality"] = quality_text(s.quality());
@@ -157,8 +180,7 @@ json::object WireDecoder::decode(const std::string& topic, const std::string& pa
     o["point"] = a.point_id();
     o["severity"] = severity_text(a.severity());
     o["raised"] = a.raised();
-    o["value"] = a.value();
-    o["limit"] = a.limit();
+    put_value_and_limit(a, o);
     o["time_ms"] = a.time_ms();
     o["message"] = a.message();
     o["kind"] = a.kind();
@@ -173,8 +195,7 @@ json::object WireDecoder::decode(const std::string& topic, const std::string& pa
       j["point"] = e.point_id();
       j["kind"] = e.kind();
       j["severity"] = severity_text(e.severity());
-      j["value"] = e.value();
-      j["limit"] = e.limit();
+      put_value_and_limit(e, j);
       j["time_ms"] = e.time_ms();
       active.push_back(std::move(j));
     }
@@ -237,14 +258,13 @@ std::string WireDecoder::to_text(const json::object& d) const {
     for (const auto& v : active) {
       const auto& a = v.as_object();
       auto text = [&](const char* k) { return std::string(a.at(k).as_string()); };
-      out << "    " << text("point") << "  " << text("kind") << "  " << text("severity") << "  value " << format_value(a.at("value").to_number<double>())
-          << " limit " << format_value(a.at("limit").to_number<double>()) << '\n';
+      out << "    " << text("point") << "  " << text("kind") << "  " << text("severity") << "  "
+          << value_and_limit_text(a) << '\n';
     }
   } else if (kind == "alarm") {
     out << time_of("time_ms") << "  " << where << "  alarm " << str("severity") << " "
-        << (d.at("raised").as_bool() ? "RAISED" : "cleared") << "  " << str("point") << "  value "
-        << format_value(d.at("value").to_number<double>()) << " limit "
-        << format_value(d.at("limit").to_number<double>()) << "  " << str("message") << '\n';
+        << (d.at("raised").as_bool() ? "RAISED" : "cleared") << "  " << str("point") << "  "
+        << value_and_limit_text(d) << '\n';
   }
   return out.str();
 }

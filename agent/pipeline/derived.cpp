@@ -28,7 +28,7 @@ std::vector<Sample> DerivedPoints::evaluate(std::size_t source, std::vector<Samp
     e.scratch.clear();
     for (const auto in : e.inputs) {
       const auto& s = latest[in];
-      if (s.time == TimePoint{}) {
+      if (s.time == TimePoint{} || s.quality == Quality::unknown) {
         e.scratch.push_back(Sample{in, 0.0, Quality::bad, "no reading yet", {}});
       } else {
         e.scratch.push_back(s);
@@ -36,7 +36,7 @@ std::vector<Sample> DerivedPoints::evaluate(std::size_t source, std::vector<Samp
     }
     const auto r = e.evaluator.evaluate(e.scratch, now);
     // The result is conditioned like a device reading: range, unit, scale.
-    Sample sample = r.quality == Quality::bad
+    Sample sample = !has_value(r.quality)
                         ? condition(e.point, e.index, RawReading::failure(r.reason, now))
                         : condition(e.point, e.index, RawReading::success(r.value, now));
     if (sample.quality == Quality::good && r.quality == Quality::uncertain) {

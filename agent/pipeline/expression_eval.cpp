@@ -67,7 +67,8 @@ Evaluator::Value Evaluator::eval(std::uint32_t node) {
     case Node::Kind::number: return {{n.number, Quality::good, {}}};
     case Node::Kind::point: {
       const auto& s = inputs_[n.index];
-      Value v{{s.value, s.quality, {}}, s.time};
+      // Never read counts as bad: there is no value to compute with.
+      Value v{{s.value, s.quality == Quality::unknown ? Quality::bad : s.quality, {}}, s.time};
       const auto& id = expr_->references()[n.index].id;
       if (s.quality != Quality::good) {
         v.r.reason = id + ": " + (s.reason.empty() ? std::string(quality_name(s.quality)) : s.reason);

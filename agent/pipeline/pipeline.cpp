@@ -56,7 +56,7 @@ PollOutput Pipeline::process(std::size_t source, TimePoint tick, const std::vect
   out.samples = condition_only(source, readings);
   for (const auto& sample : out.samples) {
     latest_[sample.point] = sample;
-    if (sample.quality != Quality::bad) continue;
+    if (has_value(sample.quality)) continue;
     if (out.bad_points++ == 0) out.first_error = sample.reason;
   }
   // Derived points that depend on this source ride in its message.

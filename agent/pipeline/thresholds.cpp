@@ -1,6 +1,7 @@
 #include "pipeline/thresholds.hpp"
 
 #include <algorithm>
+#include <sstream>
 
 namespace rackwatch {
 
@@ -21,6 +22,18 @@ std::string_view severity_name(Severity severity) {
   return severity == Severity::critical ? "critical" : "caution";
 }
 
+std::string alarm_detail(const AlarmEvent& e) {
+  std::ostringstream out;
+  if (e.value) {
+    out << "value " << *e.value;
+  } else {
+    out << "no value";
+  }
+  if (e.limit) out << ", limit " << *e.limit;
+  if (!e.reason.empty()) out << ": " << e.reason;
+  return out.str();
+}
+
 Severity PointThresholds::severity_of(AlarmKind kind) const {
   switch (kind) {
     case AlarmKind::low_critical:
@@ -30,21 +43,21 @@ Severity PointThresholds::severity_of(AlarmKind kind) const {
   }
 }
 
-double PointThresholds::limit_of(AlarmKind kind) const {
+std::optional<double> PointThresholds::limit_of(AlarmKind kind) const {
   switch (kind) {
-    case AlarmKind::low_critical: return config_.low_critical.value_or(0);
-    case AlarmKind::low_caution: return config_.low_caution.value_or(0);
-    case AlarmKind::high_caution: return config_.high_caution.value_or(0);
-    case AlarmKind::high_critical: return config_.high_critical.value_or(0);
-    case AlarmKind::state: return config_.alarm_state.value_or(0);
-    default: return 0;
+    case AlarmKind::low_critical: return config_.low_critical;
+    case AlarmKind::low_caution: return config_.low_caution;
+    case AlarmKind::high_caution: return config_.high_caution;
+    case AlarmKind::high_critical: return config_.high_critical;
+    case AlarmKind::state: return config_.alarm_state;
+    default: return std::nullopt;
   }
 }
 
-void PointThresholds::step(AlarmKind kind, bool holds, bool clears, double value, double limit, TimePoint t,
+void PointThresholds::step(AlarmKind kind, bool holds, bool clears, Evidence evidence, TimePoint t,
                            std::chrono::milliseconds delay, std::vector<AlarmEvent>& out) {
   auto& c = conditions_[static_cast<std::size_t>(kind)];
-  c.value = value;
+  c.evidence = std::move(evidence);
   if (!c.active) {
     if (!holds) {
       c.pending_since.reset();  // it must hold for the whole delay, without a break
@@ -54,38 +67,41 @@ void PointThresholds::step(AlarmKind kind, bool holds, bool clears, double value
     if (t - *c.pending_since < delay) return;
     c.active = true;
     c.pending_since.reset();
-    out.push_back({kind, severity_of(kind), true, value, limit, t});
+  } else if (clears) {
+    c.active = false;
+  } else {
     return;
   }
-  if (clears) {
-    c.active = false;
-    out.push_back({kind, severity_of(kind), false, value, limit, t});
-  }
+  out.push_back({kind, severity_of(kind), c.active, c.evidence.value, limit_of(kind), t, c.evidence.reason});
 }
 
 std::vector<AlarmEvent> PointThresholds::update(const Sample& sample) {
   std::vector<AlarmEvent> out;
   const auto t = sample.time;
   const auto& cfg = config_;
-  const bool good = sample.quality != Quality::bad;
+  const bool good = has_value(sample.quality);
   if (cfg.sensor_failed) {
-    step(AlarmKind::sensor_failed, !good, good, 0, 0, t, cfg.failed_delay, out);
+    // Failed: no value, and the read's own reason for it.
+    Evidence e = good ? Evidence{sample.value, {}}
+                      : Evidence{std::nullopt, sample.reason.empty() ? std::string(quality_name(sample.quality))
+                                                                     : sample.reason};
+    step(AlarmKind::sensor_failed, !good, good, std::move(e), t, cfg.failed_delay, out);
   }
   if (good) {
     last_fresh_ = t;
-    if (conditions_[static_cast<std::size_t>(AlarmKind::stale)].active) {
-      step(AlarmKind::stale, false, true, 0, 0, t, {}, out);
-    }
     const double v = sample.value;
+    if (conditions_[static_cast<std::size_t>(AlarmKind::stale)].active) {
+      step(AlarmKind::stale, false, true, {v, {}}, t, {}, out);
+    }
     const double h = cfg.hysteresis;
     // Limits: raised at the limit, cleared only past it by the hysteresis.
-    if (cfg.low_critical) step(AlarmKind::low_critical, v <= *cfg.low_critical, v > *cfg.low_critical + h, v, *cfg.low_critical, t, cfg.delay, out);
-    if (cfg.low_caution) step(AlarmKind::low_caution, v <= *cfg.low_caution, v > *cfg.low_caution + h, v, *cfg.low_caution, t, cfg.delay, out);
-    if (cfg.high_caution) step(AlarmKind::high_caution, v >= *cfg.high_caution, v < *cfg.high_caution - h, v, *cfg.high_caution, t, cfg.delay, out);
-    if (cfg.high_critical) step(AlarmKind::high_critical, v >= *cfg.high_critical, v < *cfg.high_critical - h, v, *cfg.high_critical, t, cfg.delay, out);
+    if (cfg.low_critical) step(AlarmKind::low_critical, v <= *cfg.low_critical, v > *cfg.low_critical + h, {v, {}}, t, cfg.delay, out);
+    if (cfg.low_caution) step(AlarmKind::low_caution, v <= *cfg.low_caution, v > *cfg.low_caution + h, {v, {}}, t, cfg.delay, out);
+    if (cfg.high_caution) step(AlarmKind::high_caution, v >= *cfg.high_caution, v < *cfg.high_caution - h, {v, {}}, t, cfg.delay, out);
+    if (cfg.high_critical) step(AlarmKind::high_critical, v >= *cfg.high_critical, v < *cfg.high_critical - h, {v, {}}, t, cfg.delay, out);
     if (cfg.alarm_state) {
       const bool on = v == *cfg.alarm_state;
-      step(AlarmKind::state, on, !on, v, *cfg.alarm_state, t, cfg.delay, out);
+      step(AlarmKind::state, on, !on, {v, {}}, t, cfg.delay, out);
     }
   }
   last_ = sample;
@@ -104,13 +120,19 @@ std::vector<AlarmEvent> PointThresholds::advance(TimePoint now, std::chrono::mil
       const auto kind = static_cast<AlarmKind>(k);
       if (c.active || !c.pending_since || kind == AlarmKind::stale) continue;
       const auto delay = kind == AlarmKind::sensor_failed ? config_.failed_delay : config_.delay;
-      if (now - *c.pending_since >= delay) step(kind, true, false, c.value, limit_of(kind), now, delay, out);
+      if (now - *c.pending_since >= delay) step(kind, true, false, c.evidence, now, delay, out);
     }
   }
   if (config_.stale_after > 0) {
     const auto since = last_fresh_.value_or(TimePoint{});
-    const bool stale = last_fresh_ && now - since >= config_.stale_after * interval;
-    step(AlarmKind::stale, stale, false, 0, 0, now, {}, out);
+    const auto window = config_.stale_after * interval;
+    const bool stale = last_fresh_ && now - since >= window;
+    Evidence e;
+    if (stale) {
+      e.reason = "no good reading for " + std::to_string(config_.stale_after) + " polls (" +
+                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - since).count()) + " ms)";
+    }
+    step(AlarmKind::stale, stale, false, std::move(e), now, {}, out);
   }
   return out;
 }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,14 +35,20 @@ inline constexpr std::size_t kAlarmKinds = 7;
 std::string_view alarm_kind_name(AlarmKind kind);
 std::string_view severity_name(Severity severity);
 
+
 struct AlarmEvent {
   AlarmKind kind = AlarmKind::high_critical;
   Severity severity = Severity::critical;
   bool raised = true;  // false: cleared
-  double value = 0;    // the value that decided it (0 for failed and stale)
-  double limit = 0;    // the limit crossed (or the alarm state)
+  std::optional<double> value;  // the value that decided it; none when there was none (failed, stale)
+  std::optional<double> limit;  // the limit crossed, or the alarm state; none for failed and stale
   TimePoint time{};
+  std::string reason;  // why there is no value (sensor_failed, stale); empty otherwise
 };
+
+// "value 46, limit 45", or "no value: timeout …" when there was none: for
+// logs and the event's message.
+std::string alarm_detail(const AlarmEvent& e);
 
 class PointThresholds {
  public:
@@ -57,17 +64,22 @@ class PointThresholds {
   const ThresholdConfig& config() const { return config_; }
 
  private:
+  // What a condition was decided on: a value, or why there was none.
+  struct Evidence {
+    std::optional<double> value;
+    std::string reason;
+  };
   struct Condition {
     bool active = false;
     std::optional<TimePoint> pending_since;  // holding, not yet for the whole delay
-    double value = 0;
+    Evidence evidence;                       // of the last step, for a raise when the delay runs out
   };
 
   // Feeds one condition's truth at `t`; appends an event when it changes.
-  void step(AlarmKind kind, bool holds, bool clears, double value, double limit, TimePoint t,
-            std::chrono::milliseconds delay, std::vector<AlarmEvent>& out);
+  void step(AlarmKind kind, bool holds, bool clears, Evidence evidence, TimePoint t, std::chrono::milliseconds delay,
+            std::vector<AlarmEvent>& out);
   Severity severity_of(AlarmKind kind) const;
-  double limit_of(AlarmKind kind) const;
+  std::optional<double> limit_of(AlarmKind kind) const;
 
   ThresholdConfig config_;
   std::array<Condition, kAlarmKinds> conditions_{};

@@ -133,12 +133,14 @@ v1::AlarmEvent NativeEncoder::alarm_event(const AlarmEvent& e, std::uint32_t poi
                  : e.severity == Severity::critical ? v1::AlarmEvent::SEVERITY_CRITICAL
                                                     : v1::AlarmEvent::SEVERITY_CAUTION);
   a.set_raised(e.raised);
-  a.set_value(e.value);
-  a.set_limit(e.limit);
+  if (e.value) a.set_value(*e.value);
+  if (e.limit) a.set_limit(*e.limit);
+  a.set_reason(e.reason);
   a.set_time_ms(to_unix_ms(e.time));
   a.set_catalog_id(catalog_id_);
   a.set_kind(std::string(alarm_kind_name(e.kind)));
-  a.set_message(point_id + " " + std::string(alarm_kind_name(e.kind)) + (e.raised ? " raised" : " cleared"));
+  a.set_message(point_id + " " + std::string(alarm_kind_name(e.kind)) + (e.raised ? " raised: " : " cleared: ") +
+                alarm_detail(e));
   return a;
 }
 

@@ -16,6 +16,7 @@
 
 #include "support/modbus_peer.hpp"
 #include "support/mosquitto.hpp"
+#include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/run.hpp"
 #include "support/temp_dir.hpp"
@@ -261,6 +262,44 @@ TEST(DiagNoAgentTest, SaysSoPlainlyWithExitTwo) {
     EXPECT_THAT(r.err, HasSubstr("no agent is running: nothing answers on " + socket)) << v;
     EXPECT_THAT(r.err, HasSubstr("rackwatch probe --config FILE")) << v;
   }
+}
+
+// A device that has not answered yet: a listener that accepts connections
+// in its backlog and never reads. Until the agent's first read of it times
+// out, its points have never been read, and must say so everywhere.
+TEST(DiagNotReadYetTest, APointNeverReadIsUnknownWithNoValue) {
+#if !RACKWATCH_WITH_MODBUS
+  GTEST_SKIP() << "needs a Modbus source; the build has RACKWATCH_WITH_MODBUS off";
+#endif
+  TempDir dir("rackwatch-diag");
+  detail::Fd silent{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  sockaddr_in addr = detail::loopback(0);
+  ASSERT_EQ(::bind(silent.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(silent.fd, 4), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(silent.fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const auto socket = (dir / "diag.sock").string();
+  write_file(dir / "agent.yaml", "agent: {site: a, rack: b}\nmqtt: {brokers: [tcp://127.0.0.1:" +
+                                     std::to_string(free_port()) + "]}\noutbox: {dir: " + (dir / "outbox").string() +
+                                     "}\ndiag: {socket: " + socket +
+                                     "}\nsources:\n  - {name: psu, type: modbus, interval: 30s, timeout: 20s, request_timeout: 20s, "
+                                     "tcp: '127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) +
+                                     "', unit: 1, points: [{name: power, address: 0, quantity: power}]}\n");
+  Process agent({bin("rackwatchd"), "--config", (dir / "agent.yaml").string()}, dir.path());
+  ASSERT_TRUE(wait_until([&] { return rackwatch_verb(socket, {"status"}).exit_code == 0; }, 10s)) << agent.log();
+
+  auto r = rackwatch_verb(socket, {"read", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto doc = boost::json::parse(r.out).as_object();
+  const auto& point = doc.at("read").at("points").at(0).as_object();
+  EXPECT_EQ(point.at("id").as_string(), "psu.power");
+  EXPECT_EQ(point.at("quality").as_string(), "QUALITY_UNKNOWN") << r.out;
+  EXPECT_FALSE(point.contains("value")) << "no value is shown for a point never read: " << r.out;
+  EXPECT_EQ(point.at("reason").as_string(), "not read yet");
+  EXPECT_EQ(point.at("time_ms").as_string(), "0");
+
+  auto table = rackwatch_verb(socket, {"read"});
+  EXPECT_THAT(table.out, ::testing::ContainsRegex("psu\\.power +- +W +unknown +never +not read yet")) << table.out;
 }
 
 // Connects to the socket; -1 on failure.

@@ -112,11 +112,18 @@ TEST(ThresholdsTest, BadQualityRaisesSensorFailedAfterItsDelay) {
   EXPECT_EQ(e[0].kind, AlarmKind::sensor_failed);
   EXPECT_EQ(e[0].severity, Severity::caution);
   EXPECT_TRUE(e[0].raised);
+  // No value and no limit, never a 0 that reads as normal; the read's reason.
+  EXPECT_EQ(e[0].value, std::nullopt);
+  EXPECT_EQ(e[0].limit, std::nullopt);
+  EXPECT_EQ(e[0].reason, "timeout");
+  EXPECT_EQ(alarm_detail(e[0]), "no value: timeout");
   // A bad reading says nothing of the limits: no high alarm from a 0.
   EXPECT_FALSE(p.active(AlarmKind::high_critical));
   e = p.update(good(21, 4s));
   ASSERT_EQ(e.size(), 1u);
   EXPECT_FALSE(e[0].raised);
+  EXPECT_EQ(e[0].value, 21) << "cleared by a good reading, which it names";
+  EXPECT_EQ(alarm_detail(e[0]), "value 21");
 }
 
 TEST(ThresholdsTest, NoFreshReadingForKIntervalsIsStale) {

@@ -128,7 +128,7 @@ TEST_F(TopViewTest, ShowsActiveAlarmsCriticalInRedAndAtMostThreeLines) {
   add("cdu.supply_temp", v1::AlarmEvent::SEVERITY_CRITICAL);
   add("air.inlet_temp", v1::AlarmEvent::SEVERITY_CAUTION);
   auto text = render_top(frame(24, 100, true));
-  EXPECT_THAT(text, HasSubstr("\x1b[31malarm  CRITICAL cdu.supply_temp high_critical 36.2 (limit 35) for 30s"));
+  EXPECT_THAT(text, HasSubstr("\x1b[31malarm  CRITICAL cdu.supply_temp high_critical value 36.2, limit 35 for 30s"));
   EXPECT_THAT(text, HasSubstr("\x1b[33malarm  caution  air.inlet_temp"));
   EXPECT_THAT(text, Not(HasSubstr("none active")));
   for (int i = 0; i < 4; ++i) add("rack.p" + std::to_string(i), v1::AlarmEvent::SEVERITY_CAUTION);

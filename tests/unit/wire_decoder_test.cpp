@@ -69,6 +69,28 @@ TEST(WireDecoderTest, ActiveAlarmsAreListed) {
   const auto text = dec.to_text(o);
   EXPECT_NE(text.find("1 active alarm(s)"), std::string::npos) << text;
   EXPECT_NE(text.find("cdu.supply_temp  high_critical"), std::string::npos) << text;
+  EXPECT_NE(text.find("value 46.5 limit 45"), std::string::npos) << text;
+}
+
+// A failed sensor has no value: the decoder shows none (null in JSON) and
+// why, never "value 0", which on a fault flag would read as "no fault".
+TEST(WireDecoderTest, AFailedSensorShowsNoValueButItsReason) {
+  v1::AlarmEvent a;
+  a.set_point_id("psu1.pfc_fail");
+  a.set_kind("sensor_failed");
+  a.set_severity(v1::AlarmEvent::SEVERITY_SENSOR_FAILED);
+  a.set_raised(true);
+  a.set_reason("timeout: no answer from unit 2 within 800ms");
+  cli::WireDecoder dec("rackwatch/v1");
+  auto o = dec.decode("rackwatch/v1/s/r/alarm", a.SerializeAsString());
+  ASSERT_FALSE(o.contains("error")) << boost::json::serialize(o);
+  EXPECT_TRUE(o.at("value").is_null());
+  EXPECT_TRUE(o.at("limit").is_null());
+  EXPECT_EQ(o.at("reason").as_string(), "timeout: no answer from unit 2 within 800ms");
+  const auto text = dec.to_text(o);
+  EXPECT_NE(text.find("psu1.pfc_fail  no value: timeout: no answer from unit 2 within 800ms"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("value 0"), std::string::npos) << text;
 }
 
 TEST(WireDecoderTest, GarbageSaysWhatItIsNot) {
