@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -131,6 +132,60 @@ void parse_tls(const YAML::Node& mqtt, ConfigReader& r, MqttConfig& out) {
 
 bool is_tls_uri(const std::string& uri) { return uri.rfind("ssl://", 0) == 0 || uri.rfind("mqtts://", 0) == 0; }
 
+BrokerUri parse_broker_uri(const std::string& uri) {
+  BrokerUri out;
+  const auto sep = uri.find("://");
+  const std::string scheme = sep == std::string::npos ? std::string() : uri.substr(0, sep);
+  if (scheme == "ssl" || scheme == "mqtts") {
+    out.tls = true;
+  } else if (scheme != "tcp" && scheme != "mqtt") {
+    out.error = "broker '" + uri + "' must start with tcp://, mqtt:// (plain) or ssl://, mqtts:// (TLS)";
+    return out;
+  }
+  const std::string rest = uri.substr(sep + 3);
+  std::string host;
+  std::string port;
+  std::size_t after_host = 0;
+  if (!rest.empty() && rest.front() == '[') {  // [IPv6]
+    const auto close = rest.find(']');
+    if (close == std::string::npos) {
+      out.error = "broker '" + uri + "': an IPv6 address needs its closing ']'";
+      return out;
+    }
+    host = rest.substr(1, close - 1);
+    after_host = close + 1;
+  } else {
+    after_host = std::min(rest.find(':'), rest.size());
+    host = rest.substr(0, after_host);
+  }
+  if (after_host < rest.size()) {
+    if (rest[after_host] != ':') {
+      out.error = "broker '" + uri + "': expected ':PORT' or nothing after the host, found '" +
+                  rest.substr(after_host) + "'";
+      return out;
+    }
+    port = rest.substr(after_host + 1);
+  }
+  if (host.empty() || host.find_first_of("/?# ") != std::string::npos) {
+    out.error = "broker '" + uri + "': expected scheme://HOST[:PORT], with no path";
+    return out;
+  }
+  if (port.empty()) {
+    port = out.tls ? kMqttTlsPort : kMqttPort;
+    out.port_defaulted = true;
+  } else {
+    const bool digits = port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || std::stoul(port) == 0 || std::stoul(port) > 65535) {
+      out.error = "broker '" + uri + "': port '" + port + "' is not a number from 1 to 65535";
+      return out;
+    }
+  }
+  out.address = {host, port};
+  const bool v6 = host.find(':') != std::string::npos;
+  out.uri = scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + port;
+  return out;
+}
+
 std::string private_file_problem(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return std::strerror(errno);
@@ -171,14 +226,18 @@ void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
   if (auto b = r.string_list(node, "brokers", true)) {
     if (b->empty()) r.error(r.child(node, "brokers"), "'brokers' must list at least one broker");
     if (b->size() > 16) r.error(r.child(node, "brokers"), "'brokers' lists " + std::to_string(b->size()) + "; at most 16");
-    for (const auto& uri : *b) {
-      const bool plain = uri.rfind("tcp://", 0) == 0 || uri.rfind("mqtt://", 0) == 0;
-      if (!plain && !is_tls_uri(uri)) {
-        r.error(r.child(node, "brokers"),
-                "broker '" + uri + "' must start with tcp://, mqtt:// (plain) or ssl://, mqtts:// (TLS)");
+    // Kept with the port made explicit: logs and status then say what was tried.
+    out.brokers.clear();
+    const auto list = r.child(node, "brokers");
+    for (std::size_t i = 0; i < b->size(); ++i) {
+      auto parsed = parse_broker_uri((*b)[i]);
+      if (!parsed.error.empty()) {
+        // At the URI itself when the list is a YAML sequence.
+        r.error(list.IsSequence() ? list[i] : list, parsed.error);
+      } else {
+        out.brokers.push_back(std::move(parsed.uri));
       }
     }
-    out.brokers = *b;
   }
   if (auto v = r.string(node, "client_id")) out.client_id = *v;
   if (auto v = r.string(node, "username")) out.username = *v;

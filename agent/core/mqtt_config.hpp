@@ -36,4 +36,27 @@ inline constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.c
 // True for ssl:// and mqtts:// broker URIs.
 bool is_tls_uri(const std::string& uri);
 
+// The MQTT ports (IANA): what a broker URI without a port means.
+inline constexpr const char* kMqttPort = "1883";
+inline constexpr const char* kMqttTlsPort = "8883";
+
+// Host (without brackets for IPv6) and port of a broker URI.
+struct BrokerAddress {
+  std::string host;
+  std::string port;
+};
+
+// A broker URI, scheme://host[:port], checked and with its port made
+// explicit (1883 for tcp:// and mqtt://, 8883 for ssl:// and mqtts://), so
+// that logs and status say where the agent connects. `error` says what is
+// wrong when the URI is not one.
+struct BrokerUri {
+  std::string uri;  // "tcp://broker.example:1883"
+  BrokerAddress address;
+  bool tls = false;
+  bool port_defaulted = false;
+  std::string error;
+};
+BrokerUri parse_broker_uri(const std::string& uri);
+
 }  // namespace rackwatch

@@ -114,9 +114,11 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   asio::thread_pool blocking(2);
   Agent agent(io.get_executor(), blocking.get_executor(), builtin_source_types(), std::move(*config));
+  std::string brokers;  // as connected to: ports made explicit
+  for (const auto& b : agent.config().mqtt.brokers) brokers += (brokers.empty() ? "" : " ") + b;
   log::info("rackwatchd ", RACKWATCH_VERSION, " starting: site ", agent.config().agent.site,
             ", rack ", agent.config().agent.rack, ", agent ", agent.config().agent.id, ", config ",
-            config_path);
+            config_path, ", broker", agent.config().mqtt.brokers.size() == 1 ? " " : "s ", brokers);
 
   asio::steady_timer watchdog(io);
   if (auto every = watchdog_ping_interval()) schedule_watchdog(watchdog, *every, agent);

@@ -40,6 +40,8 @@ int check_config(const Args& args, const SourceTypes& types) {
     std::cout << ", " << config->derived.size() << " derived point" << (config->derived.size() == 1 ? "" : "s");
   }
   std::cout << ")\n";
+  // Where it will connect, ports included (1883 or 8883 when the URI has none).
+  for (const auto& b : config->mqtt.brokers) std::cout << "  broker " << b << '\n';
   return 0;
 }
 

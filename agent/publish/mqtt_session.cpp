@@ -17,6 +17,8 @@
 #include "core/log.hpp"
 #include "core/mqtt_config.hpp"
 #include "publish/mqtt_backoff.hpp"
+#include "publish/connect_refusal.hpp"
+#include "publish/tcp_probe.hpp"
 #include "publish/tls_probe.hpp"
 
 namespace rackwatch {
@@ -84,7 +86,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl>
   void close();
 
   // Results posted by the Bridge; each runs on the executor.
-  void on_connect_result(std::uint64_t attempt, bool ok, int rc);
+  void on_connect_result(std::uint64_t attempt, bool ok, int rc, int reason);
   void on_connection_lost(const std::string& cause);
   void on_publish_result(std::uint64_t id, bool ok, int rc, int reason);
   void on_disconnect_result(std::uint64_t id);
@@ -126,6 +128,9 @@ class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl>
   // Our own TLS handshake to the current broker, for attempt `attempt`:
   // before Paho's (TLS 1.3 minimum) or after Paho failed (to say why).
   void probe(std::uint64_t attempt, bool before_connect);
+  // After Paho failed to connect to a plain broker: our own TCP connection
+  // to it, to say which step failed.
+  void probe_plain(std::uint64_t attempt);
   void connect_failed(const std::string& why);
   void schedule_reconnect(std::chrono::milliseconds delay);
   void send(const Message& message, PublishDone done);
@@ -162,9 +167,11 @@ class MqttSession::Impl::Bridge final : public mqtt::iaction_listener {
     const std::uint64_t id = from_context(token.get_user_context());
     const int rc = ok ? 0 : token.get_return_code();
     switch (token.get_type()) {
-      case mqtt::token::Type::CONNECT:
-        post([id, ok, rc](Impl& impl) { impl.on_connect_result(id, ok, rc); });
+      case mqtt::token::Type::CONNECT: {
+        const int reason = ok ? 0 : static_cast<int>(token.get_reason_code());
+        post([id, ok, rc, reason](Impl& impl) { impl.on_connect_result(id, ok, rc, reason); });
         break;
+      }
       case mqtt::token::Type::PUBLISH: {
         // MQTT 5: a PUBACK with a reason code of 0x80 or more is the broker's "no".
         const int reason = ok ? 0 : static_cast<int>(token.get_reason_code());
@@ -304,7 +311,7 @@ void MqttSession::Impl::paho_connect() {
     const int rc = e.get_return_code();
     boost::asio::post(executor_, [weak = weak_from_this(), attempt = attempt_, rc] {
       if (auto impl = weak.lock(); impl && !impl->closed_)
-        impl->on_connect_result(attempt, false, rc);
+        impl->on_connect_result(attempt, false, rc, 0);
     });
   }
 }
@@ -317,7 +324,7 @@ void MqttSession::Impl::schedule_reconnect(std::chrono::milliseconds delay) {
   });
 }
 
-void MqttSession::Impl::on_connect_result(std::uint64_t attempt, bool ok, int rc) {
+void MqttSession::Impl::on_connect_result(std::uint64_t attempt, bool ok, int rc, int reason) {
   if (attempt != attempt_) return;
   if (stopping_) {
     // stop() gave this attempt up; a connection it made anyway is closed
@@ -340,13 +347,34 @@ void MqttSession::Impl::on_connect_result(std::uint64_t attempt, bool ok, int rc
     if (handlers_.connected) handlers_.connected(broker);
     return;
   }
-  paho_error_ = rc_text(rc);
+  // The broker's own "no" says it all; Paho's other failures say little.
+  const auto refusal = connect_refusal(rc, reason);
+  paho_error_ = refusal.empty() ? rc_text(rc) : refusal;
   if (is_tls_uri(broker) && config_.tls) {
     // Paho says only "TCP/TLS connect failure": find out what it was.
     probe(attempt, false);
     return;
   }
+  if (refusal.empty()) {
+    probe_plain(attempt);
+    return;
+  }
   connect_failed(paho_error_);
+}
+
+void MqttSession::Impl::probe_plain(std::uint64_t attempt) {
+  auto done = [weak = weak_from_this(), attempt](std::exception_ptr e, std::string why) {
+    auto impl = weak.lock();
+    if (!impl || impl->closed_ || impl->stopping_ || attempt != impl->attempt_) return;
+    if (e) why = "the TCP check failed unexpectedly";
+    // A TCP connection that works puts the fault in MQTT itself.
+    if (why.empty()) {
+      why = "the broker took the TCP connection but did not complete the MQTT connect within "
+            "mqtt.connect_timeout (is it an MQTT port? Paho said: " + impl->paho_error_ + ")";
+    }
+    impl->connect_failed(why);
+  };
+  boost::asio::co_spawn(executor_, probe_tcp(current_broker(), config_.connect_timeout), std::move(done));
 }
 
 void MqttSession::Impl::on_connection_lost(const std::string& cause) {

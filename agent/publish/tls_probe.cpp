@@ -8,12 +8,12 @@
 #include <memory>
 #include <ctime>
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include "core/deadline.hpp"
+#include "publish/tcp_probe.hpp"
 
 namespace rackwatch {
 namespace {
@@ -130,26 +130,16 @@ std::string tls_failure(const boost::system::error_code& ec, const TlsConfig& tl
 
 }  // namespace
 
-BrokerAddress broker_address(const std::string& uri) {
-  auto rest = uri.substr(uri.find("://") == std::string::npos ? 0 : uri.find("://") + 3);
-  if (const auto slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
-  BrokerAddress a{rest, "8883"};
-  if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
-    const auto close = rest.find(']');
-    a.host = rest.substr(1, close == std::string::npos ? std::string::npos : close - 1);
-    if (close != std::string::npos && close + 1 < rest.size() && rest[close + 1] == ':') a.port = rest.substr(close + 2);
-  } else if (const auto colon = rest.rfind(':'); colon != std::string::npos) {
-    a.host = rest.substr(0, colon);
-    a.port = rest.substr(colon + 1);
-  }
-  return a;
-}
-
 asio::awaitable<TlsProbeResult> probe_tls(std::string uri, TlsConfig tls, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto executor = co_await asio::this_coro::executor;
-  const auto address = broker_address(uri);
   TlsProbeResult out;
+  const auto parsed = parse_broker_uri(uri);
+  if (!parsed.error.empty()) {
+    out.error = parsed.error;
+    co_return out;
+  }
+  const auto& address = parsed.address;
 
   ssl::context ctx(ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(ctx.native_handle(), tls.min_version == TlsVersion::v1_3 ? TLS1_3_VERSION : TLS1_2_VERSION);
@@ -208,22 +198,8 @@ asio::awaitable<TlsProbeResult> probe_tls(std::string uri, TlsConfig tls, std::c
     SSL_ctrl(s, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(address.host.c_str()));
   }
 
-  tcp::resolver resolver(executor);
-  auto resolved = co_await before(resolver.async_resolve(address.host, address.port, use_tuple), deadline);
-  if (!resolved || std::get<0>(*resolved)) {
-    out.error = "cannot resolve '" + address.host + "'" + (resolved ? ": " + std::get<0>(*resolved).message() : "");
-    co_return out;
-  }
-  auto connected =
-      co_await before(asio::async_connect(stream.lowest_layer(), std::get<1>(*resolved), use_tuple), deadline);
-  if (!connected) {
-    out.error = "no TCP connection to " + address.host + ":" + address.port + " within the connect timeout";
-    co_return out;
-  }
-  if (std::get<0>(*connected)) {
-    out.error = "no TCP connection to " + address.host + ":" + address.port + ": " + std::get<0>(*connected).message();
-    co_return out;
-  }
+  out.error = co_await connect_tcp(stream.next_layer(), address, deadline);
+  if (!out.error.empty()) co_return out;
   auto shaken = co_await before(stream.async_handshake(ssl::stream_base::client, use_tuple), deadline);
   if (!shaken) {
     out.error = "the TLS handshake did not finish within the connect timeout";

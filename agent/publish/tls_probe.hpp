@@ -25,13 +25,6 @@ struct TlsProbeResult {
   std::string error;     // what failed, when not ok
 };
 
-// Host and port of an ssl:// or mqtts:// URI (8883 when none is given).
-struct BrokerAddress {
-  std::string host;
-  std::string port;
-};
-BrokerAddress broker_address(const std::string& uri);
-
 // Connects to `uri`, handshakes as the agent would with `tls`, and reads
 // briefly so that a server's late refusal (TLS 1.3 checks the client's
 // certificate after the client thinks the handshake is done) is heard.

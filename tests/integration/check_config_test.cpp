@@ -125,6 +125,18 @@ TEST(CheckConfigCommand, TheDaemonRefusesToStartOnWhatItRejects) {
   EXPECT_THAT(daemon.err, HasSubstr("not starting"));
 }
 
+// A broker URI without a port: 1883 (8883 for TLS), said where it is used.
+TEST(CheckConfigCommand, ShowsEachBrokerWithItsEffectivePort) {
+  TempDir dir;
+  const auto file = (dir / "agent.yaml").string();
+  write_file(file, "agent: {site: a, rack: b}\nmqtt: {brokers: [tcp://127.0.0.1, 'tcp://127.0.0.1:1884']}\noutbox: {dir: " +
+                       (dir / "outbox").string() +
+                       "}\nsources: [{name: s, type: sim, interval: 1s, points: [{name: p, signal: leak}]}]\n");
+  auto r = run({bin("rackwatch"), "check-config", file});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\n  broker tcp://127.0.0.1:1883\n  broker tcp://127.0.0.1:1884\n"));
+}
+
 TEST(CheckConfigCommand, MissingFileIsNamed) {
   auto r = run({bin("rackwatch"), "check-config", "/nonexistent/rw.yaml"});
   EXPECT_EQ(r.exit_code, 1);

@@ -11,6 +11,7 @@
 
 #include "rackwatch/v1/telemetry.pb.h"
 #include "support/mosquitto.hpp"
+#include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/run.hpp"
 #include "support/temp_dir.hpp"
@@ -307,8 +308,12 @@ TEST_F(OutboxDeliveryTest, AFullOutboxDropsTheOldestAndCountsThemExactly) {
 }
 
 TEST_F(OutboxDeliveryTest, ADamagedOutboxDeliversEveryIntactRecord) {
-  // Fill an outbox with the broker away, then stop.
-  auto agent = start_agent(config("interval"), "first.log");
+  // Fill an outbox with the broker away (its port chosen, nothing there yet), then stop.
+  const auto port = test::free_port();
+  auto text = config("interval");
+  const std::string unstarted = broker_.uri();
+  text.replace(text.find(unstarted), unstarted.size(), "tcp://127.0.0.1:" + std::to_string(port));
+  auto agent = start_agent(text, "first.log");
   ASSERT_TRUE(wait_until([&] { return last_stored(agent->log()) >= 30; }, 15s)) << agent->log();
   agent->stop(10s);
   const auto taken = last_stored(agent->log());
@@ -336,7 +341,7 @@ TEST_F(OutboxDeliveryTest, ADamagedOutboxDeliversEveryIntactRecord) {
   fs::resize_file(seg, size - 7);
   write_file(dir_ / "outbox" / "notes.txt", "not ours\n");
 
-  broker_.start();
+  broker_.start(port);
   auto sub = subscriber();
   agent = start_agent(config("interval"), "second.log");
   // Wait for the backlog itself: every intact record of the first run.

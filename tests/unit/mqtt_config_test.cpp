@@ -87,6 +87,61 @@ TEST_F(MqttConfigTest, ProtocolIs311Or5) {
   EXPECT_THAT(lines(), Contains(HasSubstr("m.yaml:4:13: 'protocol' must be \"3.1.1\" or \"5\", found '3.1'")));
 }
 
+// A broker URI without a port gets the MQTT port of its scheme, and the
+// config keeps it explicit so that logs and status say what was tried.
+TEST(BrokerUriTest, ThePortDefaultsByTheSchemeAndIsMadeExplicit) {
+  struct Row {
+    const char* uri;
+    const char* effective;
+    const char* host;
+    const char* port;
+    bool defaulted;
+  };
+  for (const auto& row : std::vector<Row>{
+           {"tcp://broker.example", "tcp://broker.example:1883", "broker.example", "1883", true},
+           {"mqtt://10.0.0.5", "mqtt://10.0.0.5:1883", "10.0.0.5", "1883", true},
+           {"ssl://broker.example", "ssl://broker.example:8883", "broker.example", "8883", true},
+           {"mqtts://broker.example", "mqtts://broker.example:8883", "broker.example", "8883", true},
+           {"tcp://127.0.0.1:21884", "tcp://127.0.0.1:21884", "127.0.0.1", "21884", false},
+           {"ssl://[fd00::7]", "ssl://[fd00::7]:8883", "fd00::7", "8883", true},
+           {"tcp://[::1]:1884", "tcp://[::1]:1884", "::1", "1884", false},
+       }) {
+    const auto b = parse_broker_uri(row.uri);
+    EXPECT_EQ(b.error, "") << row.uri;
+    EXPECT_EQ(b.uri, row.effective) << row.uri;
+    EXPECT_EQ(b.address.host, row.host) << row.uri;
+    EXPECT_EQ(b.address.port, row.port) << row.uri;
+    EXPECT_EQ(b.port_defaulted, row.defaulted) << row.uri;
+  }
+}
+
+TEST(BrokerUriTest, WhatIsNotABrokerUriIsNamed) {
+  for (const auto& [uri, error] : std::vector<std::pair<const char*, const char*>>{
+           {"broker.example:1883", "must start with tcp://, mqtt:// (plain) or ssl://, mqtts:// (TLS)"},
+           {"http://broker.example", "must start with tcp://"},
+           {"tcp://", "expected scheme://HOST[:PORT], with no path"},
+           {"tcp://broker.example:1883/rack", "port '1883/rack' is not a number from 1 to 65535"},
+           {"tcp://broker.example/rack", "expected scheme://HOST[:PORT], with no path"},
+           {"tcp://broker.example:0", "port '0' is not a number from 1 to 65535"},
+           {"tcp://broker.example:65536", "port '65536' is not a number from 1 to 65535"},
+           {"tcp://broker.example:mqtt", "port 'mqtt' is not a number"},
+           {"tcp://[::1", "an IPv6 address needs its closing ']'"},
+           {"tcp://[::1]x", "expected ':PORT' or nothing after the host, found 'x'"},
+       }) {
+    EXPECT_THAT(parse_broker_uri(uri).error, HasSubstr(error)) << uri;
+    EXPECT_THAT(parse_broker_uri(uri).error, HasSubstr(uri)) << "names the URI";
+  }
+}
+
+TEST_F(MqttConfigTest, BrokersAreKeptWithTheirEffectivePort) {
+  auto cfg = parse("  brokers: [tcp://broker-a.example, 'ssl://broker-b.example', tcp://10.1.1.1:1884]\n");
+  ASSERT_TRUE(cfg) << ::testing::PrintToString(lines());
+  EXPECT_EQ(cfg->mqtt.brokers, (std::vector<std::string>{"tcp://broker-a.example:1883",
+                                                         "ssl://broker-b.example:8883", "tcp://10.1.1.1:1884"}));
+  EXPECT_FALSE(parse("  brokers: [tcp://broker-a.example:99999]\n"));
+  EXPECT_THAT(lines(), Contains(HasSubstr("m.yaml:3:13: broker 'tcp://broker-a.example:99999': port '99999'")));
+}
+
 TEST_F(MqttConfigTest, TlsBrokersGetTheSystemCaAndVerificationByDefault) {
   auto cfg = parse("  brokers: [mqtts://broker.example:8883]\n");
   ASSERT_TRUE(cfg) << ::testing::PrintToString(lines());

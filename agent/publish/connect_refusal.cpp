@@ -1,0 +1,59 @@
+#include "publish/connect_refusal.hpp"
+
+#include <cstdio>
+
+#include <mqtt/async_client.h>
+
+namespace rackwatch {
+
+namespace {
+
+constexpr const char* kCredentials = " (check mqtt.username and mqtt.password_file against the broker's users)";
+constexpr const char* kAccess =
+    " (the broker does not let this client in: check mqtt.username, mqtt.password_file, the client "
+    "certificate, and the broker's access rules)";
+
+std::string refusal_v3(int rc) {
+  switch (rc) {
+    case 1: return "unacceptable protocol version (set mqtt.protocol to what the broker speaks)";
+    case 2: return "client identifier rejected (check mqtt.client_id)";
+    case 3: return "server unavailable (the broker is up but not taking clients)";
+    case 4: return std::string("bad user name or password") + kCredentials;
+    case 5: return std::string("not authorized") + kAccess;
+    default: return {};
+  }
+}
+
+std::string refusal_v5(int reason) {
+  switch (reason) {
+    case MQTTREASONCODE_BAD_USER_NAME_OR_PASSWORD: return std::string("bad user name or password") + kCredentials;
+    case MQTTREASONCODE_NOT_AUTHORIZED: return std::string("not authorized") + kAccess;
+    case MQTTREASONCODE_CLIENT_IDENTIFIER_NOT_VALID: return "client identifier not valid (check mqtt.client_id)";
+    case MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION:
+      return "unsupported protocol version (set mqtt.protocol to what the broker speaks)";
+    default: break;
+  }
+  const char* name = ::MQTTReasonCode_toString(static_cast<MQTTReasonCodes>(reason));
+  char code[16];
+  std::snprintf(code, sizeof code, "0x%02x", static_cast<unsigned>(reason));
+  return std::string(name ? name : "reason") + " (" + code + ")";
+}
+
+}  // namespace
+
+std::string connect_refusal(int return_code, int reason_code) {
+  // Paho C++ gives 0xff as the reason code of an MQTT 3 operation, and under
+  // MQTT 5 hands a CONNACK's reason code over as the return code.
+  constexpr int kNotV5 = 0xff;
+  std::string why;
+  if (reason_code >= 0x80 && reason_code != kNotV5) {
+    why = refusal_v5(reason_code);
+  } else if (return_code >= 0x80 && return_code < kNotV5) {
+    why = refusal_v5(return_code);
+  } else {
+    why = refusal_v3(return_code);
+  }
+  return why.empty() ? why : "the broker refused the connection: " + why;
+}
+
+}  // namespace rackwatch
