@@ -266,7 +266,8 @@ TEST(DiagNoAgentTest, SaysSoPlainlyWithExitTwo) {
 
 // A device that has not answered yet: a listener that accepts connections
 // in its backlog and never reads. Until the agent's first read of it times
-// out, its points have never been read, and must say so everywhere.
+// out, its points have never been read, and must say so everywhere. The
+// broker is not there either: status says why it cannot connect.
 TEST(DiagNotReadYetTest, APointNeverReadIsUnknownWithNoValue) {
 #if !RACKWATCH_WITH_MODBUS
   GTEST_SKIP() << "needs a Modbus source; the build has RACKWATCH_WITH_MODBUS off";
@@ -279,8 +280,9 @@ TEST(DiagNotReadYetTest, APointNeverReadIsUnknownWithNoValue) {
   socklen_t len = sizeof addr;
   ASSERT_EQ(::getsockname(silent.fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   const auto socket = (dir / "diag.sock").string();
+  const auto broker_port = std::to_string(free_port());  // no broker there
   write_file(dir / "agent.yaml", "agent: {site: a, rack: b}\nmqtt: {brokers: [tcp://127.0.0.1:" +
-                                     std::to_string(free_port()) + "]}\noutbox: {dir: " + (dir / "outbox").string() +
+                                     broker_port + "]}\noutbox: {dir: " + (dir / "outbox").string() +
                                      "}\ndiag: {socket: " + socket +
                                      "}\nsources:\n  - {name: psu, type: modbus, interval: 30s, timeout: 20s, request_timeout: 20s, "
                                      "tcp: '127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) +
@@ -300,6 +302,12 @@ TEST(DiagNotReadYetTest, APointNeverReadIsUnknownWithNoValue) {
 
   auto table = rackwatch_verb(socket, {"read"});
   EXPECT_THAT(table.out, ::testing::ContainsRegex("psu\\.power +- +W +unknown +never +not read yet")) << table.out;
+
+  // And the broker that is not there: why, and where, in status and log.
+  const auto refused = "connection refused by 127.0.0.1:" + broker_port + ": nothing listens on port " + broker_port;
+  ASSERT_TRUE(wait_until([&] { return rackwatch_verb(socket, {"status"}).out.find(refused) != std::string::npos; }, 10s))
+      << rackwatch_verb(socket, {"status"}).out;
+  EXPECT_THAT(agent.log(), HasSubstr(refused));
 }
 
 // Connects to the socket; -1 on failure.

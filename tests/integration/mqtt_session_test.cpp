@@ -20,11 +20,16 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "support/mosquitto.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_subscriber.hpp"
 #include "support/wait.hpp"
 
@@ -62,6 +67,11 @@ class Events {
   std::vector<std::string> connected_brokers() const {
     std::lock_guard lock(mutex_);
     return connected_;
+  }
+  void clear() {
+    std::lock_guard lock(mutex_);
+    connected_.clear();
+    disconnected_.clear();
   }
   std::vector<std::string> disconnect_reasons() const {
     std::lock_guard lock(mutex_);
@@ -492,6 +502,90 @@ TEST_F(MqttSessionTest, MakesAFreshWillForEveryConnectAttempt) {
   const auto s = stats();
   EXPECT_EQ(static_cast<std::uint64_t>(made.load()), s.connects + s.connect_failures);
   EXPECT_GE(made.load(), 3);
+}
+
+// Each way a connect fails is told apart, with the address tried: an
+// operator reads what to fix, never Paho's bare "Failure".
+class ConnectFailureTest : public MqttSessionTest {
+ protected:
+  // The reason of the first failed attempt to connect to `uri`.
+  std::string first_failure(const std::string& uri, MqttConfig c) {
+    on_io([this] { session_.reset(); });
+    events_.clear();
+    c.brokers = {uri};
+    start_session(std::move(c));
+    if (!wait_until([&] { return events_.disconnects() >= 1; }, kWait)) return "(no failure reported)";
+    on_io([this] { session_.reset(); });
+    return events_.disconnect_reasons().front();
+  }
+  std::string first_failure(const std::string& uri) { return first_failure(uri, config({})); }
+};
+
+TEST_F(ConnectFailureTest, NothingListeningIsConnectionRefusedOnThatPort) {
+  const auto port = std::to_string(test::free_port());
+  const auto why = first_failure("tcp://127.0.0.1:" + port);
+  EXPECT_EQ(why, "connect to tcp://127.0.0.1:" + port + " failed: connection refused by 127.0.0.1:" + port +
+                     ": nothing listens on port " + port + " there (is the broker running, and on that port?)");
+}
+
+TEST_F(ConnectFailureTest, AnUnknownHostIsANameNotResolved) {
+  // .invalid never resolves (RFC 6761), with or without a DNS server.
+  const auto why = first_failure("tcp://broker.rackwatch.invalid:1883");
+  EXPECT_THAT(why, ::testing::StartsWith("connect to tcp://broker.rackwatch.invalid:1883 failed: cannot resolve host "
+                                         "'broker.rackwatch.invalid'"));
+  EXPECT_THAT(why, ::testing::Not(::testing::HasSubstr("Failure")));
+}
+
+TEST_F(ConnectFailureTest, APortThatTakesTheConnectionButSpeaksNoMqttSaysSo) {
+  // A listener that never accepts: the kernel completes the TCP handshake
+  // from its backlog, and no CONNACK ever comes.
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr = test::detail::loopback(0);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const auto port = std::to_string(ntohs(addr.sin_port));
+  auto c = config({});
+  c.connect_timeout = 1s;
+  const auto why = first_failure("tcp://127.0.0.1:" + port, c);
+  ::close(fd);
+  EXPECT_THAT(why, ::testing::StartsWith("connect to tcp://127.0.0.1:" + port +
+                                         " failed: the broker took the TCP connection but did not complete the MQTT "
+                                         "connect within mqtt.connect_timeout"));
+}
+
+TEST_F(ConnectFailureTest, AWrongPasswordIsTheBrokersRefusalNamingTheSettings) {
+  test::TempDir dir("rackwatch-passwd");
+  const auto passwd = (dir / "passwd").string();
+  auto made = test::run({"mosquitto_passwd", "-b", "-c", passwd, "r-agent", "right"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  Mosquitto::Options options;
+  options.extra_config = "allow_anonymous false\npassword_file " + passwd + "\n";
+  Mosquitto locked(options);
+  locked.start();
+  for (auto protocol : {MqttProtocol::v3_1_1, MqttProtocol::v5}) {
+    auto c = config({});
+    c.protocol = protocol;
+    c.username = "r-agent";
+    c.password = "wrong";
+    const auto why = first_failure(locked.uri(), c);
+    EXPECT_THAT(why, ::testing::StartsWith("connect to " + locked.uri() + " failed: the broker refused the connection: "))
+        << mqtt_protocol_name(protocol);
+    // Mosquitto answers a wrong password with "not authorized" (5 / 0x87).
+    EXPECT_THAT(why, ::testing::AnyOf(::testing::HasSubstr("not authorized"),
+                                      ::testing::HasSubstr("bad user name or password")))
+        << why;
+    EXPECT_THAT(why, ::testing::HasSubstr("mqtt.password_file")) << why;
+  }
+  auto c = config({});
+  c.username = "r-agent";
+  c.password = "right";
+  c.brokers = {locked.uri()};
+  on_io([this] { session_.reset(); });
+  events_.clear();
+  start_session(c);
+  EXPECT_TRUE(wait_connects(1)) << "the right password gets in\n" << locked.log();
 }
 
 }  // namespace
