@@ -2,6 +2,7 @@
 // and asking it to reload its config.
 #include <iostream>
 
+#include "core/plural.hpp"
 #include "diag/commands.hpp"
 #include "diag/diag_client.hpp"
 #include "diag/format.hpp"
@@ -61,16 +62,16 @@ void print_status(const v1::AgentState& s) {
     if (b.since_ms() > 0) std::cout << " for " << duration_text(now - b.since_ms());
     if (!b.last_error().empty()) std::cout << ": " << b.last_error();
   }
-  std::cout << "; " << b.connects() << " connects, " << b.disconnects() << " losses\n";
+  std::cout << "; " << plural(b.connects(), "connect") << ", " << plural(b.disconnects(), "loss", "losses") << '\n';
   if (!b.last_refusal().empty()) std::cout << "          last refusal: " << b.last_refusal() << '\n';
   const auto& o = s.outbox();
   std::cout << "outbox    " << o.pending() << " waiting";
   if (o.oldest_ms() > 0 && o.pending() > 0) std::cout << " (oldest " << duration_text(now - o.oldest_ms()) << ")";
-  std::cout << ", " << o.in_flight() << " in flight, " << o.dropped() << " dropped, " << o.write_errors()
-            << " write errors, " << o.bytes_on_disk() << " bytes on disk";
+  std::cout << ", " << o.in_flight() << " in flight, " << o.dropped() << " dropped, "
+            << plural(o.write_errors(), "write error") << ", " << plural(o.bytes_on_disk(), "byte") << " on disk";
   if (o.held() > 0) std::cout << ", " << o.held() << " held (refused by the broker)";
   std::cout << '\n';
-  std::cout << "published " << s.messages_published() << " messages, " << s.messages_dropped()
+  std::cout << "published " << plural(s.messages_published(), "message") << ", " << s.messages_dropped()
             << " dropped, telemetry #" << s.telemetry_sequence() << '\n';
   std::cout << "alarms    " << (s.active_alarms().empty() ? "none active" : std::to_string(s.active_alarms_size()) + " active")
             << '\n';

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <sstream>
 
+#include "core/plural.hpp"
 #include "diag/format.hpp"
 #include "rackwatch/v1/telemetry.pb.h"
 
@@ -63,8 +64,7 @@ json::object WireDecoder::decode(const std::string& topic, const std::string& pa
   o["rack"] = parts->rack;
   const std::string base = parts->site + "/" + parts->rack;
   auto fail = [&](const char* what) {
-    o["error"] = std::string("payload is not a valid ") + what + " (" +
-                 std::to_string(payload.size()) + " bytes)";
+    o["error"] = std::string("payload is not a valid ") + what + " (" + plural(payload.size(), "byte") + ")";
     return o;
   };
 
@@ -213,7 +213,7 @@ std::string WireDecoder::to_text(const json::object& d) const {
         << '\n';
   } else if (kind == "catalog") {
     out << time_of("time_ms") << "  " << where << "  catalog " << str("catalog_id") << ": "
-        << d.at("points").as_array().size() << " points\n";
+        << plural(d.at("points").as_array().size(), "point") << '\n';
   } else if (kind == "telemetry") {
     out << time_of("time_ms") << "  " << where << "  telemetry #" << str("sequence") << "  "
         << str("source");
@@ -233,7 +233,7 @@ std::string WireDecoder::to_text(const json::object& d) const {
     print_table(out, rows, {false, false, true, false, false});
   } else if (kind == "alarms") {
     const auto& active = d.at("active").as_array();
-    out << time_of("time_ms") << "  " << where << "  " << active.size() << " active alarm(s)\n";
+    out << time_of("time_ms") << "  " << where << "  " << plural(active.size(), "active alarm") << '\n';
     for (const auto& v : active) {
       const auto& a = v.as_object();
       auto text = [&](const char* k) { return std::string(a.at(k).as_string()); };
