@@ -52,12 +52,7 @@ const char* state_colour(const std::string& state) {
   return kRed;  // dormant, failing
 }
 
-std::string age(std::int64_t now, std::int64_t t) {
-  if (t == 0) return "-";
-  const auto ms = std::max<std::int64_t>(0, now - t);
-  if (ms < 60'000) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms / 60'000) + "m";
-}
+std::string age(std::int64_t now, std::int64_t t) { return t == 0 ? "-" : format_age(now - t); }
 
 }  // namespace
 
@@ -129,8 +124,9 @@ std::string render_top(const TopFrame& f) {
       const std::string quality = !read ? "-" : p.quality() == v1::QUALITY_GOOD ? "good"
                                              : p.quality() == v1::QUALITY_BAD    ? "bad"
                                                                                  : "uncertain";
-      add(fit(p.id(), 34) + " " + paint(fit(bad ? "-" : format_value(p.value()), 12, true), colour, f.color) + " " +
-          fit(p.unit_symbol(), 6) + " " + paint(fit(quality, 9), colour, f.color) + " " +
+      const auto shown_value = bad ? DisplayValue{"-", p.unit_symbol()} : display_value(p.value(), p.unit_symbol());
+      add(fit(p.id(), 34) + " " + paint(fit(shown_value.value, 12, true), colour, f.color) + " " +
+          fit(shown_value.unit, 6) + " " + paint(fit(quality, 9), colour, f.color) + " " +
           fit(age(f.now_ms, p.time_ms()), 5, true) + " " + fit(read ? p.reason() : "not read yet", reason_w));
     }
     const std::string more = points.size() > static_cast<int>(shown)

@@ -223,11 +223,11 @@ std::string WireDecoder::to_text(const json::object& d) const {
     for (const auto& sv : d.at("samples").as_array()) {
       const auto& s = sv.as_object();
       const auto& v = s.at("value");
-      std::string value = v.is_null() ? "-" : format_value(v.to_number<double>());
+      const std::string unit(s.at("unit").as_string());
+      const auto shown = v.is_null() ? DisplayValue{"-", unit} : display_value(v.to_number<double>(), unit);
       std::string quality(s.at("quality").as_string());
       std::string reason = s.contains("reason") ? std::string(s.at("reason").as_string()) : "";
-      rows.push_back({"   ", std::string(s.at("point").as_string()), value,
-                      std::string(s.at("unit").as_string()),
+      rows.push_back({"   ", std::string(s.at("point").as_string()), shown.value, shown.unit,
                       quality == "good" ? "" : quality + (reason.empty() ? "" : ": " + reason)});
     }
     print_table(out, rows, {false, false, true, false, false});

@@ -137,6 +137,15 @@ TEST_F(TopViewTest, ShowsActiveAlarmsCriticalInRedAndAtMostThreeLines) {
   EXPECT_THAT(text, Not(HasSubstr("rack.p1")));
 }
 
+TEST_F(TopViewTest, LargeValuesTakeAPrefix) {
+  auto* energy = values_.mutable_points(0);
+  energy->set_id("pdu-a.energy");
+  energy->set_value(2313856652.5);
+  energy->set_unit_symbol("Wh");
+  const auto text = render_top(frame(24, 100, false));
+  EXPECT_THAT(text, ::testing::ContainsRegex("pdu-a.energy +2313.86 MWh +good"));
+}
+
 TEST(TopViewErrorTest, AnAgentThatWentAwayIsSaid) {
   TopFrame f;
   f.error = "no answer from the agent: /run/rackwatch/diag.sock: Connection refused";
