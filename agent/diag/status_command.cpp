@@ -82,16 +82,18 @@ void print_status(const v1::AgentState& s) {
   }
   std::cout << '\n';
 
+  // When the last poll was (its age) and how long it took, apart.
   std::vector<std::vector<std::string>> rows{
-      {"SOURCE", "TYPE", "STATE", "POINTS", "BAD", "POLLS", "TIMEOUTS", "LAST POLL", "LAST ERROR"}};
+      {"SOURCE", "TYPE", "STATE", "POINTS", "BAD", "POLLS", "TIMEOUTS", "LAST POLL", "POLL TOOK", "LAST ERROR"}};
   for (const auto& src : s.sources()) {
     std::string error = src.last_error();
     if (error.size() > 40) error = error.substr(0, 37) + "...";
     rows.push_back({src.name(), src.type(), src.state(), std::to_string(src.points()),
                     std::to_string(src.bad_points()), std::to_string(src.polls()), std::to_string(src.timeouts()),
-                    format_value(src.last_poll_us() / 1000.0) + "ms", error});
+                    src.last_poll_ms() == 0 ? "never" : format_age(now - src.last_poll_ms()) + " ago",
+                    src.last_poll_ms() == 0 ? "-" : format_took_us(src.last_poll_us()), error});
   }
-  print_table(std::cout, rows, {false, false, false, true, true, true, true, true, false});
+  print_table(std::cout, rows, {false, false, false, true, true, true, true, true, true, false});
 }
 
 }  // namespace
