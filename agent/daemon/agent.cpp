@@ -13,6 +13,7 @@
 
 #include "core/host.hpp"
 #include "core/log.hpp"
+#include "core/plural.hpp"
 #include "core/supervise.hpp"
 #include "sources/source_runner.hpp"
 #include "diag/diag_server.hpp"
@@ -128,11 +129,11 @@ void Agent::start() {
     throw std::runtime_error("outbox directory '" + oc.dir + "': " + error.message());
   }
   const auto& os = outbox_->stats();
-  log::info("outbox ", oc.dir, ": ", os.pending, " messages waiting (", os.bytes_on_disk,
-            " bytes in ", os.segments, " segments), fsync ", fsync_policy_name(oc.fsync));
+  log::info("outbox ", oc.dir, ": ", plural(os.pending, "message"), " waiting (", plural(os.bytes_on_disk, "byte"),
+            " in ", plural(os.segments, "segment"), "), fsync ", fsync_policy_name(oc.fsync));
   if (os.skipped > 0 || os.skipped_bytes > 0) {
-    log::warning("outbox ", oc.dir, ": skipped ", os.skipped, " unreadable records (",
-                 os.skipped_bytes, " bytes) found at start");
+    log::warning("outbox ", oc.dir, ": skipped ", plural(os.skipped, "unreadable record"), " (",
+                 plural(os.skipped_bytes, "byte"), ") found at start");
   }
 
   broker_.session = make_session();
@@ -148,13 +149,13 @@ void Agent::start() {
   for (const auto& sc : config().sources) {
     startup_.awaiting.insert(sc.name);
     runners_.push_back(make_runner(sc));
-    log::info("source ", sc.name, " (", sc.type, "): ", sc.points.size(), " points every ",
+    log::info("source ", sc.name, " (", sc.type, "): ", plural(sc.points.size(), "point"), " every ",
               sc.interval.count(), "ms");
   }
   start_diag();
   broker_.session->start();
   log::info("publishing to ", encoder_->topics().base, " (catalog ", encoder_->catalog_id(), ", ",
-            model_->catalog.size(), " points, boot ", encoder_->identity().boot_id, ")");
+            plural(model_->catalog.size(), "point"), ", boot ", encoder_->identity().boot_id, ")");
 }
 
 std::string Agent::tls_note() const {
@@ -272,7 +273,8 @@ asio::awaitable<void> Agent::drain_then_stop(std::chrono::milliseconds drain,
     log::error("outbox ", config().outbox.dir, ": sync failed: ", err.message());
   }
   if (!publisher_->idle()) {
-    log::info(outbox_->stats().pending, " messages wait in the outbox for the next start");
+    const auto pending = outbox_->stats().pending;
+    log::info(plural(pending, "message"), pending == 1 ? " waits" : " wait", " in the outbox for the next start");
   }
   finish_stop(std::move(done));
 }

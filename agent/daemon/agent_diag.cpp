@@ -173,7 +173,10 @@ v1::DeviceList Agent::devices_snapshot() const {
       add("overruns", rs.overruns);
     }
     for (const auto& [name, value] : health.counters) add(name, value);
-    if (health.last_success) d->set_last_success_ms(to_unix_ms(*health.last_success));
+    // A source's own notion (a Modbus answer) is finer than a poll's; every
+    // other type has the runner's.
+    const auto last_success = health.last_success ? health.last_success : rs.last_success;
+    if (last_success) d->set_last_success_ms(to_unix_ms(*last_success));
     for (const auto& note : health.notes) d->add_notes(note);
   }
   return out;

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 
 #include "core/log.hpp"
+#include "core/plural.hpp"
 #include "sources/source_runner.hpp"
 #include "daemon/agent.hpp"
 #include "publish/mqtt_session.hpp"
@@ -53,7 +54,7 @@ v1::ReloadResult Agent::reload() {
   if (!next) {
     for (const auto& d : diags.items()) result.add_problems(format_mark(d.mark) + ": " + d.message);
     reload_.last_error = result.problems_size() > 0 ? result.problems(0) : "invalid config";
-    log::error("reload of ", config().file, " refused, the running config stays: ", diags.size(), " problem(s)");
+    log::error("reload of ", config().file, " refused, the running config stays: ", plural(diags.size(), "problem"));
     for (const auto& p : result.problems()) log::error("  ", p);
     return result;
   }

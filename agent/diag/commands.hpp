@@ -16,7 +16,7 @@ using Args = std::vector<std::string>;
 // `types`: the source types a config may name.
 int check_config(const Args& args, const SourceTypes& types);
 int probe(const Args& args, const SourceTypes& types);
-int tail(const Args& args);
+int tail(const Args& args, const SourceTypes& types);
 // Against a running agent, through its diag socket.
 int status(const Args& args);
 int read(const Args& args);

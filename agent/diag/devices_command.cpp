@@ -1,5 +1,6 @@
 // `rackwatch devices`: the health and counters of every device of the
 // running agent.
+#include <chrono>
 #include <iostream>
 #include <sstream>
 
@@ -32,9 +33,14 @@ int devices(const Args& args) {
     return 0;
   }
   // A block a device: its counters wrap, so that every line fits 100 columns.
+  // The agent runs on this host: its times are aged by this clock.
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   std::vector<std::vector<std::string>> rows{{"SOURCE", "TYPE", "STATE", "LAST SUCCESS"}};
   for (const auto& d : call.response->devices().devices()) {
-    rows.push_back({d.source(), d.type(), d.state(), d.last_success_ms() ? format_time_ms(d.last_success_ms()) : "-"});
+    rows.push_back({d.source(), d.type(), d.state(),
+                    d.last_success_ms() ? format_age(now - d.last_success_ms()) + " ago" : "never"});
   }
   std::ostringstream head;
   print_table(head, rows);

@@ -1,6 +1,7 @@
 #include "diag/format.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -10,12 +11,23 @@
 
 namespace rackwatch::cli {
 
-std::string format_value(double value) {
+namespace {
+
+// `value` with `digits` significant digits (whole digits are never cut) and
+// at least `min_decimals` decimals, trailing zeros trimmed.
+std::string significant(double value, int digits, int min_decimals = 0) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
   const double mag = std::fabs(value);
-  const int decimals = mag >= 1000 ? 1 : mag >= 10 ? 2 : 3;
+  if (mag == 0) return "0";
   char buf[64];
+  if (mag < 1e-6 || mag >= 1e15) {
+    // Beyond what fixed notation shows sensibly.
+    std::snprintf(buf, sizeof buf, "%.*g", digits, value);
+    return buf;
+  }
+  const int exponent = static_cast<int>(std::floor(std::log10(mag)));
+  const int decimals = std::max(min_decimals, digits - 1 - exponent);
   std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
   std::string s = buf;
   if (s.find('.') != std::string::npos) {
@@ -24,6 +36,67 @@ std::string format_value(double value) {
   }
   if (s == "-0") s = "0";
   return s;
+}
+
+constexpr int kDigits = 4;
+
+// `mag` rounded to kDigits significant digits: the prefix is chosen on what
+// is shown, so that 999.96 W reads "1 kW", not "1000 W".
+double rounded(double mag) {
+  if (mag == 0 || !std::isfinite(mag)) return mag;
+  const double scale = std::pow(10.0, kDigits - 1 - static_cast<int>(std::floor(std::log10(mag))));
+  return std::round(mag * scale) / scale;
+}
+
+// The units shown with a decimal prefix when large. Energy stops at MWh,
+// the unit meters and bills use.
+constexpr std::array<std::string_view, 4> kPrefixed{"W", "Wh", "VA", "var"};
+
+}  // namespace
+
+std::string format_value(double value) { return significant(value, kDigits); }
+
+DisplayValue display_value(double value, std::string_view unit) {
+  const bool prefixed = std::find(kPrefixed.begin(), kPrefixed.end(), unit) != kPrefixed.end();
+  // An energy counter is read like an odometer: two decimals of the unit
+  // shown, so that it is seen to move (10 kWh at MWh).
+  const int min_decimals = unit == "Wh" ? 2 : 0;
+  const double mag = rounded(std::fabs(value));
+  if (!prefixed || !std::isfinite(value) || mag < 1e3) {
+    return {significant(value, kDigits, min_decimals), std::string(unit)};
+  }
+  if (mag < 1e6) return {significant(value / 1e3, kDigits, min_decimals), "k" + std::string(unit)};
+  return {significant(value / 1e6, kDigits, min_decimals), "M" + std::string(unit)};
+}
+
+std::string display_text(double value, std::string_view unit) {
+  const auto d = display_value(value, unit);
+  return d.unit.empty() ? d.value : d.value + " " + d.unit;
+}
+
+std::string format_age(std::int64_t ms) {
+  ms = std::max<std::int64_t>(0, ms);
+  if (ms < 10'000) return significant(static_cast<double>(ms / 100) / 10.0, 2) + "s";
+  const auto s = ms / 1000;
+  if (s < 60) return std::to_string(s) + "s";
+  if (s < 3600) return std::to_string(s / 60) + "m";
+  if (s < 48 * 3600) return std::to_string(s / 3600) + "h";
+  return std::to_string(s / 86400) + "d";
+}
+
+std::string format_duration(std::int64_t ms) {
+  const auto s = std::max<std::int64_t>(0, ms) / 1000;
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 7200) return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
+  if (s < 172800) return std::to_string(s / 3600) + "h" + std::to_string(s % 3600 / 60) + "m";
+  return std::to_string(s / 86400) + "d" + std::to_string(s % 86400 / 3600) + "h";
+}
+
+std::string format_took_us(std::int64_t us) {
+  us = std::max<std::int64_t>(0, us);
+  if (us < 1000) return std::to_string(us) + "µs";
+  if (us < 1'000'000) return significant(static_cast<double>(us) / 1e3, 3) + "ms";
+  return significant(static_cast<double>(us) / 1e6, 3) + "s";
 }
 
 namespace {

@@ -15,8 +15,8 @@ void usage(std::ostream& out) {
          "  check-config FILE        validate a configuration; problems as FILE:LINE:COL: message\n"
          "  probe --config FILE      poll each source once, without broker or daemon\n"
          "        [--source NAME] [--json]\n"
-         "  tail --broker URI        subscribe and decode what an agent publishes\n"
-         "        [--prefix P] [--topic FILTER] [--count N] [--json]\n"
+         "  tail --config FILE | --broker URI   subscribe and decode what an agent publishes\n"
+         "        [--prefix P] [--topic FILTER] [--count N] [--json] [TLS and credential options]\n"
          "\n"
          "Against a running agent (its diag socket, --socket PATH; --json on each):\n"
          "  status                   what the agent is doing: broker, outbox, sources\n"
@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (verb == "check-config") return rackwatch::cli::check_config(args, rackwatch::builtin_source_types());
   if (verb == "probe") return rackwatch::cli::probe(args, rackwatch::builtin_source_types());
-  if (verb == "tail") return rackwatch::cli::tail(args);
+  if (verb == "tail") return rackwatch::cli::tail(args, rackwatch::builtin_source_types());
   if (verb == "status") return rackwatch::cli::status(args);
   if (verb == "read") return rackwatch::cli::read(args);
   if (verb == "devices") return rackwatch::cli::devices(args);

@@ -164,7 +164,8 @@ int probe(const Args& args, const SourceTypes& types) {
     for (const auto& rows : results) {
       for (const auto& r : rows) {
         const bool bad = !has_value(r.sample.quality);
-        table.push_back({r.source, r.point, bad ? "-" : format_value(r.sample.value), r.unit,
+        const auto shown = bad ? DisplayValue{"-", r.unit} : display_value(r.sample.value, r.unit);
+        table.push_back({r.source, r.point, shown.value, shown.unit,
                          std::string(quality_name(r.sample.quality)), r.sample.reason});
         all_good = all_good && r.sample.quality == Quality::good;
       }

@@ -2,6 +2,7 @@
 // and asking it to reload its config.
 #include <iostream>
 
+#include "core/plural.hpp"
 #include "diag/commands.hpp"
 #include "diag/diag_client.hpp"
 #include "diag/format.hpp"
@@ -26,15 +27,6 @@ constexpr const char* kReloadUsage =
 
 constexpr std::chrono::milliseconds kTimeout{5'000};
 
-std::string duration_text(std::int64_t ms) {
-  if (ms < 0) ms = 0;
-  const auto s = ms / 1000;
-  if (s < 120) return std::to_string(s) + "s";
-  if (s < 7200) return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
-  if (s < 172800) return std::to_string(s / 3600) + "h" + std::to_string(s % 3600 / 60) + "m";
-  return std::to_string(s / 86400) + "d" + std::to_string(s % 86400 / 3600) + "h";
-}
-
 std::string severity_text(v1::AlarmEvent::Severity severity) {
   switch (severity) {
     case v1::AlarmEvent::SEVERITY_CRITICAL: return "CRITICAL";
@@ -47,37 +39,36 @@ std::string severity_text(v1::AlarmEvent::Severity severity) {
 void print_status(const v1::AgentState& s) {
   const auto now = s.now_ms();
   std::cout << "agent     " << s.agent_id() << " (site " << s.site() << ", rack " << s.rack() << "), rackwatchd "
-            << s.version() << ", up " << duration_text(now - s.start_time_ms()) << '\n';
+            << s.version() << ", up " << format_duration(now - s.start_time_ms()) << '\n';
   std::cout << "config    " << s.config_file() << " (hash " << s.config_hash() << ", loaded "
-            << duration_text(now - s.config_loaded_ms()) << " ago)\n";
+            << format_duration(now - s.config_loaded_ms()) << " ago)\n";
   if (!s.last_reload_error().empty()) std::cout << "          last reload refused: " << s.last_reload_error() << '\n';
   const auto& b = s.broker();
   std::cout << "broker    ";
   if (b.connected()) {
     std::cout << "connected to " << b.broker();
-    if (b.since_ms() > 0) std::cout << " for " << duration_text(now - b.since_ms());
+    if (b.since_ms() > 0) std::cout << " for " << format_duration(now - b.since_ms());
   } else {
     std::cout << "NOT connected" << (b.broker().empty() ? "" : " (last tried " + b.broker() + ")");
-    if (b.since_ms() > 0) std::cout << " for " << duration_text(now - b.since_ms());
+    if (b.since_ms() > 0) std::cout << " for " << format_duration(now - b.since_ms());
     if (!b.last_error().empty()) std::cout << ": " << b.last_error();
   }
-  std::cout << "; " << b.connects() << " connects, " << b.disconnects() << " losses\n";
+  std::cout << "; " << plural(b.connects(), "connect") << ", " << plural(b.disconnects(), "loss", "losses") << '\n';
   if (!b.last_refusal().empty()) std::cout << "          last refusal: " << b.last_refusal() << '\n';
   const auto& o = s.outbox();
   std::cout << "outbox    " << o.pending() << " waiting";
-  if (o.oldest_ms() > 0 && o.pending() > 0) std::cout << " (oldest " << duration_text(now - o.oldest_ms()) << ")";
-  std::cout << ", " << o.in_flight() << " in flight, " << o.dropped() << " dropped, " << o.write_errors()
-            << " write errors, " << o.bytes_on_disk() << " bytes on disk";
+  if (o.oldest_ms() > 0 && o.pending() > 0) std::cout << " (oldest " << format_duration(now - o.oldest_ms()) << ")";
+  std::cout << ", " << o.in_flight() << " in flight, " << o.dropped() << " dropped, "
+            << plural(o.write_errors(), "write error") << ", " << plural(o.bytes_on_disk(), "byte") << " on disk";
   if (o.held() > 0) std::cout << ", " << o.held() << " held (refused by the broker)";
   std::cout << '\n';
-  std::cout << "published " << s.messages_published() << " messages, " << s.messages_dropped()
+  std::cout << "published " << plural(s.messages_published(), "message") << ", " << s.messages_dropped()
             << " dropped, telemetry #" << s.telemetry_sequence() << '\n';
   std::cout << "alarms    " << (s.active_alarms().empty() ? "none active" : std::to_string(s.active_alarms_size()) + " active")
             << '\n';
   for (const auto& a : s.active_alarms()) {
     std::cout << "          " << severity_text(a.severity()) << "  " << a.point_id() << " " << a.kind() << ": "
-              << alarm_value_text(a) << ", for "
-              << duration_text(now - a.time_ms()) << '\n';
+              << alarm_value_text(a) << ", for " << format_duration(now - a.time_ms()) << '\n';
   }
   // Failures the agent recovered from by restarting the component.
   if (s.restarts().empty()) std::cout << "restarts  none\n";
@@ -86,20 +77,22 @@ void print_status(const v1::AgentState& s) {
     std::string error = r.last_error();
     if (error.size() > 40) error = error.substr(0, 37) + "...";
     std::cout << (i == 0 ? "restarts  " : "          ") << r.component() << " " << r.restarts() << "x, last "
-              << duration_text(now - r.last_failure_ms()) << " ago: " << error << '\n';
+              << format_duration(now - r.last_failure_ms()) << " ago: " << error << '\n';
   }
   std::cout << '\n';
 
+  // When the last poll was (its age) and how long it took, apart.
   std::vector<std::vector<std::string>> rows{
-      {"SOURCE", "TYPE", "STATE", "POINTS", "BAD", "POLLS", "TIMEOUTS", "LAST POLL", "LAST ERROR"}};
+      {"SOURCE", "TYPE", "STATE", "POINTS", "BAD", "POLLS", "TIMEOUTS", "LAST POLL", "POLL TOOK", "LAST ERROR"}};
   for (const auto& src : s.sources()) {
     std::string error = src.last_error();
     if (error.size() > 40) error = error.substr(0, 37) + "...";
     rows.push_back({src.name(), src.type(), src.state(), std::to_string(src.points()),
                     std::to_string(src.bad_points()), std::to_string(src.polls()), std::to_string(src.timeouts()),
-                    format_value(src.last_poll_us() / 1000.0) + "ms", error});
+                    src.last_poll_ms() == 0 ? "never" : format_age(now - src.last_poll_ms()) + " ago",
+                    src.last_poll_ms() == 0 ? "-" : format_took_us(src.last_poll_us()), error});
   }
-  print_table(std::cout, rows, {false, false, false, true, true, true, true, true, false});
+  print_table(std::cout, rows, {false, false, false, true, true, true, true, true, true, false});
 }
 
 }  // namespace

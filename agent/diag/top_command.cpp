@@ -23,8 +23,10 @@ constexpr const char* kUsage =
     "\n"
     "The running agent live: its broker and outbox, every source's state and\n"
     "every point's value, quality and age, refreshed every D (default 1s),\n"
-    "coloured by state and quality; q or Ctrl-C quits. --once (or output that is\n"
-    "not a terminal) prints one frame and exits. Exit 0; 2 when no agent answers.\n";
+    "coloured by state and quality; q or Ctrl-C quits. The points table scrolls\n"
+    "with the arrow keys, PgUp/PgDn, Home/End (or k/j, b/space, g/G). --once (or\n"
+    "output that is not a terminal) prints one frame and exits. Exit 0; 2 when no\n"
+    "agent answers.\n";
 
 volatile std::sig_atomic_t g_quit = 0;
 volatile std::sig_atomic_t g_resized = 0;
@@ -85,8 +87,9 @@ Snapshot fetch(const std::string& socket) {
   return s;
 }
 
-TopFrame frame_of(const Snapshot& s, int rows, int cols, bool color) {
+TopFrame frame_of(const Snapshot& s, int rows, int cols, bool color, std::size_t first_point = 0) {
   TopFrame f;
+  f.first_point = first_point;
   f.rows = rows;
   f.cols = cols;
   f.color = color;
@@ -148,9 +151,11 @@ int top(const Args& args) {
   std::signal(SIGTERM, [](int) { g_quit = 1; });
   std::signal(SIGWINCH, [](int) { g_resized = 1; });
   Screen screen;
+  std::size_t first_point = 0;  // scrolled by keys
   while (!g_quit) {
     const auto [rows, cols] = terminal_size();
-    std::cout << "\x1b[H\x1b[2J" << render_top(frame_of(snap, rows, cols, color)) << std::flush;
+    const auto frame = frame_of(snap, rows, cols, color, first_point);
+    std::cout << "\x1b[H\x1b[2J" << render_top(frame) << std::flush;
     // Wait for a key, a resize or the next refresh.
     const auto until = std::chrono::steady_clock::now() + interval;
     bool refresh = false;
@@ -159,8 +164,19 @@ int top(const Args& args) {
       if (left.count() <= 0) break;
       pollfd p{STDIN_FILENO, POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(left.count())) > 0) {
-        char key = 0;
-        if (::read(STDIN_FILENO, &key, 1) == 1 && (key == 'q' || key == 'Q')) g_quit = 1;
+        // A key's escape sequence arrives in one read.
+        char buf[64];
+        const auto n = ::read(STDIN_FILENO, buf, sizeof buf);
+        std::string_view input(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+        const auto total = frame.values ? static_cast<std::size_t>(frame.values->points_size()) : 0;
+        while (!input.empty()) {
+          const auto k = read_key(input);
+          input.remove_prefix(k.used);
+          if (k.key == TopKey::quit) g_quit = 1;
+          const auto moved = scroll(first_point, k.key, point_rows(frame), total);
+          refresh = refresh || moved != first_point;  // redrawn at once, not at the next refresh
+          first_point = moved;
+        }
       }
       if (g_resized) {
         g_resized = 0;

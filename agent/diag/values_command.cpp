@@ -26,11 +26,7 @@ constexpr const char* kPollUsage =
     "source is unknown, 2 when no agent answers.\n";
 
 std::string age_text(std::int64_t now_ms, std::int64_t time_ms) {
-  if (time_ms == 0) return "never";
-  const auto ms = std::max<std::int64_t>(0, now_ms - time_ms);
-  if (ms < 10'000) return format_value(static_cast<double>(ms / 100) / 10.0) + "s";
-  if (ms < 600'000) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms / 60'000) + "m";
+  return time_ms == 0 ? "never" : format_age(now_ms - time_ms);
 }
 
 std::int64_t now_ms() {
@@ -55,11 +51,12 @@ bool print_values(const v1::PointValues& values) {
   bool all_good = true;
   std::vector<std::vector<std::string>> rows{{"POINT", "VALUE", "UNIT", "QUALITY", "AGE", "REASON"}};
   for (const auto& p : values.points()) {
-    const bool bad = p.quality() == v1::QUALITY_BAD || p.time_ms() == 0;
+    const bool bad = !p.has_value() || p.time_ms() == 0;
     all_good = all_good && p.quality() == v1::QUALITY_GOOD && p.time_ms() != 0;
     std::string reason = p.time_ms() == 0 ? "not read yet" : p.reason();
     if (reason.size() > 50) reason = reason.substr(0, 47) + "...";
-    rows.push_back({p.id(), bad ? "-" : format_value(p.value()), p.unit_symbol(),
+    const auto shown = bad ? DisplayValue{"-", p.unit_symbol()} : display_value(p.value(), p.unit_symbol());
+    rows.push_back({p.id(), shown.value, shown.unit,
                     p.time_ms() == 0 ? "unknown" : quality_text(p.quality()), age_text(now, p.time_ms()), reason});
   }
   print_table(std::cout, rows, {false, true, false, false, true, false});

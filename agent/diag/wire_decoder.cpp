@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <sstream>
 
+#include "core/plural.hpp"
 #include "diag/format.hpp"
 #include "rackwatch/v1/telemetry.pb.h"
 
@@ -85,8 +86,7 @@ json::object WireDecoder::decode(const std::string& topic, const std::string& pa
   o["rack"] = parts->rack;
   const std::string base = parts->site + "/" + parts->rack;
   auto fail = [&](const char* what) {
-    o["error"] = std::string("payload is not a valid ") + what + " (" +
-                 std::to_string(payload.size()) + " bytes)";
+    o["error"] = std::string("payload is not a valid ") + what + " (" + plural(payload.size(), "byte") + ")";
     return o;
   };
 
@@ -234,7 +234,7 @@ std::string WireDecoder::to_text(const json::object& d) const {
         << '\n';
   } else if (kind == "catalog") {
     out << time_of("time_ms") << "  " << where << "  catalog " << str("catalog_id") << ": "
-        << d.at("points").as_array().size() << " points\n";
+        << plural(d.at("points").as_array().size(), "point") << '\n';
   } else if (kind == "telemetry") {
     out << time_of("time_ms") << "  " << where << "  telemetry #" << str("sequence") << "  "
         << str("source");
@@ -244,17 +244,17 @@ std::string WireDecoder::to_text(const json::object& d) const {
     for (const auto& sv : d.at("samples").as_array()) {
       const auto& s = sv.as_object();
       const auto& v = s.at("value");
-      std::string value = v.is_null() ? "-" : format_value(v.to_number<double>());
+      const std::string unit(s.at("unit").as_string());
+      const auto shown = v.is_null() ? DisplayValue{"-", unit} : display_value(v.to_number<double>(), unit);
       std::string quality(s.at("quality").as_string());
       std::string reason = s.contains("reason") ? std::string(s.at("reason").as_string()) : "";
-      rows.push_back({"   ", std::string(s.at("point").as_string()), value,
-                      std::string(s.at("unit").as_string()),
+      rows.push_back({"   ", std::string(s.at("point").as_string()), shown.value, shown.unit,
                       quality == "good" ? "" : quality + (reason.empty() ? "" : ": " + reason)});
     }
     print_table(out, rows, {false, false, true, false, false});
   } else if (kind == "alarms") {
     const auto& active = d.at("active").as_array();
-    out << time_of("time_ms") << "  " << where << "  " << active.size() << " active alarm(s)\n";
+    out << time_of("time_ms") << "  " << where << "  " << plural(active.size(), "active alarm") << '\n';
     for (const auto& v : active) {
       const auto& a = v.as_object();
       auto text = [&](const char* k) { return std::string(a.at(k).as_string()); };

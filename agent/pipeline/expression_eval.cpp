@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/plural.hpp"
 #include "pipeline/expression.hpp"
 
 namespace rackwatch::expr {
@@ -25,7 +26,7 @@ Evaluator::Evaluator(ExpressionPtr e) : expr_(std::move(e)), states_(expr_->stat
 Result Evaluator::evaluate(std::span<const Sample> inputs, TimePoint now) {
   const auto expected = expr_->references().size();
   if (inputs.size() != expected) {
-    return bad("expected " + std::to_string(expected) + " inputs, found " + std::to_string(inputs.size()));
+    return bad("expected " + plural(expected, "input") + ", found " + std::to_string(inputs.size()));
   }
   inputs_ = inputs;
   now_ = now;

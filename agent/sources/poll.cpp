@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "core/log.hpp"
+#include "core/plural.hpp"
 #include "core/supervise.hpp"
 #include "sources/source.hpp"
 
@@ -53,8 +54,8 @@ asio::awaitable<PollOutcome> poll_with_deadline(std::shared_ptr<Source> source,
         const auto expected = source->config().points.size();
         if (readings.size() != expected) {
           readings = failures_for(*source,
-                                  "source returned " + std::to_string(readings.size()) +
-                                      " readings for " + std::to_string(expected) + " points",
+                                  "source returned " + plural(readings.size(), "reading") + " for " +
+                                      plural(expected, "point"),
                                   Clock::now());
         }
         *busy = false;

@@ -39,6 +39,16 @@ asio::awaitable<void> wait_idle(SourceRunner::State& st, TimePoint until) {
   }
 }
 
+// A poll with one good reading proves the device alive.
+void note_success(SourceRunner::State& st, const PollOutcome& outcome) {
+  for (const auto& r : outcome.readings) {
+    if (r.ok()) {
+      st.stats.last_success = Clock::now();
+      return;
+    }
+  }
+}
+
 // Hands a tick's readings on. When Deliver throws, what it made of them is
 // unknown: the tick is delivered again as failed, so that none of its values
 // is shown, and the exception goes on to the supervisor.
@@ -81,6 +91,7 @@ asio::awaitable<void> run(std::shared_ptr<SourceRunner::State> st) {
     if (st->stopped) break;
     ++st->stats.polls;
     st->stats.last_duration = outcome.took;
+    note_success(*st, outcome);
     if (outcome.timed_out) {
       ++st->stats.timeouts;
       log::warning("source ", cfg.name, ": no answer within ", cfg.timeout.count(), "ms");
@@ -135,6 +146,7 @@ asio::awaitable<PollOutcome> SourceRunner::poll_now() {
   st->on_demand = true;
   auto outcome = co_await poll_with_deadline(st->source, cfg.timeout, st->busy);
   st->on_demand = false;
+  note_success(*st, outcome);
   // Asked for by an operator, who sees the reason in the readings; the
   // scheduled loop is not restarted for it.
   if (outcome.thrown) log::error("source ", cfg.name, ": on-demand poll failed: ", exception_text(outcome.thrown));

@@ -29,6 +29,10 @@ struct RunnerStats {
   std::uint64_t overruns = 0;  // ticks skipped because the previous poll still ran
   std::chrono::steady_clock::duration last_duration{};
   std::chrono::steady_clock::duration max_lateness{};  // tick → poll start
+  // The end of the last poll in which the device gave at least one reading,
+  // scheduled or on demand: known for every source type, whether or not it
+  // keeps a health of its own.
+  std::optional<TimePoint> last_success;
 };
 
 class SourceRunner {

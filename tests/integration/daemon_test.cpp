@@ -324,7 +324,7 @@ TEST_F(DaemonTest, TailDecodesWhatTheAgentPublishes) {
                   30s);
   EXPECT_EQ(text.exit_code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr("status online"));
-  EXPECT_THAT(text.out, ::testing::ContainsRegex("pdu\\.total +[0-9.]+ +W"));
+  EXPECT_THAT(text.out, ::testing::ContainsRegex("pdu\\.total +[0-9.]+ +kW"));
 }
 
 TEST_F(DaemonTest, TailSaysWhenItCannotConnect) {

@@ -145,6 +145,9 @@ TEST_F(DiagTest, StatusSaysWhatTheAgentIsDoing) {
   EXPECT_THAT(r.out, ::testing::ContainsRegex("pdu +sim +ok +3 +0 "));
   EXPECT_THAT(r.out, ::testing::ContainsRegex("board +hwmon +ok +2 +0 "));
   EXPECT_THAT(r.out, ::testing::ContainsRegex("psu +modbus +ok +2 +0 "));
+  // The last poll's age and how long it took, each under its own heading.
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("LAST POLL +POLL TOOK +LAST ERROR"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("board +hwmon +ok +2 +0 +[0-9]+ +0 +[0-9.]+s ago +[0-9.]+(µs|ms|s)"));
   std::istringstream lines(r.out);
   for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
 
@@ -199,8 +202,14 @@ TEST_F(DiagTest, DevicesAndPollShowModbusCountersAndFreshValues) {
                                     std::stoull(std::string(c.at("value").as_string())) > 0);
   }
   EXPECT_TRUE(saw_requests);
+  // Every source type says when it last read its device.
+  for (const auto& [name, device] : devices) {
+    EXPECT_GT(std::stoll(std::string(device.at("last_success_ms").as_string())), 0) << name;
+  }
   auto human = verb({"devices"});
-  EXPECT_THAT(human.out, ::testing::ContainsRegex("psu +modbus +ok "));
+  EXPECT_THAT(human.out, ::testing::ContainsRegex("psu +modbus +ok +[0-9.]+s ago"));
+  EXPECT_THAT(human.out, ::testing::ContainsRegex("pdu +sim +ok +[0-9.]+s ago"));
+  EXPECT_THAT(human.out, ::testing::ContainsRegex("board +hwmon +ok +[0-9.]+s ago"));
   EXPECT_THAT(human.out, HasSubstr("    unit 1 on tcp " + peer_->endpoint()));
   EXPECT_THAT(human.out, ::testing::ContainsRegex("requests=[1-9]"));
   std::istringstream lines(human.out);
@@ -209,7 +218,7 @@ TEST_F(DiagTest, DevicesAndPollShowModbusCountersAndFreshValues) {
   const auto before = peer_->served().size();
   auto p = verb({"poll", "psu"});
   EXPECT_EQ(p.exit_code, 0) << p.err;
-  EXPECT_THAT(p.out, ::testing::ContainsRegex("psu.power +23[0-9][0-9] +W +good"));
+  EXPECT_THAT(p.out, ::testing::ContainsRegex("psu.power +2\\.3[0-9]* +kW +good"));
   EXPECT_GT(peer_->served().size(), before);
   auto missing = verb({"poll", "nope"});
   EXPECT_EQ(missing.exit_code, 1);

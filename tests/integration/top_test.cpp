@@ -99,5 +99,32 @@ TEST_F(TopTest, RendersWithinHundredColumnsRefreshesAndQuits) {
       << "top ends on q";
 }
 
+// A terminal too short for every point: the table scrolls by keys and says
+// which rows it shows.
+TEST_F(TopTest, ScrollsThePointsThatDoNotFit) {
+  // 13 rows: 10 above the points table, the footer, and room for 2 of the 4 points.
+  ASSERT_EQ(tmux({"new-session", "-d", "-s", "top", "-x", "100", "-y", "13",
+                  bin("rackwatch") + " top --interval 300ms --socket " + socket_})
+                .exit_code,
+            0);
+  ASSERT_TRUE(wait_until([&] { return screen().find("rows 1–2 of 4") != std::string::npos; }, 5s)) << screen();
+  EXPECT_THAT(screen(), HasSubstr("pdu.total_power"));
+  EXPECT_THAT(screen(), ::testing::Not(HasSubstr("cdu.flow")));
+  tmux({"send-keys", "-t", "top", "End"});
+  ASSERT_TRUE(wait_until([&] { return screen().find("rows 3–4 of 4") != std::string::npos; }, 3s)) << screen();
+  EXPECT_THAT(screen(), HasSubstr("cdu.flow"));
+  EXPECT_THAT(screen(), ::testing::Not(HasSubstr("pdu.total_power")));
+  tmux({"send-keys", "-t", "top", "Up"});
+  ASSERT_TRUE(wait_until([&] { return screen().find("rows 2–3 of 4") != std::string::npos; }, 3s)) << screen();
+  tmux({"send-keys", "-t", "top", "PageUp"});
+  ASSERT_TRUE(wait_until([&] { return screen().find("rows 1–2 of 4") != std::string::npos; }, 3s)) << screen();
+  tmux({"send-keys", "-t", "top", "PageDown"});
+  ASSERT_TRUE(wait_until([&] { return screen().find("rows 3–4 of 4") != std::string::npos; }, 3s)) << screen();
+  tmux({"send-keys", "-t", "top", "Home"});
+  ASSERT_TRUE(wait_until([&] { return screen().find("rows 1–2 of 4") != std::string::npos; }, 3s)) << screen();
+  tmux({"send-keys", "-t", "top", "q"});
+  EXPECT_TRUE(wait_until([&] { return tmux({"has-session", "-t", "top"}).exit_code != 0; }, 3s));
+}
+
 }  // namespace
 }  // namespace rackwatch::test

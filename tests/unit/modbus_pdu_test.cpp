@@ -164,7 +164,7 @@ TEST(ModbusPdu, ReportsEveryDecodeError) {
       {{0x84, 0x02},
        ErrorCode::function_mismatch,
        "exception for function code 0x04 answers a request for 0x03"},
-      {{0x83}, ErrorCode::truncated, "exception response of 1 bytes (2 expected)"},
+      {{0x83}, ErrorCode::truncated, "exception response of 1 byte (2 expected)"},
       {{0x83, 0x02, 0x00},
        ErrorCode::length_mismatch,
        "exception response of 3 bytes (2 expected)"},

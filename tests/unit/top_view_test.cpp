@@ -1,5 +1,6 @@
 // rackwatch top's frame: fits the terminal and 100 columns, says what is bad
-// in colour only when asked, and tells how many points did not fit.
+// in colour only when asked, shows large values with a prefix, and scrolls
+// the points table by keys, saying which rows it shows.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -100,11 +101,91 @@ TEST_F(TopViewTest, ShowsStateQualityAndWhatDidNotFit) {
   EXPECT_THAT(text, HasSubstr("pdu.point_3"));
   EXPECT_THAT(text, HasSubstr("timeout: no answer"));
   EXPECT_THAT(text, HasSubstr("not read yet"));
-  EXPECT_THAT(text, HasSubstr("more points; q or Ctrl-C quits"));
+  EXPECT_THAT(text, HasSubstr("rows 1–13 of 30  ↑↓ PgUp PgDn Home End scroll  q or Ctrl-C quits"));
   EXPECT_THAT(text, Not(HasSubstr("\x1b[")));
   const auto all = render_top(frame(60, 100, false));
   EXPECT_THAT(all, HasSubstr("pdu.point_29"));
-  EXPECT_THAT(all, Not(HasSubstr("more points")));
+  EXPECT_THAT(all, HasSubstr("rows 1–30 of 30; q or Ctrl-C quits"));
+  EXPECT_THAT(all, Not(HasSubstr("scroll")));
+}
+
+TEST_F(TopViewTest, ScrollsThePointsAndNeverPastTheLastPage) {
+  auto f = frame(24, 100, false);
+  const auto page = point_rows(f);
+  ASSERT_EQ(page, 13u);  // 24 rows less 10 above the table and the footer
+  f.first_point = 5;
+  auto text = render_top(f);
+  EXPECT_THAT(text, HasSubstr("rows 6–18 of 30"));
+  EXPECT_THAT(text, HasSubstr("pdu.point_5 "));
+  EXPECT_THAT(text, HasSubstr("pdu.point_17 "));
+  EXPECT_THAT(text, Not(HasSubstr("pdu.point_4 ")));
+  EXPECT_THAT(text, Not(HasSubstr("pdu.point_18 ")));
+  // Beyond the end (the points shrank since the key): the last page.
+  f.first_point = 1000;
+  text = render_top(f);
+  EXPECT_THAT(text, HasSubstr("rows 18–30 of 30"));
+  EXPECT_THAT(text, HasSubstr("pdu.point_29 "));
+  EXPECT_LE(lines_of(text).size(), 24u);
+}
+
+TEST(TopViewKeysTest, KeysMoveByRowPageOrToAnEnd) {
+  // 30 rows, 10 to a page: the first row shown is 0..20.
+  const struct {
+    std::size_t first;
+    TopKey key;
+    std::size_t after;
+  } cases[] = {
+      {0, TopKey::up, 0},          {5, TopKey::up, 4},          {0, TopKey::down, 1},
+      {20, TopKey::down, 20},      {0, TopKey::page_down, 10},  {15, TopKey::page_down, 20},
+      {15, TopKey::page_up, 5},    {5, TopKey::page_up, 0},     {13, TopKey::home, 0},
+      {0, TopKey::end, 20},        {25, TopKey::none, 20},      {7, TopKey::quit, 7},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(scroll(c.first, c.key, 10, 30), c.after) << c.first << " key " << static_cast<int>(c.key);
+  }
+  // Everything fits: nowhere to go.
+  EXPECT_EQ(scroll(0, TopKey::end, 10, 4), 0u);
+  EXPECT_EQ(scroll(0, TopKey::page_down, 10, 4), 0u);
+  // No room at all still moves by one.
+  EXPECT_EQ(scroll(0, TopKey::page_down, 0, 3), 1u);
+}
+
+TEST(TopViewKeysTest, ReadsTheSequencesTerminalsSend) {
+  const struct {
+    const char* input;
+    TopKey key;
+    std::size_t used;
+  } cases[] = {
+      {"\x1b[A", TopKey::up, 3},        {"\x1bOA", TopKey::up, 3},        {"k", TopKey::up, 1},
+      {"\x1b[B", TopKey::down, 3},      {"\x1bOB", TopKey::down, 3},      {"j", TopKey::down, 1},
+      {"\x1b[5~", TopKey::page_up, 4},  {"b", TopKey::page_up, 1},        {"\x1b[6~", TopKey::page_down, 4},
+      {" ", TopKey::page_down, 1},      {"\x1b[H", TopKey::home, 3},      {"\x1b[1~", TopKey::home, 4},
+      {"\x1b[7~", TopKey::home, 4},     {"\x1bOH", TopKey::home, 3},      {"g", TopKey::home, 1},
+      {"\x1b[F", TopKey::end, 3},       {"\x1b[4~", TopKey::end, 4},      {"\x1b[8~", TopKey::end, 4},
+      {"\x1bOF", TopKey::end, 3},       {"G", TopKey::end, 1},            {"q", TopKey::quit, 1},
+      {"Q", TopKey::quit, 1},           {"x", TopKey::none, 1},           {"\x1b", TopKey::none, 1},
+      {"\x1b[1;5A", TopKey::up, 6},     {"\x1b[2~", TopKey::none, 4},     {"\x1b[12", TopKey::none, 4},
+  };
+  for (const auto& c : cases) {
+    const auto k = read_key(c.input);
+    EXPECT_EQ(k.key, c.key) << ::testing::PrintToString(std::string(c.input));
+    EXPECT_EQ(k.used, c.used) << ::testing::PrintToString(std::string(c.input));
+  }
+  // Two keys in one read: each in turn.
+  std::string_view both = "\x1b[6~q";
+  auto k = read_key(both);
+  EXPECT_EQ(k.key, TopKey::page_down);
+  both.remove_prefix(k.used);
+  EXPECT_EQ(read_key(both).key, TopKey::quit);
+}
+
+TEST_F(TopViewTest, LargeValuesTakeAPrefix) {
+  auto* energy = values_.mutable_points(0);
+  energy->set_id("pdu-a.energy");
+  energy->set_value(2313856652.5);
+  energy->set_unit_symbol("Wh");
+  const auto text = render_top(frame(24, 100, false));
+  EXPECT_THAT(text, ::testing::ContainsRegex("pdu-a.energy +2313.86 MWh +good"));
 }
 
 TEST_F(TopViewTest, ColoursBadInRedAndOkInGreen) {

@@ -3,6 +3,8 @@
 #include <optional>
 #include <string>
 
+#include "core/plural.hpp"
+
 namespace rackwatch::modbus {
 namespace {
 
@@ -104,7 +106,7 @@ Result<ReadRequest> decode_read_request(std::span<const std::uint8_t> pdu) {
   }
   if (pdu.size() != 5) {
     return Error{pdu.size() < 5 ? ErrorCode::truncated : ErrorCode::length_mismatch,
-                 "read request of " + std::to_string(pdu.size()) + " bytes (5 expected)"};
+                 "read request of " + plural(pdu.size(), "byte") + " (5 expected)"};
   }
   ReadRequest request{static_cast<FunctionCode>(pdu[0]), get_u16(pdu, 1), get_u16(pdu, 3)};
   if (auto error = check_request(request)) return std::move(*error);
@@ -127,7 +129,7 @@ Result<ReadResponse> decode_read_response(const ReadRequest& request,
     }
     if (pdu.size() != 2) {
       return Error{pdu.size() < 2 ? ErrorCode::truncated : ErrorCode::length_mismatch,
-                   "exception response of " + std::to_string(pdu.size()) + " bytes (2 expected)"};
+                   "exception response of " + plural(pdu.size(), "byte") + " (2 expected)"};
     }
     const std::uint8_t code = pdu[1];
     return Error{ErrorCode::exception,

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "core/plural.hpp"
 #include "sources/modbus/modbus_crc.hpp"
 
 namespace rackwatch::modbus {
@@ -62,7 +63,7 @@ Result<RtuFrame> decode_rtu_frame(const ReadRequest& request, std::uint8_t unit,
     const bool exception = frame.size() >= 2 && (frame[1] & kExceptionFlag) != 0;
     return Error{frame.size() < expected ? ErrorCode::truncated : ErrorCode::length_mismatch,
                  std::string(exception ? "RTU exception frame of " : "RTU frame of ") +
-                     std::to_string(frame.size()) + " bytes (" + std::to_string(expected) +
+                     plural(frame.size(), "byte") + " (" + std::to_string(expected) +
                      " expected)"};
   }
   const auto body = frame.first(frame.size() - 2);
