@@ -126,6 +126,7 @@ void Agent::start() {
   std::error_code error;
   outbox_ = Outbox::open(options, error);
   if (!outbox_) {
+    if (error == std::errc::device_or_resource_busy) throw std::runtime_error(outbox_in_use_text(oc.dir));
     throw std::runtime_error("outbox directory '" + oc.dir + "': " + error.message());
   }
   const auto& os = outbox_->stats();

@@ -11,9 +11,11 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 
 #include "core/log.hpp"
+#include "core/plural.hpp"
 #include "publish/outbox_crc.hpp"
 #include "publish/outbox_format.hpp"
 #include "publish/outbox_segment.hpp"
@@ -30,6 +32,9 @@ using outbox::Segment;
 //   0 u32 magic "RWCK", 4 u32 CRC-32C of bytes 8..31,
 //   8 u64 generation, 16 u64 checkpoint id, 24 u64 zero
 constexpr const char* kCheckpointName = "checkpoint";
+// The pid of the process that holds the outbox's lock, so that a second
+// agent can say who has it (flock cannot tell).
+constexpr const char* kOwnerName = "owner";
 constexpr std::uint32_t kCheckpointMagic = 0x4B435752u;  // "RWCK" on disk
 constexpr std::size_t kSlotBytes = 32;
 constexpr std::size_t kSlotStride = 4096;
@@ -145,7 +150,19 @@ class Outbox::Impl {
       dir_fd_ = -1;
       return e;
     }
+    write_owner();
     return {};
+  }
+
+  // Best effort: only a second agent's error message depends on it.
+  void write_owner() const {
+    const int fd = ::openat(dir_fd_, kOwnerName, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return;
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::write(fd, pid.data(), pid.size()) != static_cast<ssize_t>(pid.size())) {
+      log::debug("outbox ", options_.dir, ": could not note this process as its owner");
+    }
+    ::close(fd);
   }
 
   void recover();
@@ -336,8 +353,8 @@ std::error_code Outbox::Impl::drop_oldest() {
   stats_.dropped += lost;
   stats_.pending -= lost;
   stats_.bytes_on_disk -= s.size();
-  log::warning("outbox ", options_.dir, ": cap of ", options_.max_bytes, " bytes reached: deleted ",
-               name_of(s), " with ", lost, " unacknowledged records (", stats_.dropped,
+  log::warning("outbox ", options_.dir, ": cap of ", plural(options_.max_bytes, "byte"), " reached: deleted ",
+               name_of(s), " with ", plural(lost, "unacknowledged record"), " (", stats_.dropped,
                " dropped since start)");
   if (reader_ == &s) reader_ = nullptr;
   segments_.pop_front();
@@ -363,7 +380,7 @@ void Outbox::Impl::recover() {
   std::error_code ec;
   for (fs::directory_iterator it(options_.dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name == kCheckpointName) continue;
+    if (name == kCheckpointName || name == kOwnerName) continue;
     const auto id = outbox::parse_segment_file_name(name);
     std::error_code type_error;
     const bool regular = it->symlink_status(type_error).type() == fs::file_type::regular;
@@ -427,16 +444,16 @@ void Outbox::Impl::recover() {
           log::error("outbox ", f.path, ": cannot cut off the damaged end: ", e.message());
           seg->seal();
         } else {
-          log::warning("outbox ", f.path, ": cut off a torn or damaged last record: ", region.bytes,
-                       " bytes at offset ", region.offset, " (", outbox::describe(region.reason), ")");
+          log::warning("outbox ", f.path, ": cut off a torn or damaged last record: ", plural(region.bytes, "byte"),
+                       " at offset ", region.offset, " (", outbox::describe(region.reason), ")");
         }
       } else if (k < kLoggedRegions) {
-        log::warning("outbox ", f.path, ": skipped ", region.records, " unreadable record",
-                     region.records == 1 ? "" : "s", ", ", region.bytes, " bytes at offset ",
+        log::warning("outbox ", f.path, ": skipped ", plural(region.records, "unreadable record"), ", ",
+                     plural(region.bytes, "byte"), " at offset ",
                      region.offset, " (", outbox::describe(region.reason), ")");
       } else if (k == kLoggedRegions) {
-        log::warning("outbox ", f.path, ": ", scan.skipped.size() - kLoggedRegions,
-                     " more unreadable regions skipped (not listed)");
+        log::warning("outbox ", f.path, ": ", plural(scan.skipped.size() - kLoggedRegions, "more unreadable region"),
+                     " skipped (not listed)");
       }
     }
     known_end = !scan.damaged_tail || last;
@@ -481,11 +498,10 @@ void Outbox::Impl::recover() {
   }
   stats_.recovered = stats_.pending;
   if (!segments_.empty() || stats_.skipped > 0) {
-    log::info("outbox ", options_.dir, ": ", stats_.pending, " unacknowledged records in ",
-              stats_.segments, " segments (", stats_.bytes_on_disk, " bytes), next id ", next_id_,
-              stats_.skipped > 0 ? ", skipped " + std::to_string(stats_.skipped) +
-                                       " unreadable records (" +
-                                       std::to_string(stats_.skipped_bytes) + " bytes)"
+    log::info("outbox ", options_.dir, ": ", plural(stats_.pending, "unacknowledged record"), " in ",
+              plural(stats_.segments, "segment"), " (", plural(stats_.bytes_on_disk, "byte"), "), next id ", next_id_,
+              stats_.skipped > 0 ? ", skipped " + plural(stats_.skipped, "unreadable record") + " (" +
+                                       plural(stats_.skipped_bytes, "byte") + ")"
                                  : std::string());
   }
 }
@@ -717,6 +733,24 @@ std::optional<std::string> check_outbox_dir(const std::string& dir) {
   ::close(fd);
   if (::unlink(probe.c_str()) != 0 && !problem) problem = fail("cannot delete the probe file", last_error());
   return problem;
+}
+
+std::string outbox_in_use_text(const std::string& dir) {
+  std::string holder = "another process";
+  std::ifstream in(dir + "/" + kOwnerName);
+  long pid = 0;
+  if (in >> pid && pid > 0) {
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    if (std::getline(comm, name) && !name.empty()) {
+      holder = (name == "rackwatchd" ? "another rackwatchd" : "'" + name + "'") + " (pid " + std::to_string(pid) + ")";
+    } else {
+      holder = "another process (pid " + std::to_string(pid) + " when it took it)";
+    }
+  }
+  return "outbox directory '" + dir + "' is in use by " + holder +
+         ": two agents on one outbox would mix their records; stop the other one, or give this one its own "
+         "outbox.dir";
 }
 
 }  // namespace rackwatch

@@ -101,4 +101,8 @@ class Outbox {
 // config check.
 std::optional<std::string> check_outbox_dir(const std::string& dir);
 
+// Why Outbox::open failed with device_or_resource_busy: which process holds
+// `dir` (another rackwatchd, with its pid, when it can be told), and what to do.
+std::string outbox_in_use_text(const std::string& dir);
+
 }  // namespace rackwatch

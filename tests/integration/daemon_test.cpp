@@ -212,6 +212,26 @@ TEST_F(DaemonTest, SigtermLeavesStatusOfflineAndExitsZero) {
   EXPECT_GT(st->messages_published(), 0u) << "a clean stop reports its counters";
 }
 
+// Two agents on one outbox would mix their records: the second refuses to
+// start, and says which process holds it.
+TEST_F(DaemonTest, ASecondAgentOnTheSameOutboxSaysWhoHoldsIt) {
+  start_agent();
+  ASSERT_TRUE(wait_until([&] { return agent_->log().find("outbox ") != std::string::npos; }, 10s)) << diagnostics();
+  // Its own diag socket, the same outbox.
+  const auto second = dir_ / "second";
+  std::filesystem::create_directories(second);
+  auto text = config_for(broker_.uri(), dir_ / "outbox");
+  const auto socket = (dir_ / "diag.sock").string();
+  text.replace(text.find(socket), socket.size(), (second / "diag.sock").string());
+  write_file(second / "agent.yaml", text);
+  auto r = run({bin("rackwatchd"), "--config", (second / "agent.yaml").string()}, 20s);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("outbox directory '" + (dir_ / "outbox").string() + "' is in use by another rackwatchd (pid " +
+                                   std::to_string(agent_->pid()) + "): two agents on one outbox would mix their records"))
+      << r.err;
+  EXPECT_TRUE(agent_->running()) << "the first one is unharmed";
+}
+
 TEST_F(DaemonTest, SigkillMakesTheBrokerPublishTheWill) {
   TestSubscriber sub(broker_.uri(), kBase + "/status");
   start_agent();

@@ -1,8 +1,10 @@
 // The outbox's behaviour in normal operation: order, acknowledgements, the
 // checkpoint across restarts, rollover and reclaim.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "outbox_test_support.hpp"
 #include "publish/outbox.hpp"
@@ -241,6 +243,9 @@ TEST(OutboxTest, RefusesASecondOpenOfTheSameDirectory) {
   std::error_code error;
   EXPECT_FALSE(Outbox::open(outbox_options(dir.path()), error));
   EXPECT_EQ(error, std::errc::device_or_resource_busy);
+  // Who holds it: this process, by the pid it noted and its name.
+  EXPECT_THAT(outbox_in_use_text(dir.path().string()),
+              ::testing::HasSubstr("' is in use by 'unit_tests' (pid " + std::to_string(::getpid()) + ")"));
 }
 
 TEST(OutboxTest, CreatesItsDirectoryAndDefaultsTheSegmentSize) {
