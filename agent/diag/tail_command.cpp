@@ -18,7 +18,8 @@
 #include "diag/commands.hpp"
 #include "diag/tail_options.hpp"
 #include "diag/wire_decoder.hpp"
-#include "publish/tls_probe.hpp"
+#include "publish/connect_failure.hpp"
+#include "publish/paho_tls.hpp"
 #include "sources/registry.hpp"
 
 namespace rackwatch::cli {
@@ -55,45 +56,31 @@ std::atomic<bool> g_stop{false};
 
 void on_signal(int) { g_stop = true; }
 
-// Paho's TLS settings from ours, as the agent makes them: the CA, the
-// client's certificate and key, and both checks (certificate chain and host
-// name) unless turned off.
-mqtt::ssl_options tail_ssl_options(const TlsConfig& tls) {
-  mqtt::ssl_options ssl;
-  ssl.set_trust_store(tls.ca_file);
-  if (!tls.cert_file.empty()) {
-    ssl.set_key_store(tls.cert_file);
-    ssl.set_private_key(tls.key_file);
-  }
-  if (!tls.key_password.empty()) ssl.set_private_key_password(tls.key_password);
-  ssl.set_enable_server_cert_auth(tls.verify);
-  ssl.set_verify(tls.verify);  // the host name check: off in Paho unless set
-  return ssl;
-}
-
-// Why the connect failed, in words an operator can act on. Paho says only
-// "TCP/TLS connect failure" for any TLS problem: the agent's own TLS check
-// then handshakes once more and says what OpenSSL objected to.
+// Why the connect failed, in words an operator can act on: the agent's own
+// explanation, then which of this command's options set what it names.
 std::string why_not_connected(const mqtt::exception& e, const TailOptions& o) {
   const int rc = e.get_return_code();
-  if (rc == 4 || rc == 5) {  // CONNACK: bad user name or password; not authorized
-    return std::string(e.what()) +
-           "; give the user name and password the broker expects (--username, --password-file, or the "
-           "config's username and password_file)";
-  }
-  const auto& broker = o.brokers.front();
-  if (!o.tls || !is_tls_uri(broker)) return e.what();
   boost::asio::io_context io;
-  auto probe = boost::asio::co_spawn(io, probe_tls(broker, *o.tls, o.connect_timeout), boost::asio::use_future);
+  auto why = boost::asio::co_spawn(
+      io, explain_connect_failure(o.brokers.front(), rc, static_cast<int>(e.get_reason_code()), o.tls,
+                                  o.connect_timeout, e.what()),
+      boost::asio::use_future);
   io.run();
+  std::string text;
   try {
-    const auto r = probe.get();
-    // Its words name the config's keys; the options here set the same.
-    if (!r.ok) return r.error + "; set with --ca-file, --cert-file and --key-file, or the config's mqtt.tls";
+    text = why.get();
   } catch (const std::exception&) {
-    // The check itself failed: Paho's words are all there is.
+    return e.what();  // the check itself failed: Paho's words are all there is
   }
-  return e.what();
+  if (rc == 4 || rc == 5 || rc == 0x86 || rc == 0x87) {
+    return text + "; for this command, give the user name and password with --username and --password-file, "
+                  "or take the agent's with --config";
+  }
+  if (o.tls && is_tls_uri(o.brokers.front()) && text.find("certificate") != std::string::npos) {
+    return text + "; for this command, set them with --ca-file, --cert-file and --key-file, or take the "
+                  "agent's with --config";
+  }
+  return text;
 }
 
 }  // namespace
@@ -137,7 +124,7 @@ int tail(const Args& args, const SourceTypes& types) {
   if (brokers.size() > 1) opts.set_servers(mqtt::string_collection::create(brokers));
   if (!o.username.empty()) opts.set_user_name(o.username);
   if (!o.password.empty()) opts.set_password(o.password);
-  if (o.tls) opts.set_ssl(tail_ssl_options(*o.tls));
+  if (o.tls) opts.set_ssl(paho_ssl_options(*o.tls));
 
   // Resubscribe on every (re)connect: a clean session forgets subscriptions.
   client.set_connected_handler([&client, filter = o.filter](const std::string&) {

@@ -198,12 +198,14 @@ std::optional<TailOptions> parse_tail_options(const Args& args, const SourcePars
     error = "which broker? give --broker URI, or --config FILE to use the agent's";
     return std::nullopt;
   }
-  for (const auto& b : o.brokers) {
-    const bool plain = b.rfind("tcp://", 0) == 0 || b.rfind("mqtt://", 0) == 0;
-    if (!plain && !is_tls_uri(b)) {
-      error = "broker '" + b + "' must start with tcp://, mqtt:// (plain) or ssl://, mqtts:// (TLS)";
+  // As the agent reads them: checked, and the port made explicit.
+  for (auto& b : o.brokers) {
+    auto parsed = parse_broker_uri(b);
+    if (!parsed.error.empty()) {
+      error = parsed.error;
       return std::nullopt;
     }
+    b = std::move(parsed.uri);
   }
   if (g.prefix) {
     // The config's rack under another prefix; otherwise all of it.

@@ -17,8 +17,8 @@
 #include "core/log.hpp"
 #include "core/mqtt_config.hpp"
 #include "publish/mqtt_backoff.hpp"
-#include "publish/connect_refusal.hpp"
-#include "publish/tcp_probe.hpp"
+#include "publish/connect_failure.hpp"
+#include "publish/paho_tls.hpp"
 #include "publish/tls_probe.hpp"
 
 namespace rackwatch {
@@ -53,21 +53,6 @@ void* to_context(std::uint64_t id) {
 }
 std::uint64_t from_context(void* context) {
   return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(context));
-}
-
-// Paho's TLS settings from ours: the CA, the client's certificate and key,
-// and both checks (certificate chain and host name) unless turned off.
-mqtt::ssl_options ssl_options(const TlsConfig& tls) {
-  mqtt::ssl_options ssl;
-  ssl.set_trust_store(tls.ca_file);
-  if (!tls.cert_file.empty()) {
-    ssl.set_key_store(tls.cert_file);
-    ssl.set_private_key(tls.key_file);
-  }
-  if (!tls.key_password.empty()) ssl.set_private_key_password(tls.key_password);
-  ssl.set_enable_server_cert_auth(tls.verify);
-  ssl.set_verify(tls.verify);  // the host name check: off in Paho unless set
-  return ssl;
 }
 
 }  // namespace
@@ -110,7 +95,6 @@ class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl>
   std::uint64_t disconnect_id_ = 0;  // id of stop()'s disconnect
   std::unordered_map<std::uint64_t, PublishDone> outstanding_;
   std::unordered_map<std::uint64_t, std::string> subscribing_;  // by token id: the filter
-  std::string paho_error_;  // of the last failed connect
 
   bool stopping_ = false;
   bool closed_ = false;  // the MqttSession is gone: run no handler any more
@@ -125,12 +109,9 @@ class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl>
  private:
   void attempt_connect();
   void paho_connect();
-  // Our own TLS handshake to the current broker, for attempt `attempt`:
-  // before Paho's (TLS 1.3 minimum) or after Paho failed (to say why).
-  void probe(std::uint64_t attempt, bool before_connect);
-  // After Paho failed to connect to a plain broker: our own TCP connection
-  // to it, to say which step failed.
-  void probe_plain(std::uint64_t attempt);
+  // Our own TLS handshake to the current broker before Paho's, for attempt
+  // `attempt`: Paho cannot hold a broker to a TLS 1.3 minimum.
+  void probe_before_connect(std::uint64_t attempt);
   void connect_failed(const std::string& why);
   void schedule_reconnect(std::chrono::milliseconds delay);
   void send(const Message& message, PublishDone done);
@@ -246,23 +227,21 @@ void MqttSession::Impl::attempt_connect() {
   attempt_ = ++next_id_;
   if (is_tls_uri(current_broker()) && config_.tls && config_.tls->min_version == TlsVersion::v1_3) {
     // Paho cannot hold the broker to TLS 1.3: our own handshake does first.
-    probe(attempt_, true);
+    probe_before_connect(attempt_);
     return;
   }
   paho_connect();
 }
 
-void MqttSession::Impl::probe(std::uint64_t attempt, bool before_connect) {
-  auto done = [weak = weak_from_this(), attempt, before_connect](std::exception_ptr e, TlsProbeResult r) {
+void MqttSession::Impl::probe_before_connect(std::uint64_t attempt) {
+  auto done = [weak = weak_from_this(), attempt](std::exception_ptr e, TlsProbeResult r) {
     auto impl = weak.lock();
     if (!impl || impl->closed_ || impl->stopping_ || attempt != impl->attempt_) return;
     if (e) r = {false, {}, "the TLS check failed unexpectedly"};
-    if (before_connect && r.ok) {
+    if (r.ok) {
       impl->paho_connect();
     } else {
-      // After Paho failed, a probe that got through means the failure was
-      // elsewhere (the MQTT CONNECT itself): say what Paho said.
-      impl->connect_failed(r.ok ? impl->paho_error_ : r.error);
+      impl->connect_failed(r.error);
     }
   };
   boost::asio::co_spawn(executor_, probe_tls(current_broker(), *config_.tls, config_.connect_timeout),
@@ -302,7 +281,7 @@ void MqttSession::Impl::paho_connect() {
   // Paho copies the will at each connect(): made and set on every attempt.
   const Message will = will_();
   options.set_will_message(mqtt::message(will.topic, will.payload, will.qos, will.retain));
-  if (is_tls_uri(broker) && config_.tls) options.set_ssl(ssl_options(*config_.tls));
+  if (is_tls_uri(broker) && config_.tls) options.set_ssl(paho_ssl_options(*config_.tls));
 
   try {
     client_->connect(std::move(options), to_context(attempt_), *bridge_);
@@ -347,34 +326,15 @@ void MqttSession::Impl::on_connect_result(std::uint64_t attempt, bool ok, int rc
     if (handlers_.connected) handlers_.connected(broker);
     return;
   }
-  // The broker's own "no" says it all; Paho's other failures say little.
-  const auto refusal = connect_refusal(rc, reason);
-  paho_error_ = refusal.empty() ? rc_text(rc) : refusal;
-  if (is_tls_uri(broker) && config_.tls) {
-    // Paho says only "TCP/TLS connect failure": find out what it was.
-    probe(attempt, false);
-    return;
-  }
-  if (refusal.empty()) {
-    probe_plain(attempt);
-    return;
-  }
-  connect_failed(paho_error_);
-}
-
-void MqttSession::Impl::probe_plain(std::uint64_t attempt) {
-  auto done = [weak = weak_from_this(), attempt](std::exception_ptr e, std::string why) {
+  // Paho's code says little: find out what failed, then report it.
+  auto done = [weak = weak_from_this(), attempt, text = rc_text(rc)](std::exception_ptr e, std::string why) {
     auto impl = weak.lock();
     if (!impl || impl->closed_ || impl->stopping_ || attempt != impl->attempt_) return;
-    if (e) why = "the TCP check failed unexpectedly";
-    // A TCP connection that works puts the fault in MQTT itself.
-    if (why.empty()) {
-      why = "the broker took the TCP connection but did not complete the MQTT connect within "
-            "mqtt.connect_timeout (is it an MQTT port? Paho said: " + impl->paho_error_ + ")";
-    }
-    impl->connect_failed(why);
+    impl->connect_failed(e ? text : why);
   };
-  boost::asio::co_spawn(executor_, probe_tcp(current_broker(), config_.connect_timeout), std::move(done));
+  boost::asio::co_spawn(executor_,
+                        explain_connect_failure(broker, rc, reason, config_.tls, config_.connect_timeout, rc_text(rc)),
+                        std::move(done));
 }
 
 void MqttSession::Impl::on_connection_lost(const std::string& cause) {

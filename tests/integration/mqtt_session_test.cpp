@@ -551,7 +551,7 @@ TEST_F(ConnectFailureTest, APortThatTakesTheConnectionButSpeaksNoMqttSaysSo) {
   const auto why = first_failure("tcp://127.0.0.1:" + port, c);
   ::close(fd);
   EXPECT_THAT(why, ::testing::StartsWith("connect to tcp://127.0.0.1:" + port +
-                                         " failed: the broker took the TCP connection but did not complete the MQTT "
+                                         " failed: the broker took the connection but did not complete the MQTT "
                                          "connect within mqtt.connect_timeout"));
 }
 

@@ -198,7 +198,8 @@ TEST_F(TailPasswordTest, AWrongOrMissingPasswordSaysWhatToGive) {
     auto r = run(argv, 30s);
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_THAT(r.err, HasSubstr("cannot connect to " + broker_->uri()));
-    EXPECT_THAT(r.err, HasSubstr("give the user name and password the broker expects (--username, --password-file"));
+    EXPECT_THAT(r.err, HasSubstr("the broker refused the connection: not authorized"));
+    EXPECT_THAT(r.err, HasSubstr("give the user name and password with --username and --password-file"));
   }
 }
 

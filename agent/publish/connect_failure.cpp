@@ -1,8 +1,12 @@
-#include "publish/connect_refusal.hpp"
+#include "publish/connect_failure.hpp"
 
 #include <cstdio>
 
 #include <mqtt/async_client.h>
+
+#include "core/mqtt_config.hpp"
+#include "publish/tcp_probe.hpp"
+#include "publish/tls_probe.hpp"
 
 namespace rackwatch {
 
@@ -54,6 +58,22 @@ std::string connect_refusal(int return_code, int reason_code) {
     why = refusal_v3(return_code);
   }
   return why.empty() ? why : "the broker refused the connection: " + why;
+}
+
+boost::asio::awaitable<std::string> explain_connect_failure(std::string uri, int return_code, int reason_code,
+                                                            std::optional<TlsConfig> tls,
+                                                            std::chrono::milliseconds timeout,
+                                                            std::string paho_text) {
+  // The broker's own "no" says it all, and means the connection worked.
+  if (auto refusal = connect_refusal(return_code, reason_code); !refusal.empty()) co_return refusal;
+  if (is_tls_uri(uri) && tls) {
+    const auto r = co_await probe_tls(uri, *tls, timeout);
+    if (!r.ok) co_return r.error;
+  } else if (auto why = co_await probe_tcp(uri, timeout); !why.empty()) {
+    co_return why;
+  }
+  co_return "the broker took the connection but did not complete the MQTT connect within mqtt.connect_timeout "
+            "(is it an MQTT port? Paho said: " + paho_text + ")";
 }
 
 }  // namespace rackwatch
