@@ -287,6 +287,9 @@ struct Case {
   const char* error;  // what the log and status must say
 };
 
+// How gtest shows a case in listings and failures: by its name, not its bytes.
+void PrintTo(const Case& c, std::ostream* out) { *out << c.name; }
+
 class TlsFailureTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(TlsFailureTest, SaysWhyKeepsTheReadingsAndDeliversThemOnceFixed) {

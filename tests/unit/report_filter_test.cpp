@@ -30,6 +30,9 @@ struct Case {
   std::string sent;  // one character a step: 'x' sent, '.' held back
 };
 
+// How gtest shows a case in listings and failures: by its name.
+void PrintTo(const Case& c, std::ostream* out) { *out << c.name; }
+
 std::string run(const Case& c) {
   ReportFilter f({c.rule});
   std::string out;
