@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/bounded_file.hpp"
 #include "core/config_reader.hpp"
 #include "core/derived_config.hpp"
 #include "core/hash.hpp"
@@ -457,20 +458,12 @@ std::optional<Config> parse_config(const std::string& text, const std::string& f
 
 std::optional<Config> load_config(const std::string& path, const SourceParsers& types,
                                   Diagnostics& diags) {
-  std::ifstream in(path);
-  if (!in) {
-    diags.error({path, 0, 0}, std::string("cannot open config file: ") + std::strerror(errno));
+  auto file = read_bounded_file(path, kMaxConfigBytes);
+  if (!file.text) {
+    diags.error({path, 0, 0}, "cannot read config file: " + file.error);
     return std::nullopt;
   }
-  std::error_code ec;
-  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > kMaxConfigBytes) {
-    diags.error({path, 0, 0}, "the config is " + std::to_string(size) + " bytes; at most " +
-                                  std::to_string(kMaxConfigBytes) + " are read");
-    return std::nullopt;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), path, types, diags);
+  return parse_config(*file.text, path, types, diags);
 }
 
 }  // namespace rackwatch

@@ -278,19 +278,29 @@ std::optional<std::vector<double>> ConfigReader::number_list(const YAML::Node& m
 
 namespace {
 
-// yaml-cpp descends recursively into flow collections ("[[[[..."), so deep
-// nesting would exhaust the stack before any check of ours ran. A config
-// never nests beyond a handful of levels: anything deeper is refused here,
-// with its place, before yaml-cpp sees it. Quoted scalars and comments are
-// skipped; block nesting costs a line per level and is bounded by the size.
-std::optional<SourceMark> too_deep(const std::string& text, const std::string& file) {
+// What a scan of the text finds before yaml-cpp sees it: where flow
+// collections first nest too deep, and how many keys and list items there
+// are. yaml-cpp descends recursively into flow collections ("[[[[..."), so
+// deep nesting would exhaust the stack before any check of ours ran; and it
+// builds every node at once. Quoted scalars and comments are skipped; the
+// count may be a little high (a ": " inside a plain scalar), never low.
+struct YamlShape {
+  std::optional<SourceMark> too_deep;
+  std::size_t entries = 0;
+};
+
+YamlShape scan_yaml(const std::string& text, const std::string& file) {
+  YamlShape shape;
   int depth = 0;
   int line = 1;
   int column = 0;
   char quote = 0;
   bool comment = false;
   char previous = '\n';
-  for (const char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const char next = i + 1 < text.size() ? text[i + 1] : '\n';
+    const bool ends = next == ' ' || next == '\n' || next == '\r' || next == '\t';
     ++column;
     if (c == '\n') {
       ++line;
@@ -306,13 +316,17 @@ std::optional<SourceMark> too_deep(const std::string& text, const std::string& f
     } else if (c == '#' && (previous == ' ' || previous == '\n' || previous == '\t')) {
       comment = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > static_cast<int>(kMaxYamlNesting)) return SourceMark{file, line, column};
+      if (++depth > static_cast<int>(kMaxYamlNesting) && !shape.too_deep) shape.too_deep = SourceMark{file, line, column};
+      ++shape.entries;
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
+    } else if ((c == ':' && ends) || (c == '-' && ends && (previous == ' ' || previous == '\n')) ||
+               (c == ',' && depth > 0)) {
+      ++shape.entries;
     }
     previous = c;
   }
-  return std::nullopt;
+  return shape;
 }
 
 }  // namespace
@@ -323,8 +337,14 @@ bool within_yaml_bounds(const std::string& text, const std::string& file, Diagno
                                   std::to_string(kMaxYamlBytes) + " are read");
     return false;
   }
-  if (auto at = too_deep(text, file)) {
-    diags.error(*at, "nested deeper than " + std::to_string(kMaxYamlNesting) + " levels of [ ] or { }");
+  const auto shape = scan_yaml(text, file);
+  if (shape.too_deep) {
+    diags.error(*shape.too_deep, "nested deeper than " + std::to_string(kMaxYamlNesting) + " levels of [ ] or { }");
+    return false;
+  }
+  if (shape.entries > kMaxYamlEntries) {
+    diags.error({file, 0, 0}, "about " + std::to_string(shape.entries) + " keys and list items; at most " +
+                                  std::to_string(kMaxYamlEntries) + " are read (a rack's config needs far fewer)");
     return false;
   }
   return true;

@@ -70,10 +70,16 @@ class ConfigReader {
 // is operator input to a service and must not be able to exhaust it.
 inline constexpr std::size_t kMaxYamlBytes = 1 << 20;
 inline constexpr std::size_t kMaxYamlNesting = 64;  // of [ ] and { }
+// yaml-cpp spends about 0.5 KB a node and builds them all at once: 340,000
+// one-key lines (1 MiB) cost 320 MB. 60,000 keys and list items hold 10,000
+// points in flow style (the benchmarks' largest config) and cost at most
+// about 70 MB; a rack's config has a few thousand.
+inline constexpr std::size_t kMaxYamlEntries = 60'000;
 
 // False, with the problem in `diags`, when `text` is larger than
-// kMaxYamlBytes or nests flow collections deeper than kMaxYamlNesting.
-// yaml-cpp descends into "[[[[..." recursively, so this runs first.
+// kMaxYamlBytes, nests flow collections deeper than kMaxYamlNesting, or has
+// more than kMaxYamlEntries keys and list items. yaml-cpp descends into
+// "[[[[..." recursively and builds every node at once, so this runs first.
 bool within_yaml_bounds(const std::string& text, const std::string& file, Diagnostics& diags);
 
 // Parses "250ms", "10s", "1.5s", "5m", "1h" or a bare number of seconds.

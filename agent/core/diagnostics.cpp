@@ -7,7 +7,17 @@
 namespace rackwatch {
 
 void Diagnostics::error(SourceMark mark, std::string message) {
+  if (items_.size() >= kKept) {
+    ++omitted_;
+    return;
+  }
   items_.push_back({std::move(mark), std::move(message)});
+}
+
+std::string Diagnostics::omitted_text() const {
+  if (omitted_ == 0) return {};
+  return "and " + std::to_string(omitted_) + " more problem" + (omitted_ == 1 ? "" : "s") + ", not listed (fix the " +
+         std::to_string(kKept) + " above first)";
 }
 
 void Diagnostics::print(std::ostream& out) const {
@@ -17,6 +27,7 @@ void Diagnostics::print(std::ostream& out) const {
            std::tie(b.mark.file, b.mark.line, b.mark.column);
   });
   for (const auto& d : sorted) out << format_mark(d.mark) << ": " << d.message << '\n';
+  if (omitted_ > 0) out << (sorted.empty() ? std::string("<config>") : sorted.back().mark.file) << ": " << omitted_text() << '\n';
 }
 
 std::string format_mark(const SourceMark& mark) {

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/bounded_file.hpp"
 #include "core/config_reader.hpp"
 #include "core/hash.hpp"
 
@@ -24,37 +25,9 @@ std::string mode_text(mode_t mode) {
   return buf;
 }
 
-// The whole of a regular file of at most `limit` bytes, or why not.
 SecretFile read_bounded(const std::string& path, std::size_t limit) {
-  // O_NONBLOCK: a FIFO must not hang the config check.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return {std::nullopt, std::strerror(errno)};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return {std::nullopt, "not a regular file"};
-  }
-  if (static_cast<std::uint64_t>(st.st_size) > limit) {
-    ::close(fd);
-    return {std::nullopt, "larger than " + std::to_string(limit / 1024) + " KiB"};
-  }
-  std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');
-  std::size_t got = 0;
-  while (got < text.size()) {
-    const auto n = ::read(fd, text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int saved = errno;
-      ::close(fd);
-      return {std::nullopt, std::strerror(saved)};
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  if (got > limit) return {std::nullopt, "larger than " + std::to_string(limit / 1024) + " KiB"};
-  text.resize(got);
-  return {std::move(text), {}};
+  auto file = read_bounded_file(path, limit);
+  return {std::move(file.text), std::move(file.error)};
 }
 
 // `tls:` — how to reach ssl:// brokers. Present by default (the system's CA

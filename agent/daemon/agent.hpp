@@ -69,14 +69,19 @@ class Agent {
   // changed are started, stopped or restarted; the others keep running
   // untouched. An invalid file, or changes that need a restart (the
   // outbox, diag), leave everything as it was; the result says why. New
-  // agent or mqtt settings replace the broker session.
-  v1::ReloadResult reload();
+  // agent or mqtt settings replace the broker session. The file is read and
+  // parsed on the blocking pool, so that a large one stalls no poll; one
+  // reload at a time (another meanwhile is refused, saying so).
+  boost::asio::awaitable<v1::ReloadResult> reload();
 
   // Answers a request of the diag socket from the agent's state (and, for
   // a poll, by polling the source).
   boost::asio::awaitable<v1::DiagResponse> handle(const v1::DiagRequest& request);
 
  private:
+  // The second half of reload(), on the executor: applies `next` or says why not.
+  v1::ReloadResult apply_reload(std::optional<Config> next, const Diagnostics& diags);
+
   // What the diag socket shows of a source's last poll.
   struct LastPoll {
     TimePoint tick{};
@@ -122,6 +127,7 @@ class Agent {
   struct ReloadInfo {
     TimePoint loaded = Clock::now();
     std::string last_error;
+    bool running = false;  // a file is being read and parsed
   };
 
   // One loaded config and what is built from it, replaced whole at a

@@ -219,7 +219,7 @@ asio::awaitable<v1::DiagResponse> Agent::handle(const v1::DiagRequest& request) 
       break;
     }
     case v1::DiagRequest::kReload:
-      *response.mutable_reload() = reload();
+      *response.mutable_reload() = co_await reload();
       break;
     case v1::DiagRequest::REQUEST_NOT_SET:
       response.set_error("empty request");

@@ -1,7 +1,11 @@
 // Reloading the config without a restart (SIGHUP, `rackwatch reload`): the
 // new file is checked first; only what changed is touched, so unchanged
 // sources keep their schedule and nothing taken is lost.
+#include <malloc.h>
+
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
 #include "core/plural.hpp"
@@ -27,6 +31,18 @@ std::string joined(const std::vector<std::string>& names) {
   return out;
 }
 
+// A coroutine of its own, not a lambda: GCC 12 destroys a coroutine
+// lambda's captures twice when co_spawn runs it.
+struct Parsed {
+  std::optional<Config> config;
+  Diagnostics diags;
+};
+boost::asio::awaitable<Parsed> load_elsewhere(std::string path, const SourceTypes* types) {
+  Parsed p;
+  p.config = load_config(path, *types, p.diags);
+  co_return p;
+}
+
 }  // namespace
 
 void Agent::replace_session(std::optional<Message> farewell) {
@@ -47,12 +63,32 @@ void Agent::replace_session(std::optional<Message> farewell) {
   broker_.session->start();
 }
 
-v1::ReloadResult Agent::reload() {
+boost::asio::awaitable<v1::ReloadResult> Agent::reload() {
+  if (reload_.running) {
+    v1::ReloadResult busy;
+    busy.add_problems(config().file + ": a reload is already under way; try again when it has ended");
+    co_return busy;
+  }
+  reload_.running = true;
+  struct Done {
+    bool& running;
+    ~Done() { running = false; }  // also when the parse threw
+  } done{reload_.running};
+  // Off the executor: polls, the broker session and the diag socket go on
+  // while a file of up to 1 MiB is read and parsed.
+  auto parsed =
+      co_await boost::asio::co_spawn(env_.blocking, load_elsewhere(config().file, &types_), boost::asio::use_awaitable);
+  auto result = apply_reload(std::move(parsed.config), parsed.diags);
+  // A large refused file leaves freed pages behind in the pool's arena.
+  ::malloc_trim(0);
+  co_return result;
+}
+
+v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnostics& diags) {
   v1::ReloadResult result;
-  Diagnostics diags;
-  auto next = load_config(config().file, types_, diags);
   if (!next) {
     for (const auto& d : diags.items()) result.add_problems(format_mark(d.mark) + ": " + d.message);
+    if (diags.omitted() > 0) result.add_problems(config().file + ": " + diags.omitted_text());
     reload_.last_error = result.problems_size() > 0 ? result.problems(0) : "invalid config";
     log::error("reload of ", config().file, " refused, the running config stays: ", plural(diags.size(), "problem"));
     for (const auto& p : result.problems()) log::error("  ", p);

@@ -1,5 +1,6 @@
 // rackwatchd: polls the rack's power and cooling devices and publishes the
 // readings over MQTT. See README.md.
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +19,7 @@
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
+#include "core/supervise.hpp"
 #include "daemon/agent.hpp"
 #include "daemon/systemd_notify.hpp"
 #include "publish/host_checks.hpp"
@@ -133,7 +135,9 @@ int main(int argc, char** argv) {
         if (sig == SIGHUP) {
           if (!stopping) {
             log::info("SIGHUP: reloading ", agent.config().file);
-            agent.reload();
+            asio::co_spawn(io, agent.reload(), [](std::exception_ptr e, const v1::ReloadResult&) {
+              if (e) log::error("reload failed: ", exception_text(e), "; the running config stays");
+            });
           }
           signals.async_wait(on_signal);
           return;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 #include <sstream>
@@ -137,10 +138,49 @@ TEST(CheckConfigCommand, ShowsEachBrokerWithItsEffectivePort) {
   EXPECT_THAT(r.out, HasSubstr("\n  broker tcp://127.0.0.1:1883\n  broker tcp://127.0.0.1:1884\n"));
 }
 
+// What is not a regular file is refused at once, whatever it is: /dev/zero
+// never ends, a FIFO with no writer would block, a symlink is followed.
+TEST(CheckConfigCommand, RefusesWhatIsNotARegularFileAtOnce) {
+  TempDir dir;
+  const auto fifo = (dir / "agent.fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::filesystem::create_symlink("/dev/zero", dir / "agent.yaml");
+  for (const auto& [path, what] : std::vector<std::pair<std::string, std::string>>{
+           {"/dev/zero", "a character device"},
+           {fifo, "a FIFO"},
+           {(dir / "agent.yaml").string(), "a character device"},
+           {dir.path().string(), "a directory"}}) {
+    auto r = run({bin("rackwatch"), "check-config", path}, std::chrono::seconds{10});
+    EXPECT_EQ(r.exit_code, 1) << path << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr(path + ": cannot read config file: not a regular file (" + what + ")"));
+  }
+}
+
+// One mistake repeated to fill a megabyte: refused before yaml-cpp builds
+// 680,000 nodes; a smaller flood reports the first 100 problems and a count.
+TEST(CheckConfigCommand, AFloodOfMistakesIsBoundedInMemoryAndLines) {
+  TempDir dir;
+  std::string bomb;
+  for (int i = 0; i < 340'000; ++i) bomb += "x:\n";
+  write_file(dir / "bomb.yaml", bomb);
+  auto r = run({bin("rackwatch"), "check-config", (dir / "bomb.yaml").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("about 340000 keys and list items; at most 60000 are read"));
+
+  std::string flood = "agent: {site: a, rack: b}\nmqtt: {brokers: [tcp://127.0.0.1:1]}\n";
+  for (int i = 0; i < 20'000; ++i) flood += "x" + std::to_string(i) + ": 1\n";
+  write_file(dir / "flood.yaml", flood);
+  r = run({bin("rackwatch"), "check-config", (dir / "flood.yaml").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(problem_lines(r.err, (dir / "flood.yaml").string()).size(), 100u);
+  EXPECT_THAT(r.err, HasSubstr("more problems, not listed (fix the 100 above first)"));
+  EXPECT_LT(std::count(r.err.begin(), r.err.end(), '\n'), 110);
+}
+
 TEST(CheckConfigCommand, MissingFileIsNamed) {
   auto r = run({bin("rackwatch"), "check-config", "/nonexistent/rw.yaml"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("/nonexistent/rw.yaml: cannot open config file: No such file"));
+  EXPECT_THAT(r.err, HasSubstr("/nonexistent/rw.yaml: cannot read config file: No such file"));
 }
 
 TEST(DaemonCommandLine, RefusesAnInvalidConfigWithItsProblems) {

@@ -6,7 +6,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <set>
 
 #include <boost/json.hpp>
@@ -170,6 +175,50 @@ TEST_F(ReloadTest, BrokenConfigIsRefusedAndTheAgentKeepsRunning) {
   ASSERT_TRUE(wait_until([&] { return count("steady") >= steady_before + 3; }, 5s));
   expect_steady_without_gap();
   EXPECT_TRUE(agent_->running());
+}
+
+// A config swapped for something that is not a config file: the reload is
+// refused at once, the agent keeps its config and every tick, and its
+// memory stays where it was.
+TEST_F(ReloadTest, WhatIsNotAConfigFileIsRefusedAndTheAgentKeepsEveryTick) {
+  const auto config = dir_ / "agent.yaml";
+  const auto rss = [&] {
+    std::ifstream in("/proc/" + std::to_string(agent_->pid()) + "/status");
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    }
+    return -1L;
+  };
+  const long rss_before = rss();
+  std::filesystem::remove(config);
+  std::filesystem::create_symlink("/dev/zero", config);
+  ASSERT_EQ(::kill(agent_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(wait_until([&] { return agent_->log().find("not a regular file (a character device)") != std::string::npos; },
+                         10s))
+      << agent_->log();
+
+  std::filesystem::remove(config);
+  ASSERT_EQ(::mkfifo(config.c_str(), 0600), 0);
+  auto r = verb({"reload"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("not a regular file (a FIFO)"));
+
+  std::filesystem::remove(config);
+  std::string flood = "agent: {site: hall-r, rack: r11}\n";
+  for (int i = 0; i < 20'000; ++i) flood += "x" + std::to_string(i) + ": 1\n";
+  write_file(config, flood);
+  r = verb({"reload", "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  const auto problems = boost::json::parse(r.out).at("reload").at("problems").as_array();
+  EXPECT_LE(problems.size(), 101u) << "the first 100 problems and a count of the rest";
+  EXPECT_THAT(std::string(problems.back().as_string()), HasSubstr("more problems, not listed"));
+
+  const auto steady_before = count("steady");
+  ASSERT_TRUE(wait_until([&] { return count("steady") >= steady_before + 3; }, 5s));
+  expect_steady_without_gap();
+  EXPECT_TRUE(agent_->running());
+  std::cout << "agent RSS before " << rss_before << " kB, after three refused reloads " << rss() << " kB\n";
+  EXPECT_LT(rss(), rss_before + 30'000) << "a refused reload leaves no bloat behind";
 }
 
 TEST_F(ReloadTest, NewBrokerSettingsReplaceTheSessionAndTheOldRackGoesOffline) {

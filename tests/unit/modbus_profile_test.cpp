@@ -142,7 +142,12 @@ TEST_F(ModbusProfileFileTest, DeepNestingAndHugeFilesAreRefusedBeforeParsing) {
   diags_ = Diagnostics{};
   EXPECT_FALSE(load("description: x\n# " + std::string(2 << 20, 'x') + "\n"));
   ASSERT_EQ(diags_.size(), 1u);
-  EXPECT_THAT(diags_.items()[0].message, ::testing::HasSubstr("bytes; at most 1048576 are read"));
+  EXPECT_EQ(diags_.items()[0].message, "cannot read profile: larger than 1024 KiB");
+  // Only a regular file, whatever it claims to be: /dev/zero says 0 bytes and never ends.
+  diags_ = Diagnostics{};
+  EXPECT_FALSE(load_profile("/dev/zero", diags_));
+  ASSERT_EQ(diags_.size(), 1u);
+  EXPECT_EQ(diags_.items()[0].message, "cannot read profile: not a regular file (a character device)");
 }
 
 TEST_F(ModbusProfileFileTest, DefaultsApplyToEveryPointUnlessItSaysOtherwise) {

@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/bounded_file.hpp"
 #include "core/config_reader.hpp"
 
 namespace rackwatch::modbus {
@@ -199,17 +200,15 @@ std::string Profile::point_names() const {
 }
 
 std::optional<Profile> load_profile(const std::string& path, Diagnostics& diags) {
-  std::ifstream in(path);
-  if (!in) {
-    diags.error({path, 0, 0}, "cannot open profile");
+  auto file = read_bounded_file(path, kMaxConfigBytes);
+  if (!file.text) {
+    diags.error({path, 0, 0}, "cannot read profile: " + file.error);
     return std::nullopt;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!within_yaml_bounds(text.str(), path, diags)) return std::nullopt;
+  if (!within_yaml_bounds(*file.text, path, diags)) return std::nullopt;
   YAML::Node root;
   try {
-    root = YAML::Load(text.str());
+    root = YAML::Load(*file.text);
   } catch (const YAML::Exception& e) {
     diags.error({path, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
     return std::nullopt;
