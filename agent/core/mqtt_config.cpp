@@ -64,12 +64,14 @@ void parse_tls(const YAML::Node& mqtt, ConfigReader& r, MqttConfig& out) {
         return;
       }
     }
-    const auto content = read_bounded(dst, kMaxTlsFileBytes);
+    auto content = read_bounded(dst, kMaxTlsFileBytes);
     if (!content.value) {
       r.error(mark(key), std::string(key) + " '" + dst + "': " + content.error);
       return;
     }
     hash = fnv1a(*content.value, fnv1a(dst, hash));
+    // Read only to fingerprint it: a private key leaves no copy behind.
+    if (secret) ::explicit_bzero(content.value->data(), content.value->size());
   };
   take_file("ca_file", t.ca_file, false);
   take_file("cert_file", t.cert_file, false);

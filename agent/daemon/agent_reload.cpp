@@ -9,6 +9,7 @@
 
 #include "core/log.hpp"
 #include "core/plural.hpp"
+#include "core/secrets.hpp"
 #include "sources/source_runner.hpp"
 #include "daemon/agent.hpp"
 #include "publish/mqtt_session.hpp"
@@ -106,6 +107,8 @@ v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnosti
     log::error("reload of ", config().file, " refused: ", why);
     return result;
   }
+
+  keep_secrets_out_of_dumps(next->mqtt);
 
   // The new model takes over the pipeline's state of the points that stay.
   auto model = std::make_unique<Model>(std::move(*next));

@@ -6,7 +6,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <malloc.h>
-#include <sys/prctl.h>
 
 #include <cerrno>
 
@@ -19,6 +18,7 @@
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
+#include "core/secrets.hpp"
 #include "core/supervise.hpp"
 #include "daemon/agent.hpp"
 #include "daemon/systemd_notify.hpp"
@@ -98,15 +98,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // The broker password and the key's password live in this process's
-  // memory: no core dump may carry them (this also keeps other users'
-  // debuggers out).
-  const auto& mqtt = config->mqtt;
-  if (!mqtt.password.empty() || (mqtt.tls && !mqtt.tls->key_password.empty())) {
-    if (::prctl(PR_SET_DUMPABLE, 0) != 0) {
-      log::warning("could not turn core dumps off (", std::strerror(errno), "): a core dump would hold secrets");
-    }
-  }
+  // The broker password, the TLS key and its passphrase live in this
+  // process's memory: no core dump, and no other process of this user, may
+  // read them. A reload that adds one does the same (agent_reload.cpp).
+  keep_secrets_out_of_dumps(config->mqtt);
 
   // Paho and closed sockets must not kill us with SIGPIPE, nor a file-size
   // limit with SIGXFSZ: both come back as errors that are handled.

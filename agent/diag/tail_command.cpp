@@ -15,6 +15,7 @@
 
 #include "core/mqtt_config.hpp"
 #include "core/plural.hpp"
+#include "core/secrets.hpp"
 #include "diag/commands.hpp"
 #include "diag/tail_options.hpp"
 #include "diag/wire_decoder.hpp"
@@ -99,6 +100,11 @@ int tail(const Args& args, const SourceTypes& types) {
     std::cout << kUsage;
     return 0;
   }
+  // A password or a TLS key in memory: as the agent, out of dumps and /proc.
+  MqttConfig secrets;
+  secrets.password = o.password;
+  secrets.tls = o.tls;
+  keep_secrets_out_of_dumps(secrets);
   const auto& brokers = o.brokers;
   const auto& filter = o.filter;
   const auto count = o.count;
