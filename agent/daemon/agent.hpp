@@ -108,6 +108,10 @@ class Agent {
     bool connected = false;
     TimePoint since{};
     std::string last_error;
+    // Of the sessions a reload replaced: the counters shown are the
+    // agent's, for its whole life, not the current session's.
+    std::uint64_t earlier_connects = 0;
+    std::uint64_t earlier_losses = 0;
   };
   struct Timers {
     std::unique_ptr<boost::asio::steady_timer> sync;    // outbox fsync, for fsync: interval

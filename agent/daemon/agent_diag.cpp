@@ -76,8 +76,8 @@ v1::AgentState Agent::status_snapshot() const {
   b->set_broker(stats.broker);
   b->set_since_ms(ms_or_zero(broker_.since));
   b->set_last_error(broker_.last_error.empty() ? stats.last_error : broker_.last_error);
-  b->set_connects(stats.connects);
-  b->set_disconnects(stats.connection_losses);
+  b->set_connects(broker_.earlier_connects + stats.connects);
+  b->set_disconnects(broker_.earlier_losses + stats.connection_losses);
   if (publisher_) b->set_last_refusal(publisher_->stats().last_refusal);
 
   const auto c = counters();

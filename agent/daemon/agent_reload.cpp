@@ -53,6 +53,8 @@ void Agent::replace_session(std::optional<Message> farewell) {
   if (broker_.connected) broker_.since = Clock::now();
   broker_.connected = false;
   auto old = std::move(broker_.session);
+  broker_.earlier_connects += old->stats().connects;
+  broker_.earlier_losses += old->stats().connection_losses;
   broker_.session = make_session();  // its handlers are now the only ones heard
   MqttSession* leaving = old.get();
   broker_.retiring.push_back(std::move(old));

@@ -246,6 +246,15 @@ TEST_F(ReloadTest, NewBrokerSettingsReplaceTheSessionAndTheOldRackGoesOffline) {
   ASSERT_TRUE(offline.ParseFromString((*old_status)->get_payload_str()));
   EXPECT_EQ(offline.state(), v1::AgentStatus::STATE_OFFLINE);
   EXPECT_THAT(agent_->log(), HasSubstr("broker session restarted"));
+  // The connection counters are the agent's, across sessions: the first
+  // session's connect and the new one's.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto s = verb({"status", "--json"});
+        return s.exit_code == 0 && boost::json::parse(s.out).at("status").at("broker").at("connects").as_string() == "2";
+      },
+      5s))
+      << verb({"status", "--json"}).out;
 
   // Nothing taken was lost in the swap: the telemetry sequence, across both
   // topics (what was stored before keeps its topic), has no hole.
