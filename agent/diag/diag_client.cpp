@@ -47,44 +47,46 @@ bool wait(int fd, short events, Clock::time_point deadline) {
   }
 }
 
-bool write_all(int fd, const std::string& data, Clock::time_point deadline, std::string& error) {
+// How a transfer ended; `closed`: the agent closed (or reset) the connection.
+enum class Io { ok, closed, failed };
+
+Io write_all(int fd, const std::string& data, Clock::time_point deadline, std::string& error) {
   std::size_t done = 0;
   while (done < data.size()) {
     if (!wait(fd, POLLOUT, deadline)) {
       error = "timed out sending the request";
-      return false;
+      return Io::failed;
     }
     const auto n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
+      if (errno == EPIPE || errno == ECONNRESET) return Io::closed;
       error = std::string("sending the request: ") + std::strerror(errno);
-      return false;
+      return Io::failed;
     }
     done += static_cast<std::size_t>(n);
   }
-  return true;
+  return Io::ok;
 }
 
-bool read_all(int fd, char* out, std::size_t size, Clock::time_point deadline, std::string& error) {
+Io read_all(int fd, char* out, std::size_t size, Clock::time_point deadline, std::string& error) {
   std::size_t done = 0;
   while (done < size) {
     if (!wait(fd, POLLIN, deadline)) {
       error = "timed out waiting for the agent's answer";
-      return false;
+      return Io::failed;
     }
     const auto n = ::recv(fd, out + done, size - done, 0);
-    if (n == 0) {
-      error = "the agent closed the connection without an answer";
-      return false;
-    }
+    if (n == 0) return Io::closed;
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
+      if (errno == ECONNRESET) return Io::closed;
       error = std::string("reading the answer: ") + std::strerror(errno);
-      return false;
+      return Io::failed;
     }
     done += static_cast<std::size_t>(n);
   }
-  return true;
+  return Io::ok;
 }
 
 }  // namespace
@@ -111,16 +113,28 @@ DiagCall call_agent(const std::string& socket, const v1::DiagRequest& request,
     call.error = socket + ": " + std::strerror(e);
     return call;
   }
-  if (!write_all(fd.get(), diag::frame(request), deadline, call.error)) return call;
+  const auto closed = [&](const char* when) {
+    call.error = "the agent on " + socket + " closed the connection " + when +
+                 "; try again, and if it keeps doing so, the agent's log says why (journalctl -u rackwatchd)";
+    return call;
+  };
+  const Io sent = write_all(fd.get(), diag::frame(request), deadline, call.error);
+  if (sent == Io::failed) return call;
+  // Closed before taking the request, the agent may still have left an
+  // answer (too many clients): read it rather than report the broken pipe.
   std::array<std::uint8_t, diag::kHeaderSize> header{};
-  if (!read_all(fd.get(), reinterpret_cast<char*>(header.data()), header.size(), deadline, call.error)) return call;
+  const Io head = read_all(fd.get(), reinterpret_cast<char*>(header.data()), header.size(), deadline, call.error);
+  if (head == Io::closed) return closed(sent == Io::closed ? "before reading the request" : "without answering");
+  if (head == Io::failed) return call;
   const auto length = diag::frame_length(header);
   if (length > 64u << 20) {
     call.error = "the agent's answer claims " + std::to_string(length) + " bytes; not reading it";
     return call;
   }
   std::string body(length, '\0');
-  if (!read_all(fd.get(), body.data(), body.size(), deadline, call.error)) return call;
+  const Io got = read_all(fd.get(), body.data(), body.size(), deadline, call.error);
+  if (got == Io::closed) return closed("in the middle of its answer");
+  if (got == Io::failed) return call;
   v1::DiagResponse response;
   if (!response.ParseFromString(body)) {
     call.error = "the agent's answer does not decode as a DiagResponse";

@@ -2,7 +2,9 @@
 // agent's executor, several clients at once; a client that sends garbage, a
 // frame above 64 KiB, nothing for 30 s, or does not read its answer within
 // 5 s is dropped without touching the others or the agent. So is one whose
-// request throws (logged); the accept loop is supervised.
+// request throws (logged); the accept loop is supervised. When every client
+// slot is taken, a new client takes the place of the connection idle longest,
+// or is refused with an answer saying so when every slot is mid-request.
 #pragma once
 
 #include <chrono>
@@ -28,13 +30,16 @@ class DiagServer {
     std::chrono::milliseconds idle{30'000};   // waiting for a request
     std::chrono::milliseconds io{5'000};      // reading a started request, writing an answer
     std::size_t max_clients = 32;
+    // No client evicted or refused this long: the slots are free again (logged).
+    std::chrono::milliseconds calm{30'000};
   };
 
   struct Stats {
     std::uint64_t accepted = 0;
     std::uint64_t requests = 0;
     std::uint64_t dropped = 0;  // garbage, too long, idle, slow reader, a request that threw
-    std::uint64_t refused = 0;  // over max_clients
+    std::uint64_t evicted = 0;  // idle connections closed to make room for a new client
+    std::uint64_t refused = 0;  // over max_clients with every slot mid-request
     std::size_t clients = 0;
   };
 

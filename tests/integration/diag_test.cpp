@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -381,6 +382,54 @@ TEST_F(DiagTest, AbusiveClientsDoNotHarmTheAgent) {
   const long rss_after = rss_kb();
   std::cout << "agent RSS: " << rss_before << " kB before, " << rss_after << " kB after the abuse\n";
   EXPECT_LT(rss_after, rss_before + 20'000) << "memory must not grow without bound";
+}
+
+// Reads one answer frame on fd within 10 s; false when none comes.
+bool read_answer(int fd) {
+  auto read = [fd](char* out, std::size_t size) {
+    for (std::size_t done = 0; done < size;) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 10'000) != 1) return false;
+      const auto n = ::recv(fd, out + done, size - done, 0);
+      if (n <= 0) return false;
+      done += static_cast<std::size_t>(n);
+    }
+    return true;
+  };
+  unsigned char header[4];
+  if (!read(reinterpret_cast<char*>(header), 4)) return false;
+  std::string body((std::size_t{header[0]} << 24) | (std::size_t{header[1]} << 16) | (std::size_t{header[2]} << 8) |
+                       std::size_t{header[3]},
+                   '\0');
+  return read(body.data(), body.size());
+}
+
+// Members of the socket's group holding every one of its 32 slots, each
+// having asked once and staying, as a script asking every 20 s would:
+// `rackwatch status` is still answered, and the agent says so once.
+TEST_F(DiagTest, IdleConnectionsHoldingEverySlotDoNotLockOutStatus) {
+  const std::string status_request("\x00\x00\x00\x02\x0a\x00", 6);
+  std::vector<int> held;
+  for (int i = 0; i < 32; ++i) {
+    const int fd = connect_to(socket_);
+    ASSERT_GE(fd, 0) << i;
+    held.push_back(fd);
+    ASSERT_EQ(::send(fd, status_request.data(), status_request.size(), MSG_NOSIGNAL), 6) << i;
+    ASSERT_TRUE(read_answer(fd)) << "held client " << i;
+  }
+  for (int i = 0; i < 3; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = verb({"status"});
+    const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("agent     diag-agent"));
+    std::cout << "rackwatch status with 32 connections held: " << took.count() << " ms\n";
+  }
+  std::size_t warnings = 0;
+  std::istringstream lines(agent_->log());
+  for (std::string line; std::getline(lines, line);) warnings += line.find("client slots taken") != std::string::npos;
+  EXPECT_EQ(warnings, 1u) << agent_->log();
+  for (const int fd : held) ::close(fd);
 }
 
 }  // namespace

@@ -261,6 +261,9 @@ TEST(DiagServerSupervision, AThrowingRequestClosesOnlyItsConnection) {
   loop.join();
 
   EXPECT_FALSE(first.response) << "the throwing request gets no answer";
+  EXPECT_EQ(first.error, "the agent on " + socket +
+                             " closed the connection without answering; try again, and if it keeps doing so, the "
+                             "agent's log says why (journalctl -u rackwatchd)");
   ASSERT_TRUE(second.response) << second.error;
   EXPECT_EQ(second.response->status().agent_id(), "still-here");
   EXPECT_TRUE(log.contains("diag socket: a request failed: handler bug; closing that connection")) << log.all();
