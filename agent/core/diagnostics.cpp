@@ -1,5 +1,7 @@
 #include "core/diagnostics.hpp"
 
+#include "core/printable.hpp"
+
 #include <algorithm>
 #include <ostream>
 #include <tuple>
@@ -11,7 +13,8 @@ void Diagnostics::error(SourceMark mark, std::string message) {
     ++omitted_;
     return;
   }
-  items_.push_back({std::move(mark), std::move(message)});
+  // A message quotes the file's text, which may hold anything.
+  items_.push_back({std::move(mark), printable(message)});
 }
 
 std::string Diagnostics::omitted_text() const {

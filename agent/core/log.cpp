@@ -5,6 +5,8 @@
 #include <atomic>
 #include <string>
 
+#include "core/printable.hpp"
+
 namespace rackwatch::log {
 namespace {
 std::atomic<int> g_level{static_cast<int>(Level::info)};
@@ -17,7 +19,10 @@ bool enabled(Level level) { return static_cast<int>(level) <= g_level.load(); }
 
 void set_sink(Sink sink) { g_sink = std::move(sink); }
 
-void write(Level level, std::string_view message) {
+void write(Level level, std::string_view raw) {
+  // Messages quote what devices, files and clients sent: one line, no
+  // control characters, nothing but UTF-8 (printable.hpp).
+  const std::string message = printable(raw);
   if (g_sink) {
     g_sink(level, message);
     return;

@@ -166,7 +166,12 @@ std::string private_file_problem(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) return std::strerror(errno);
   if (!S_ISREG(st.st_mode)) return "not a regular file";
   if ((st.st_mode & S_IRWXO) != 0) {
-    return "readable by other users (mode " + mode_text(st.st_mode) +
+    // Say what others may do: readable leaks it, writable lets it be replaced.
+    std::string may;
+    if (st.st_mode & S_IROTH) may = "readable";
+    if (st.st_mode & S_IWOTH) may += may.empty() ? "writable" : " and writable";
+    if (may.empty()) may = "open (executable)";
+    return may + " by other users (mode " + mode_text(st.st_mode) +
            "); allow the owner and the service's group only, e.g. chmod 0640";
   }
   return {};

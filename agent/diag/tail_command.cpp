@@ -15,6 +15,7 @@
 
 #include "core/mqtt_config.hpp"
 #include "core/plural.hpp"
+#include "core/printable.hpp"
 #include "core/secrets.hpp"
 #include "diag/commands.hpp"
 #include "diag/tail_options.hpp"
@@ -164,7 +165,8 @@ int tail(const Args& args, const SourceTypes& types) {
     auto decoded = decoder.decode(msg->get_topic(), msg->get_payload_str());
     if (msg->is_retained()) decoded["retained"] = true;
     if (json) std::cout << boost::json::serialize(decoded) << std::endl;
-    else std::cout << decoder.to_text(decoded) << std::flush;
+    // Any client may publish under the prefix: nothing it sends reaches the terminal raw.
+    else std::cout << printable(decoder.to_text(decoded), true) << std::flush;
     ++seen;
   }
   try {

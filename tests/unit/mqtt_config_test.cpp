@@ -73,7 +73,9 @@ TEST_F(MqttConfigTest, APasswordFileOthersCanReadIsRefusedWithItsMode) {
   ASSERT_TRUE(cfg) << ::testing::PrintToString(lines());
   EXPECT_EQ(cfg->mqtt.password, "s3cret");
   EXPECT_EQ(private_file_problem(group), "");
-  EXPECT_THAT(private_file_problem(file("pw-world-writable", "x", 0602)), HasSubstr("mode 0602"));
+  EXPECT_THAT(private_file_problem(file("pw-world-writable", "x", 0602)), HasSubstr("writable by other users (mode 0602)"));
+  EXPECT_THAT(private_file_problem(file("pw-world-both", "x", 0606)),
+              HasSubstr("readable and writable by other users (mode 0606)"));
 }
 
 TEST_F(MqttConfigTest, ProtocolIs311Or5) {
