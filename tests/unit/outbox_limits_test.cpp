@@ -2,9 +2,11 @@
 // a spool directory.
 #include <gtest/gtest.h>
 
+#include <grp.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -234,13 +236,42 @@ TEST(OutboxCheckDirTest, NamesTheDirectoryAndTheReason) {
   EXPECT_EQ(*file, "outbox directory '" + (dir / "file").string() + "': not a directory");
 }
 
+// check_outbox_dir(dir) as another user: root, whom directory modes do not
+// bind, checks as nobody in a child process; anyone else as themselves.
+std::optional<std::string> check_as_unprivileged(const std::string& dir) {
+  if (::geteuid() != 0) return check_outbox_dir(dir);
+  int fds[2];
+  if (::pipe(fds) != 0) return "pipe failed";
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(fds[0]);
+    std::string out = "ok";
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) {
+      out = "could not become nobody";
+    } else if (auto m = check_outbox_dir(dir)) {
+      out = *m;
+    }
+    (void)!::write(fds[1], out.data(), out.size());
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string got;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  ::waitpid(child, nullptr, 0);
+  if (got == "ok") return std::nullopt;
+  return got;
+}
+
 TEST(OutboxCheckDirTest, RefusesAReadOnlyDirectory) {
-  if (::geteuid() == 0) GTEST_SKIP() << "running as root: directory permissions do not bind root";
   test::TempDir dir("outbox");
+  ::chmod(dir.path().c_str(), 0755);  // nobody may look in, not write
   const fs::path ro = dir / "ro";
   fs::create_directory(ro);
-  fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
-  const auto message = check_outbox_dir(ro.string());
+  fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                          fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  const auto message = check_as_unprivileged(ro.string());
   fs::permissions(ro, fs::perms::owner_all);
   ASSERT_TRUE(message);
   EXPECT_EQ(*message, "outbox directory '" + ro.string() + "': not writable: Permission denied");
