@@ -298,8 +298,11 @@ TEST_F(ModbusTcpClientTest, QueuedReadTimesOutWhileWaitingItsTurn) {
   expect_served_read(1, holding(2, 2));
 }
 
-TEST_F(ModbusTcpClientTest, InterRequestDelayStillReadsInOrder) {
-  start_with_map();
+TEST_F(ModbusTcpClientTest, InterRequestDelayKeepsTheLinkQuietAndReadsInOrder) {
+  ModbusPeer::Options options;
+  options.map = kMap;
+  options.manual_clock = false;  // the peer's clock: seconds since it started
+  start(std::move(options));
   client_.emplace(io_.get_executor(), TcpClient::Options{peer_->host(), peer_->port(), 50ms});
   std::optional<ReadResult> a;
   std::optional<ReadResult> b;
@@ -310,6 +313,11 @@ TEST_F(ModbusTcpClientTest, InterRequestDelayStillReadsInOrder) {
   ASSERT_TRUE(b.has_value() && b->ok());
   EXPECT_EQ((*a)->values, (std::vector<std::uint16_t>{2300}));
   EXPECT_EQ((*b)->values, (std::vector<std::uint16_t>{1234}));
+  // The peer's clock at each request: the second came at least the delay
+  // after the first (after its answer, even). Load only widens the gap.
+  const auto served = peer_->served();
+  ASSERT_EQ(served.size(), 2u);
+  EXPECT_GE(served[1].clock - served[0].clock, 0.050) << "the link was not kept quiet for 50 ms";
 }
 
 TEST_F(ModbusTcpClientTest, InvalidRequestFailsWithoutSending) {
