@@ -384,18 +384,36 @@ TEST_F(MqttSessionTest, StopWhileDisconnectedCompletesWithoutPublishing) {
 }
 
 TEST_F(MqttSessionTest, StopWaitsNoLongerThanItsTimeoutForTheLastAck) {
+  // Two sessions on one broker, which then answers nothing: one stops with
+  // 300 ms for its last ack, the other with an hour.
   start_session(config({broker_.uri()}));
   ASSERT_TRUE(wait_connects(1)) << broker_.log();
-  ASSERT_TRUE(broker_.freeze());  // `last` will never be acknowledged
+  auto patient_config = config({broker_.uri()});
+  patient_config.client_id = client_id_ + "-patient";
+  std::unique_ptr<MqttSession> patient;
+  on_io([&] {
+    patient = std::make_unique<MqttSession>(io_.get_executor(), patient_config, [this] { return will_; },
+                                            MqttSession::Handlers{[this](const std::string& b) { events_.connected(b); }, {}, {}});
+    patient->start();
+  });
+  ASSERT_TRUE(wait_connects(2)) << broker_.log();
+  ASSERT_TRUE(broker_.freeze());  // no `last` is acknowledged while frozen
 
   std::atomic<int> stopped{0};
+  std::atomic<int> patient_stopped{0};
   on_io([&] {
+    patient->stop(Message{kStatusTopic, "patient stopped", 1, true}, std::chrono::hours{1}, [&] { ++patient_stopped; });
     session_->stop(Message{kStatusTopic, "stopped", 1, true}, 300ms, [&] { ++stopped; });
   });
-  // 300 ms for the ack, then the disconnect's own grace: well within kWait.
+  // The short one gives up without its ack...
   ASSERT_TRUE(wait_until([&] { return stopped.load() > 0; }, kWait));
   EXPECT_EQ(stats().published, 0U);
+  // ... while the patient one, stopped first, still waits for its own: the
+  // short one's end is the proof that the time passed.
+  EXPECT_EQ(patient_stopped.load(), 0) << "a stop with an hour to wait gave up";
   broker_.thaw();
+  EXPECT_TRUE(wait_until([&] { return patient_stopped.load() > 0; }, kWait)) << "the ack came, the stop ends";
+  on_io([&] { patient.reset(); });
 }
 
 TEST_F(MqttSessionTest, DestroyingAConnectedSessionWithOutstandingPublishesIsSafe) {
