@@ -62,9 +62,10 @@ void on_signal(int) { g_stop = true; }
 // explanation, then which of this command's options set what it names.
 std::string why_not_connected(const mqtt::exception& e, const TailOptions& o) {
   const int rc = e.get_return_code();
+  const int reason = static_cast<int>(e.get_reason_code());
   boost::asio::io_context io;
   auto why = boost::asio::co_spawn(
-      io, explain_connect_failure(o.brokers.front(), rc, static_cast<int>(e.get_reason_code()), o.tls,
+      io, explain_connect_failure(o.brokers.front(), rc, reason, o.tls,
                                   o.connect_timeout, e.what()),
       boost::asio::use_future);
   io.run();
@@ -74,7 +75,7 @@ std::string why_not_connected(const mqtt::exception& e, const TailOptions& o) {
   } catch (const std::exception&) {
     return e.what();  // the check itself failed: Paho's words are all there is
   }
-  if (rc == 4 || rc == 5 || rc == 0x86 || rc == 0x87) {
+  if (refused_credentials(rc, reason)) {
     return text + "; for this command, give the user name and password with --username and --password-file, "
                   "or take the agent's with --config";
   }

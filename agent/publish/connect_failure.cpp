@@ -43,21 +43,28 @@ std::string refusal_v5(int reason) {
   return std::string(name ? name : "reason") + " (" + code + ")";
 }
 
+// The MQTT 5 reason code of a refusal, or 0 when the codes are MQTT 3's.
+// Paho C++ gives 0xff as the reason code of an MQTT 3 operation, and under
+// MQTT 5 hands a CONNACK's reason code over as the return code.
+int v5_refusal(int return_code, int reason_code) {
+  constexpr int kNotV5 = 0xff;
+  if (reason_code >= 0x80 && reason_code != kNotV5) return reason_code;
+  if (return_code >= 0x80 && return_code < kNotV5) return return_code;
+  return 0;
+}
+
 }  // namespace
 
 std::string connect_refusal(int return_code, int reason_code) {
-  // Paho C++ gives 0xff as the reason code of an MQTT 3 operation, and under
-  // MQTT 5 hands a CONNACK's reason code over as the return code.
-  constexpr int kNotV5 = 0xff;
-  std::string why;
-  if (reason_code >= 0x80 && reason_code != kNotV5) {
-    why = refusal_v5(reason_code);
-  } else if (return_code >= 0x80 && return_code < kNotV5) {
-    why = refusal_v5(return_code);
-  } else {
-    why = refusal_v3(return_code);
-  }
+  const int v5 = v5_refusal(return_code, reason_code);
+  const std::string why = v5 != 0 ? refusal_v5(v5) : refusal_v3(return_code);
   return why.empty() ? why : "the broker refused the connection: " + why;
+}
+
+bool refused_credentials(int return_code, int reason_code) {
+  const int v5 = v5_refusal(return_code, reason_code);
+  if (v5 != 0) return v5 == MQTTREASONCODE_BAD_USER_NAME_OR_PASSWORD || v5 == MQTTREASONCODE_NOT_AUTHORIZED;
+  return return_code == 4 || return_code == 5;
 }
 
 boost::asio::awaitable<std::string> explain_connect_failure(std::string uri, int return_code, int reason_code,

@@ -20,6 +20,10 @@ namespace rackwatch {
 // neither code is a refusal.
 std::string connect_refusal(int return_code, int reason_code);
 
+// Whether the codes are the broker refusing the user name, password or
+// access (MQTT 3.1.1: 4, 5; MQTT 5: 0x86, 0x87).
+bool refused_credentials(int return_code, int reason_code);
+
 // Why Paho's connect to `uri` failed with (return_code, reason_code):
 // the broker's refusal, else what a TCP connection and, for TLS brokers, a
 // handshake with `tls` find within `timeout`; else that the broker took the
