@@ -103,6 +103,7 @@ v1::AgentState Agent::status_snapshot() const {
     src->set_polls(rs.polls);
     src->set_timeouts(rs.timeouts);
     src->set_overruns(rs.overruns);
+    src->set_missed_ticks(rs.missed_ticks);
     src->set_last_poll_us(static_cast<std::uint32_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(rs.last_duration).count()));
     src->set_last_poll_ms(ms_or_zero(last.tick));
@@ -171,6 +172,7 @@ v1::DeviceList Agent::devices_snapshot() const {
       add("polls", rs.polls);
       add("timeouts", rs.timeouts);
       add("overruns", rs.overruns);
+      add("missed ticks", rs.missed_ticks);
     }
     for (const auto& [name, value] : health.counters) add(name, value);
     // A source's own notion (a Modbus answer) is finer than a poll's; every

@@ -70,8 +70,13 @@ void deliver_tick(SourceRunner::State& st, TimePoint tick, std::vector<RawReadin
 asio::awaitable<void> run(std::shared_ptr<SourceRunner::State> st) {
   const auto& cfg = st->source->config();
   st->woke = Moment::now();
+  std::optional<TimePoint> last_tick;
   while (!st->stopped) {
     const auto tick = next_tick(Clock::now(), cfg.interval);
+    if (last_tick && tick - *last_tick > cfg.interval) {
+      st->stats.missed_ticks += static_cast<std::uint64_t>((tick - *last_tick) / cfg.interval) - 1;
+    }
+    last_tick = tick;
     st->timer.expires_at(tick);
     co_await st->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (st->stopped) break;

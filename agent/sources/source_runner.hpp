@@ -27,6 +27,10 @@ struct RunnerStats {
   std::uint64_t polls = 0;
   std::uint64_t timeouts = 0;
   std::uint64_t overruns = 0;  // ticks skipped because the previous poll still ran
+  // Ticks that passed with no poll at all: the loop woke after its next
+  // tick was already gone (the controller was busy or suspended, or a poll
+  // ran past the interval).
+  std::uint64_t missed_ticks = 0;
   std::chrono::steady_clock::duration last_duration{};
   std::chrono::steady_clock::duration max_lateness{};  // tick → poll start
   // The end of the last poll in which the device gave at least one reading,

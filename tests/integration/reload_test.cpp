@@ -81,14 +81,34 @@ sources:
     return out;
   }
 
-  // Every tick of `steady` from its first to its last, none missing.
+  // A counter of the source's own, from `rackwatch status --json`.
+  std::uint64_t source_counter(const std::string& source, const char* name) {
+    auto r = verb({"status", "--json"});
+    if (r.exit_code != 0) return 0;
+    const auto doc = boost::json::parse(r.out);
+    for (const auto& s : doc.at("status").at("sources").as_array()) {
+      if (s.at("name").as_string() != source) continue;
+      const auto* v = s.as_object().if_contains(name);
+      return v ? std::stoull(std::string(v->as_string())) : 0;  // proto3 JSON writes uint64 as a string
+    }
+    return 0;
+  }
+
+  // Every tick of `steady` from its first to its last, none missing but the
+  // ones the agent itself counts as missed: a loaded machine may wake the
+  // loop too late for a tick, and that is no fault of the reload, but a
+  // source the reload restarted or paused would leave holes it never counts.
   void expect_steady_without_gap() {
     std::set<std::int64_t> ticks;
     for (const auto& t : telemetry("steady")) ticks.insert(t.time_ms());
     ASSERT_GE(ticks.size(), 2u);
     const auto span = *ticks.rbegin() - *ticks.begin();
-    EXPECT_EQ(static_cast<std::int64_t>(ticks.size()), span / 200 + 1)
-        << "steady missed ticks between " << *ticks.begin() << " and " << *ticks.rbegin();
+    const auto missing = static_cast<std::uint64_t>(span / 200 + 1 - static_cast<std::int64_t>(ticks.size()));
+    const auto missed = source_counter("steady", "missed_ticks");
+    EXPECT_LE(missing, missed) << "steady lost ticks between " << *ticks.begin() << " and " << *ticks.rbegin()
+                               << " that the agent did not count as missed";
+    if (missed > 0) std::cout << "steady: the loaded machine woke the agent too late for " << missed << " ticks\n";
+    EXPECT_GE(source_counter("steady", "polls"), ticks.size()) << "steady's runner was replaced: its count started over";
     for (const auto& t : telemetry("steady")) {
       for (const auto& s : t.samples()) EXPECT_EQ(s.quality(), v1::QUALITY_GOOD) << s.reason();
     }
@@ -258,19 +278,21 @@ TEST_F(ReloadTest, NewBrokerSettingsReplaceTheSessionAndTheOldRackGoesOffline) {
 
   // Nothing taken was lost in the swap: the telemetry sequence, across both
   // topics (what was stored before keeps its topic), has no hole.
-  ASSERT_TRUE(wait_until([&] { return moved.messages().size() >= 10; }, 5s));
-  std::this_thread::sleep_for(500ms);
+  // The backlog of the old session may still be on its way: wait until
+  // both topics together hold an unbroken run of at least 10.
   std::set<std::uint64_t> seqs;
-  auto collect = [&](const std::vector<mqtt::const_message_ptr>& messages) {
-    for (const auto& m : messages) {
-      v1::Telemetry t;
-      if (m->get_topic().ends_with("/telemetry") && t.ParseFromString(m->get_payload_str())) seqs.insert(t.sequence());
+  auto collect = [&] {
+    seqs.clear();
+    for (const auto& messages : {sub_->messages(), moved.messages()}) {
+      for (const auto& m : messages) {
+        v1::Telemetry t;
+        if (m->get_topic().ends_with("/telemetry") && t.ParseFromString(m->get_payload_str())) seqs.insert(t.sequence());
+      }
     }
+    return seqs.size() >= 10 && *seqs.rbegin() - *seqs.begin() + 1 == seqs.size();
   };
-  collect(sub_->messages());
-  collect(moved.messages());
-  ASSERT_GE(seqs.size(), 10u);
-  EXPECT_EQ(*seqs.rbegin() - *seqs.begin() + 1, seqs.size()) << "telemetry sequence numbers missing";
+  EXPECT_TRUE(wait_until(collect, 10s)) << "telemetry sequence numbers missing: " << seqs.size() << " seen of "
+                                        << (seqs.empty() ? 0 : *seqs.rbegin() - *seqs.begin() + 1);
 }
 
 TEST_F(ReloadTest, SighupRemovesASource) {
