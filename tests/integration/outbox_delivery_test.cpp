@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+
+#include <boost/json.hpp>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -132,6 +134,42 @@ sources:
     return last;
   }
 
+  // The running agent's state, from `rackwatch status --json`.
+  std::optional<boost::json::value> agent_state() {
+    auto r = rackwatch_verb((dir_ / "diag.sock").string(), {"status", "--json"});
+    if (r.exit_code != 0) return std::nullopt;
+    return boost::json::parse(r.out).at("status");
+  }
+  static std::int64_t number(const boost::json::value& v) {  // proto3 JSON writes 64-bit numbers as strings
+    return std::stoll(std::string(v.as_string()));
+  }
+
+  // Waits until the running agent holds no record of an earlier boot, then
+  // until `sub` has a message the agent stored after that: the broker passes
+  // one client's messages on in order, so all of the backlog is in.
+  bool backlog_delivered(TestSubscriber& sub, std::chrono::seconds timeout) {
+    std::int64_t stored_then = 0;
+    std::string boot;
+    const bool drained = wait_until(
+        [&] {
+          const auto st = agent_state();
+          if (!st) return false;
+          const auto oldest = number(st->at("outbox").at("oldest_ms"));
+          stored_then = number(st->at("telemetry_sequence"));
+          boot = std::string(st->at("boot_id").as_string());
+          return oldest == 0 || oldest >= number(st->at("start_time_ms"));
+        },
+        timeout);
+    return drained && wait_until(
+                          [&] {
+                            for (auto s : telemetry_seen(sub.messages()).by_boot[boot]) {
+                              if (static_cast<std::int64_t>(s) > stored_then) return true;
+                            }
+                            return false;
+                          },
+                          timeout);
+  }
+
   // The running agent drops whole segments while this reads the directory:
   // a file gone between the listing and its size counts nothing.
   std::uint64_t outbox_bytes() {
@@ -155,7 +193,7 @@ TEST_F(OutboxDeliveryTest, OutageLosesNothing) {
   auto agent = start_agent(config("interval"), "agent.log");
   ASSERT_TRUE(sub->wait_for([](const auto& m) { return m->get_topic() == kBase + "/telemetry"; }, 10s))
       << agent->log();
-  std::this_thread::sleep_for(1500ms);  // the broker saves the subscriber's session every second
+  ASSERT_TRUE(broker_.wait_saved(10s)) << "the broker saves the subscriber's session every second";
   broker_.kill();
   // What arrived before the outage counts too.
   auto before = sub->messages();
@@ -212,7 +250,7 @@ TEST_F(OutboxDeliveryTest, RestartDuringOutageLosesNothing) {
     SCOPED_TRACE(how + " with fsync " + fsync);
     broker_.start();
     auto sub = subscriber();
-    std::this_thread::sleep_for(1500ms);  // let the broker save the session
+    ASSERT_TRUE(broker_.wait_saved(10s)) << "the subscriber's session is saved before the broker is killed";
     broker_.kill();
 
     auto first = start_agent(config(fsync), "first-" + how + "-" + fsync + ".log");
@@ -241,7 +279,7 @@ TEST_F(OutboxDeliveryTest, RestartDuringOutageLosesNothing) {
         },
         30s))
         << "first run:\n" << first_log << "second run:\n" << second->log();
-    std::this_thread::sleep_for(500ms);  // a tail within the bound may still be on its way
+    ASSERT_TRUE(backlog_delivered(*sub, 30s)) << second->log();
     second->stop(10s);
     auto seqs = telemetry_seen(sub->messages()).by_boot[first_boot];
     const auto got = distinct(seqs);
@@ -380,7 +418,14 @@ TEST_F(OutboxDeliveryTest, AFullDiskLosesNoReadingWhileTheBrokerIsThere) {
       dir_.path(), options);
   ASSERT_TRUE(wait_until([&] { return agent->log().find("held in memory") != std::string::npos; }, 30s))
       << agent->log();
-  std::this_thread::sleep_for(2s);  // more readings taken with the disk full
+  // More readings taken with the disk full.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto st = agent_state();
+        return st && number(st->at("outbox").at("write_errors")) >= 15;
+      },
+      15s))
+      << agent->log();
   ASSERT_TRUE(agent->running()) << agent->log();
   auto status = agent->stop(10s);
   ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << agent->log();

@@ -78,6 +78,17 @@ class Mosquitto {
   bool freeze() { return process_ && process_->signal(SIGSTOP); }
   bool thaw() { return process_ && process_->signal(SIGCONT); }
 
+  // With persistence: waits until the broker has saved its database after
+  // this call, so that what it held then (a subscriber's session, say)
+  // survives a kill(). False if no save came within `timeout`.
+  bool wait_saved(std::chrono::milliseconds timeout) {
+    const auto db = dir_ / "mosquitto.db";
+    std::error_code ec;
+    const auto asked = std::filesystem::file_time_type::clock::now();
+    return wait_until([&] { return std::filesystem::last_write_time(db, ec) > asked && !ec; }, timeout,
+                      std::chrono::milliseconds{20});
+  }
+
   bool running() { return process_ && process_->running(); }
   std::uint16_t port() const { return port_; }
   std::string uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
