@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "rackwatch/v1/telemetry.pb.h"
+#include "support/agent_state.hpp"
 #include "support/mosquitto.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
@@ -86,14 +87,10 @@ class DaemonTest : public ::testing::Test {
   std::string diagnostics() { return agent_ ? "--- agent log ---\n" + agent_->log() : ""; }
 
   // The ticks a source's loop woke too late for, as `rackwatch status --json` says.
-  std::uint64_t missed_ticks(const std::string& source) {
-    auto r = rackwatch_verb((dir_ / "diag.sock").string(), {"status", "--json"});
-    if (r.exit_code != 0) throw std::runtime_error("rackwatch status failed: " + r.err);
-    const auto doc = boost::json::parse(r.out);
-    for (const auto& s : doc.at("status").at("sources").as_array()) {
-      if (s.at("name").as_string() == source) return std::stoull(std::string(s.at("missed_ticks").as_string()));
-    }
-    throw std::runtime_error("no source " + source + " in " + r.out);
+  std::int64_t missed_ticks(const std::string& source) {
+    const auto state = agent_state((dir_ / "diag.sock").string());
+    if (!state) throw std::runtime_error("rackwatch status failed");
+    return json_int(source_state(*state, source).at("missed_ticks"));
   }
 
   void SetUp() override { broker_.start(); }
@@ -308,7 +305,7 @@ TEST_F(DaemonTest, ASlowSourceDelaysNoOther) {
   // a starved test machine, and the agent counts each such tick as missed,
   // but none to the slow source.
   const auto ticks = (last_ms - first_ms) / 200 + 1;
-  const auto missed = static_cast<std::int64_t>(missed_ticks("pdu"));
+  const auto missed = missed_ticks("pdu");
   EXPECT_GE(pdu + missed, ticks) << pdu << " messages for " << ticks << " ticks, " << missed << " missed";
   EXPECT_GE(ticks, 15);
   EXPECT_GE(timeouts, 1);
@@ -344,7 +341,7 @@ TEST_F(DaemonTest, AFrozenAgentCountsTheTicksItMissed) {
   std::sort(ticks.begin(), ticks.end());
   std::int64_t holes = 0;
   for (std::size_t i = 1; i < ticks.size(); ++i) holes += (ticks[i] - ticks[i - 1]) / 200 - 1;
-  const auto missed = static_cast<std::int64_t>(missed_ticks("pdu"));
+  const auto missed = missed_ticks("pdu");
   EXPECT_GE(holes, 4) << "the freeze left no hole";
   // Every hole is counted; the counter may hold a tick or two more if the
   // loaded machine delayed the agent after the last message seen.

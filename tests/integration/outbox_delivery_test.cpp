@@ -4,14 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-
-#include <boost/json.hpp>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 
 #include "rackwatch/v1/telemetry.pb.h"
+#include "support/agent_state.hpp"
 #include "support/mosquitto.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
@@ -134,15 +133,7 @@ sources:
     return last;
   }
 
-  // The running agent's state, from `rackwatch status --json`.
-  std::optional<boost::json::value> agent_state() {
-    auto r = rackwatch_verb((dir_ / "diag.sock").string(), {"status", "--json"});
-    if (r.exit_code != 0) return std::nullopt;
-    return boost::json::parse(r.out).at("status");
-  }
-  static std::int64_t number(const boost::json::value& v) {  // proto3 JSON writes 64-bit numbers as strings
-    return std::stoll(std::string(v.as_string()));
-  }
+  std::optional<boost::json::value> state() { return agent_state((dir_ / "diag.sock").string()); }
 
   // Waits until the running agent holds no record of an earlier boot, then
   // until `sub` has a message the agent stored after that: the broker passes
@@ -152,12 +143,12 @@ sources:
     std::string boot;
     const bool drained = wait_until(
         [&] {
-          const auto st = agent_state();
+          const auto st = state();
           if (!st) return false;
-          const auto oldest = number(st->at("outbox").at("oldest_ms"));
-          stored_then = number(st->at("telemetry_sequence"));
+          const auto oldest = json_int(st->at("outbox").at("oldest_ms"));
+          stored_then = json_int(st->at("telemetry_sequence"));
           boot = std::string(st->at("boot_id").as_string());
-          return oldest == 0 || oldest >= number(st->at("start_time_ms"));
+          return oldest == 0 || oldest >= json_int(st->at("start_time_ms"));
         },
         timeout);
     return drained && wait_until(
@@ -421,8 +412,8 @@ TEST_F(OutboxDeliveryTest, AFullDiskLosesNoReadingWhileTheBrokerIsThere) {
   // More readings taken with the disk full.
   ASSERT_TRUE(wait_until(
       [&] {
-        const auto st = agent_state();
-        return st && number(st->at("outbox").at("write_errors")) >= 15;
+        const auto st = state();
+        return st && json_int(st->at("outbox").at("write_errors")) >= 15;
       },
       15s))
       << agent->log();
