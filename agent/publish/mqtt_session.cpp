@@ -397,7 +397,8 @@ void MqttSession::Impl::on_publish_result(std::uint64_t id, bool ok, int rc, int
     text = std::string(kBrokerRefused) + (name ? name : "reason") + " (" + code + ")";
     error = reason == MQTTREASONCODE_NOT_AUTHORIZED || reason == MQTTREASONCODE_TOPIC_NAME_INVALID
                 ? PublishError::not_allowed
-                : PublishError::refused;
+            : reason == MQTTREASONCODE_PACKET_TOO_LARGE ? PublishError::too_large
+                                                        : PublishError::refused;
   }
   if (node.mapped()) node.mapped()(error, text);
 }

@@ -7,8 +7,8 @@
 
 namespace rackwatch {
 namespace {
-// A message the broker refuses while the connection stays up (too large,
-// not allowed) would otherwise block its lane for ever.
+// A message the client fails to send while the connection stays up would
+// otherwise block its lane for ever.
 constexpr int kMaxFailuresWhileConnected = 3;
 // Messages held in memory while the outbox cannot store: a few minutes of a
 // rack's readings, a few MB at most.
@@ -54,11 +54,14 @@ void Publisher::connected(const std::vector<Message>& birth) {
   backlog_cursor_ = 0;
   fresh_cursor_ = backlog_end_;
   for (const auto& m : birth) {
-    transport_.publish(m, [topic = m.topic](PublishError error, const std::string& text) {
+    transport_.publish(m, [topic = m.topic, size = m.payload.size()](PublishError error, const std::string& text) {
       if (error == PublishError::none) return;
       if (error == PublishError::not_allowed) {
         log::error("birth message on ", topic, " not delivered: ", text,
                    "; check the broker's ACL for this agent's identity, and its site and rack");
+      } else if (error == PublishError::too_large) {
+        log::error("birth message on ", topic, " (", size, " bytes of payload) not delivered: ", text,
+                   "; raise the broker's size limit (Mosquitto: max_packet_size)");
       } else {
         log::warning("birth message on ", topic, " not delivered: ", text);
       }
@@ -171,11 +174,12 @@ void Publisher::completed(std::uint64_t id, PublishError error, const std::strin
     outbox_.acknowledge(id);
     failures_.erase(id);
     ++stats_.acknowledged;
-  } else if (transport_.connected() && error == PublishError::not_allowed) {
-    hold(id, text);
+  } else if (transport_.connected() && (error == PublishError::not_allowed || error == PublishError::too_large ||
+                                         error == PublishError::refused)) {
+    hold(id, error, text);
   } else if (transport_.connected()) {
     if (++failures_[id] >= kMaxFailuresWhileConnected) {
-      log::error("dropping a message on the broker's refusal (", failures_[id], " times): ", text);
+      log::error("dropping a message the MQTT client would not send (", failures_[id], " times): ", text);
       outbox_.acknowledge(id);
       failures_.erase(id);
       ++stats_.refused;
@@ -189,22 +193,38 @@ void Publisher::completed(std::uint64_t id, PublishError error, const std::strin
   pump();
 }
 
-// A broker that says no for want of authorization (its ACL, or a site and
-// rack this agent may not write) is a configuration to fix, not a message
-// to drop: it stays in the outbox, and is tried again after the hold-off.
-void Publisher::hold(std::uint64_t id, const std::string& error) {
+// A broker that says no to a message while it keeps the connection (its
+// ACL, a site and rack this agent may not write, a size limit below the
+// message, a quota) has a configuration to fix, not a reading to drop: the
+// message stays in the outbox, and is tried again after the hold-off.
+void Publisher::hold(std::uint64_t id, PublishError error, const std::string& text) {
   const bool first = held_.empty();  // once a round: every hold-off while it lasts
   held_.insert(id);
   failures_.erase(id);
   stats_.held = held_.size();
   const auto record = outbox_.read(id);
-  stats_.last_refusal = error + " on " + (record ? record->message.topic : std::string("?"));
+  stats_.last_refusal = text + " on " + (record ? record->message.topic : std::string("?"));
   if (held_.size() == 1) held_retry_at_ = std::chrono::steady_clock::now() + hold_off_;
-  if (first) {
-    log::error("publish ", stats_.last_refusal, ": the message stays in the outbox and is tried again every ",
-               std::chrono::duration_cast<std::chrono::seconds>(hold_off_).count(),
-               "s and at each connect; check the broker's ACL for this agent's identity, and its site and rack");
+  if (!first) return;
+  std::string what_to_do;
+  switch (error) {
+    case PublishError::not_allowed:
+      what_to_do = "check the broker's ACL for this agent's identity, and its site and rack";
+      break;
+    case PublishError::too_large:
+      what_to_do = "the message" +
+                   (record ? " (" + std::to_string(record->message.payload.size()) + " bytes of payload)"
+                           : std::string()) +
+                   " is above the broker's size limit: raise it (Mosquitto: max_packet_size), or spread the "
+                   "source's points over several sources";
+      break;
+    default:
+      what_to_do = "check the broker's limits and its log for this client";
+      break;
   }
+  log::error("publish ", stats_.last_refusal, ": the message stays in the outbox and is tried again every ",
+             std::chrono::duration_cast<std::chrono::seconds>(hold_off_).count(), "s and at each connect; ",
+             what_to_do);
 }
 
 }  // namespace rackwatch

@@ -37,10 +37,10 @@ struct PublisherStats {
   std::uint64_t acknowledged = 0;  // by the broker
   std::uint64_t replayed = 0;      // sent from the backlog after a (re)connect or restart
   std::uint64_t resent = 0;        // sent again after a failed attempt
-  std::uint64_t refused = 0;       // dropped after the broker refused them repeatedly
+  std::uint64_t refused = 0;       // held in memory only (not stored) and dropped after the broker refused them repeatedly
   std::uint64_t unstored = 0;      // could not be stored (disk full, I/O error): held in memory
   std::uint64_t lost = 0;          // of those, dropped because the memory queue was full
-  std::uint64_t held = 0;          // refused as not allowed (MQTT 5, an ACL): kept in the outbox, retried
+  std::uint64_t held = 0;          // refused by the broker (MQTT 5: an ACL, a size limit): kept in the outbox, retried
   std::uint64_t not_sent = 0;      // records the wire format has nothing to send for
   std::string last_refusal;        // the broker's last "no", with its topic
   std::size_t in_flight = 0;
@@ -48,8 +48,8 @@ struct PublisherStats {
 
 class Publisher {
  public:
-  // A message the broker refuses as not allowed is kept and tried again
-  // every `hold_off` (and at each connect).
+  // A message the broker refuses (not allowed, too large, over a quota) is
+  // kept and tried again every `hold_off` (and at each connect).
   Publisher(Transport& transport, Outbox& outbox, WireFormat& wire, std::size_t window,
             std::chrono::milliseconds hold_off = std::chrono::seconds{30});
 
@@ -74,7 +74,7 @@ class Publisher {
   bool send_unstored();
   void send(std::uint64_t id, const Record& record, bool backlog);
   void completed(std::uint64_t id, PublishError error, const std::string& text);
-  void hold(std::uint64_t id, const std::string& error);
+  void hold(std::uint64_t id, PublishError error, const std::string& text);
 
   Transport& transport_;
   Outbox& outbox_;
@@ -86,7 +86,7 @@ class Publisher {
   std::uint64_t fresh_cursor_ = 0;     // last fresh id sent
   bool prefer_backlog_ = true;
   std::set<std::uint64_t> retry_;      // failed while connected: sent again first
-  std::set<std::uint64_t> held_;       // refused as not allowed: sent again after the hold-off
+  std::set<std::uint64_t> held_;       // refused by the broker: sent again after the hold-off
   std::chrono::milliseconds hold_off_;
   std::chrono::steady_clock::time_point held_retry_at_{};
   std::map<std::uint64_t, int> failures_;

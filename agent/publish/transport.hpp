@@ -23,7 +23,8 @@ enum class PublishError : std::uint8_t {
   not_connected,  // no connection, or it was lost or stopped before the acknowledgement
   not_allowed,    // MQTT 5 not authorized (0x87) or topic name invalid (0x90): an ACL or
                   // identity for an operator to fix, not a bad message
-  refused,        // another MQTT 5 refusal (packet too large, quota exceeded, ...)
+  too_large,      // MQTT 5 packet too large (0x95): above the broker's size limit
+  refused,        // another MQTT 5 refusal (quota exceeded, ...)
   client,         // the MQTT client would not send it
 };
 

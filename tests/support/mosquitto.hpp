@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -57,9 +58,11 @@ class Mosquitto {
                              why + "\n--- log ---\n" + log());
   }
 
-  // Starts it again on the port it had (after kill() or stop()).
-  void restart() {
+  // Starts it again on the port it had (after kill() or stop()), with
+  // `extra_config` in place of the lines it had when given.
+  void restart(std::optional<std::string> extra_config = std::nullopt) {
     if (port_ == 0) throw std::logic_error("mosquitto restart before start");
+    if (extra_config) options_.extra_config = std::move(*extra_config);
     start(port_);
   }
 
