@@ -12,6 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <cerrno>
@@ -50,6 +51,8 @@ struct Faults {
   unsigned wrong_tid_every = 0;
   unsigned short_every = 0;
   unsigned close_every = 0;
+  unsigned split_every = 0;  // TCP: the answer one byte a write, as a slow gateway may send it
+  unsigned stale_every = 0;  // TCP: an answer to the previous transaction (other values) first
   std::map<std::uint16_t, int> exception_at;  // address -> exception code
   std::set<int> units;                        // empty: every unit
 };
@@ -86,6 +89,8 @@ int apply_fault(Faults& f, const std::string& name, const std::vector<std::strin
     return f.wrong_tid_every = parse_unsigned(arg(1), name, 1U << 30), 1;
   if (name == "short-every") return f.short_every = parse_unsigned(arg(1), name, 1U << 30), 1;
   if (name == "close-every") return f.close_every = parse_unsigned(arg(1), name, 1U << 30), 1;
+  if (name == "split-every") return f.split_every = parse_unsigned(arg(1), name, 1U << 30), 1;
+  if (name == "stale-every") return f.stale_every = parse_unsigned(arg(1), name, 1U << 30), 1;
   if (name == "fault-unit") return f.units.insert(static_cast<int>(parse_unsigned(arg(1), name, 255))), 1;
   if (name == "exception-at") {
     const auto addr = parse_unsigned(arg(1), name, 65535);
@@ -126,7 +131,8 @@ constexpr const char* kUsage =
     "  --clock-file FILE      generator clock in seconds, read at each request\n"
     "  --faults-file FILE     fault options, re-read at each request\n"
     "  --drop-every N --delay-ms D --corrupt-crc-every N --wrong-tid-every N\n"
-    "  --short-every N --close-every N --exception-at ADDR CODE --fault-unit ID\n"
+    "  --short-every N --close-every N --split-every N --stale-every N\n"
+    "  --exception-at ADDR CODE --fault-unit ID\n"
     "See tests/peers/README.md.\n";
 
 Options parse_options(int argc, char** argv) {
@@ -664,6 +670,32 @@ class Server {
       log_line(r, short_frame ? "short" : wrong_tid ? "wrong-tid" : "bad-crc", values);
       delay();
       return write_all(fd, adu.data(), adu.size());
+    }
+    const bool split = every(f.split_every) && tcp_;
+    const bool stale = every(f.stale_every) && tcp_;
+    if (split || stale) {
+      std::vector<std::uint8_t> out;
+      if (stale) {
+        // What a gateway may still deliver after the client gave up on the
+        // previous transaction; its values differ, so taking it shows.
+        Request earlier = r;
+        earlier.tid = static_cast<std::uint16_t>(r.tid - 1);
+        std::vector<std::uint16_t> other(values);
+        for (auto& v : other) v = is_bit_table(table) ? v ^ 1U : static_cast<std::uint16_t>(~v);
+        out = build_response(earlier, other, false);
+      }
+      const auto adu = build_response(r, values, false);
+      out.insert(out.end(), adu.begin(), adu.end());
+      log_line(r, stale ? "stale-first" : "split", values);
+      delay();
+      if (!split) return write_all(fd, out.data(), out.size());
+      const int one = 1;
+      (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // each byte its own segment
+      for (const std::uint8_t byte : out) {
+        if (!write_all(fd, &byte, 1)) return false;
+        std::this_thread::sleep_for(std::chrono::microseconds{200});
+      }
+      return true;
     }
 
     // The normal answer is encoded by libmodbus itself, from a mapping that

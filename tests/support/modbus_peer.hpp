@@ -29,7 +29,7 @@ struct ServedRequest {
   std::string table;        // coil, discrete, holding, input, or fcN
   std::uint16_t addr = 0;
   std::uint16_t count = 0;
-  std::string outcome;      // ok, exception, dropped, ignored, closed, short, wrong-tid, bad-crc, ...
+  std::string outcome;      // ok, exception, dropped, ignored, closed, short, wrong-tid, bad-crc, split, stale-first, ...
   std::vector<std::uint32_t> data;  // the values served, or the exception code
 };
 
