@@ -287,7 +287,9 @@ TEST_F(ModbusTcpClientTest, QueuedReadTimesOutWhileWaitingItsTurn) {
   ASSERT_TRUE(second.has_value());
   EXPECT_TRUE(first->ok()) << first->error().message;
   ASSERT_FALSE(second->ok());
-  EXPECT_EQ(second->error().failure, LinkFailure::timeout);
+  EXPECT_EQ(second->error().failure, LinkFailure::not_sent) << "it never went out: not the device's timeout";
+  EXPECT_EQ(client_->counters().not_sent, 1u);
+  EXPECT_EQ(client_->counters().timeouts, 0u);
 
   // The queue is empty again: a later read gets its turn at once.
   peer_->set_faults("");

@@ -1,8 +1,10 @@
 // Link: one Modbus connection — a TCP connection to a device or gateway, or
 // an RS-485 bus — shared by every device behind it. It sends one request at a
-// time (callers queue in call order), keeps a quiet time between requests,
-// bounds every step by the caller's deadline and counts what happened.
-// TcpClient and RtuClient are the two kinds; a failure comes back as a value.
+// time, keeps a quiet time between requests, bounds every step by the
+// caller's deadline and counts what happened. Requests of healthy devices
+// take turns in call order; a probe (of a device not proven to answer) gets
+// the link only in the idle time its LinkPlanner finds between their polls.
+// TcpClient and RtuClient are the kinds; a failure comes back as a value.
 #pragma once
 
 #include <chrono>
@@ -19,6 +21,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/deadline.hpp"
+#include "sources/modbus/link_planner.hpp"
 #include "sources/modbus/modbus_error.hpp"
 #include "sources/modbus/modbus_pdu.hpp"
 
@@ -27,7 +30,8 @@ namespace rackwatch::modbus {
 // Why a read failed, at the level a caller acts on: device health counts
 // timeouts and broken frames against a device, but not exception replies.
 enum class LinkFailure : std::uint8_t {
-  timeout,    // the deadline passed (waiting for the link, connecting, sending or reading)
+  not_sent,   // the deadline passed before the request went out: the link busy, no room for a probe
+  timeout,    // the deadline passed (connecting, sending or reading)
   connect,    // the host could not be resolved, refused, or the serial device would not open
   io,         // the connection failed or was closed by the server
   framing,    // a frame that does not answer the request (MBAP, transaction, unit, PDU)
@@ -77,6 +81,7 @@ class Link {
 
   struct Counters {
     std::uint64_t requests = 0;  // requests sent on the wire
+    std::uint64_t not_sent = 0;  // given up before they went out: the link busy, or no room for a probe
     std::uint64_t timeouts = 0;
     std::uint64_t connect_failures = 0;
     std::uint64_t io_errors = 0;
@@ -88,7 +93,7 @@ class Link {
   };
 
   Link(boost::asio::any_io_executor executor, std::chrono::milliseconds inter_request_delay);
-  virtual ~Link() = default;
+  virtual ~Link();
   Link(const Link&) = delete;
   Link& operator=(const Link&) = delete;
 
@@ -100,6 +105,18 @@ class Link {
   boost::asio::awaitable<ReadResult> read(
       std::uint8_t unit, ReadRequest request, SteadyClock::time_point deadline,
       SteadyClock::duration answer_within = SteadyClock::duration::max());
+  // A probe: sent only when the planner finds `answer_within` (plus the
+  // quiet time) free before any healthy device needs the link, and given up
+  // unsent ("not probed") if no such gap comes before `deadline`.
+  boost::asio::awaitable<ReadResult> probe(std::uint8_t unit, ReadRequest request,
+                                           SteadyClock::time_point deadline,
+                                           SteadyClock::duration answer_within);
+
+  // The devices on this link and their polls, for the planner.
+  void join(LinkPlanner::Member member, std::chrono::milliseconds interval);
+  void leave(LinkPlanner::Member member);
+  void poll_started(LinkPlanner::Member member);
+  void poll_finished(LinkPlanner::Member member, bool healthy);
 
   // Drops the connection (closes the port); the next read opens it again.
   virtual void close() = 0;
@@ -131,14 +148,29 @@ class Link {
   struct Waiter;
   class Turn;
 
-  boost::asio::awaitable<bool> acquire(SteadyClock::time_point deadline);
+  boost::asio::awaitable<bool> acquire(SteadyClock::time_point deadline,
+                                       std::optional<SteadyClock::duration> probe_budget);
+  boost::asio::awaitable<ReadResult> read_in_turn(std::uint8_t unit, const ReadRequest& request,
+                                                  SteadyClock::time_point deadline,
+                                                  SteadyClock::duration answer_within);
+  std::chrono::nanoseconds quiet() const;
+  bool probe_fits(SteadyClock::duration budget) const;
   void release();
+  // Hands the free link to the next healthy caller, or else to a probe that fits.
+  void dispatch();
+  void recheck_later(SteadyClock::duration budget);
 
   boost::asio::any_io_executor executor_;
   std::chrono::milliseconds inter_request_delay_;
   std::optional<SteadyClock::time_point> last_request_end_;
   bool busy_ = false;
   std::deque<std::shared_ptr<Waiter>> waiters_;
+  std::deque<std::shared_ptr<Waiter>> probes_;
+  LinkPlanner planner_;
+  // Wakes dispatch() when a waiting probe may fit by time alone; the token
+  // tells its handler whether the link still exists.
+  boost::asio::steady_timer recheck_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   Counters counters_;
 };
 

@@ -36,6 +36,9 @@ struct ModbusSettings final : SourceSettings {
   std::uint8_t unit = 1;
   std::string profile_file;  // empty without a profile
   std::chrono::milliseconds request_timeout{1'000};
+  // The answer a probe (of a device not proven to answer) waits for; it
+  // runs only in the link's idle time, so it is kept short.
+  std::chrono::milliseconds probe_timeout{200};
   SpanOptions spans;
   HealthPolicy health;
   std::vector<RegisterPoint> registers;    // one per point of the source, in its order

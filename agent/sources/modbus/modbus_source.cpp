@@ -66,6 +66,13 @@ ModbusSource::ModbusSource(const SourceConfig& config, std::shared_ptr<const Mod
     }
   }
   replan();
+  link_->join(this, config.interval);
+}
+
+ModbusSource::~ModbusSource() { link_->leave(this); }
+
+bool ModbusSource::answering() const {
+  return answered_since_start_ && health_.state() != DeviceState::dormant && health_.consecutive_failures() == 0;
 }
 
 std::string ModbusSource::where() const {
@@ -111,7 +118,7 @@ std::string ModbusSource::left_out(std::size_t need, const Error& error) const {
 }
 
 asio::awaitable<void> ModbusSource::read_span(PollState& state, const Span& span,
-                                              const std::vector<std::size_t>& needs) {
+                                              const std::vector<std::size_t>& needs, bool probe) {
   auto set_error = [&](const std::string& why) {
     for (auto n : needs) state.got[n] = Got{nullptr, 0, why, Clock::now()};
   };
@@ -124,17 +131,29 @@ asio::awaitable<void> ModbusSource::read_span(PollState& state, const Span& span
     set_error("not read: the poll's time ran out");
     co_return;
   }
-  const auto sent_before = link_->counters().requests;
-  ++counters_.requests;
-  auto result = co_await link_->read(settings_->unit, span.request(), state.deadline,
-                                     settings_->request_timeout);
+  // Not `probe ? co_await … : co_await …`: GCC 12 destroys the temporaries
+  // of a conditional with co_await in both arms twice.
+  std::optional<ReadResult> got;
+  if (probe) {
+    got.emplace(co_await link_->probe(settings_->unit, span.request(), state.deadline, settings_->probe_timeout));
+  } else {
+    got.emplace(co_await link_->read(settings_->unit, span.request(), state.deadline, settings_->request_timeout));
+  }
+  ReadResult result = std::move(*got);
   const auto wall = Clock::now();
+  if (!result.ok() && result.error().failure == LinkFailure::not_sent) {
+    ++counters_.not_sent;
+  } else {
+    ++counters_.requests;
+    counters_.probes += probe;
+  }
   if (result.ok()) {
     ++counters_.answers;
     last_success_ = wall;
     if (health_.state() == DeviceState::dormant) {
       log::info("modbus source '", config().name, "' (", where(), ") answers again");
     }
+    answered_since_start_ = true;
     health_.answered();
     state.responses.push_back(std::move(result).value().values);
     for (auto n : needs) {
@@ -147,14 +166,7 @@ asio::awaitable<void> ModbusSource::read_span(PollState& state, const Span& span
   const LinkError& error = result.error();
   // Never empty: a reading without an error is a value.
   const std::string why = error.message.empty() ? std::string(link_failure_name(error.failure)) : error.message;
-  auto device_failed = [&] {
-    if (health_.failed(SteadyClock::now(), why)) {
-      log::warning("modbus source '", config().name, "' (", where(), "): dormant after ",
-                   health_.consecutive_failures(), " consecutive failures (last: ", why,
-                   "); next probe in ", seconds_text(health_.backoff()));
-    }
-    state.abort = "not read: " + why + " (earlier in this poll)";
-  };
+  auto device_failed = [&] { failed(state, why); };
   set_error(why);
   switch (error.failure) {
     case LinkFailure::exception: {
@@ -164,6 +176,7 @@ asio::awaitable<void> ModbusSource::read_span(PollState& state, const Span& span
         device_failed();
         break;
       }
+      answered_since_start_ = true;
       health_.answered();
       if (code != kIllegalDataAddress) break;
       std::set<std::pair<std::uint16_t, std::uint16_t>> distinct;
@@ -178,13 +191,12 @@ asio::awaitable<void> ModbusSource::read_span(PollState& state, const Span& span
       }
       break;
     }
+    case LinkFailure::not_sent:
+      // The request never left: the link was busy or quiet until the
+      // deadline. Not the device's fault, and no time is left.
+      state.abort = "not read: " + why;
+      break;
     case LinkFailure::timeout:
-      if (link_->counters().requests == sent_before) {
-        // The request never left: the link was busy or quiet until the
-        // deadline. Not the device's fault, and no time is left.
-        state.abort = "not read: " + why;
-        break;
-      }
       ++counters_.timeouts;
       device_failed();
       break;
@@ -205,6 +217,15 @@ asio::awaitable<void> ModbusSource::read_span(PollState& state, const Span& span
     case LinkFailure::internal:
       break;
   }
+}
+
+void ModbusSource::failed(PollState& state, const std::string& why) {
+  if (health_.failed(SteadyClock::now(), why)) {
+    log::warning("modbus source '", config().name, "' (", where(), "): dormant after ",
+                 health_.consecutive_failures(), " consecutive failures (last: ", why, "); next probe in ",
+                 seconds_text(health_.backoff()));
+  }
+  state.abort = "not read: " + why + " (earlier in this poll)";
 }
 
 asio::awaitable<std::vector<RawReading>> ModbusSource::poll() {
@@ -231,8 +252,17 @@ asio::awaitable<std::vector<RawReading>> ModbusSource::poll() {
   }
 
   const auto unreadable_before = unreadable_.size();
+  link_->poll_started(this);
+  // Reported to the link however the poll ends (a coroutine may be
+  // destroyed at any co_await when the agent stops).
+  struct Finished {
+    ModbusSource& source;
+    ~Finished() { source.link_->poll_finished(&source, source.answering()); }
+  } finished{*this};
+  // A device not proven to answer: its first read is the probe.
+  const bool probe = !answering();
   for (std::size_t s = 0; s < plan_.spans.size(); ++s) {
-    co_await read_span(state, plan_.spans[s], span_needs_[s]);
+    co_await read_span(state, plan_.spans[s], span_needs_[s], probe && s == 0);
   }
 
   if (!state.suspects.empty() && state.abort.empty()) {
@@ -325,6 +355,8 @@ SourceHealth ModbusSource::health() const {
   }
   h.counters = {{"polls", counters_.polls},
                 {"requests", counters_.requests},
+                {"not_sent", counters_.not_sent},
+                {"probes", counters_.probes},
                 {"answers", counters_.answers},
                 {"timeouts", counters_.timeouts},
                 {"crc_errors", counters_.crc_errors},

@@ -1,7 +1,11 @@
 // ModbusSource: one Modbus device (a unit id on a link) read in as few
 // requests as its points allow, decoded by its profile, and judged by its
 // answers: counters per device, registers that answer "illegal data
-// address" disabled, dormant after repeated failures.
+// address" disabled, dormant after repeated failures. A device not proven
+// to answer (not heard from since start, failed last time, or dormant and
+// due for its re-probe) has its first read of a poll made a probe: sent in
+// the link's idle time only, with a short timeout, so that it never holds
+// up a device that answers.
 #pragma once
 
 #include <chrono>
@@ -28,7 +32,9 @@ class ModbusSource final : public Source {
   struct Counters {
     std::uint64_t polls = 0;
     std::uint64_t dormant_polls = 0;  // polls skipped while dormant
-    std::uint64_t requests = 0;
+    std::uint64_t requests = 0;  // sent on the wire
+    std::uint64_t not_sent = 0;  // given up unsent: the link busy until the deadline, or no room for a probe
+    std::uint64_t probes = 0;    // probes sent
     std::uint64_t answers = 0;  // normal answers
     std::uint64_t timeouts = 0;
     std::uint64_t crc_errors = 0;
@@ -39,6 +45,9 @@ class ModbusSource final : public Source {
 
   ModbusSource(const SourceConfig& config, std::shared_ptr<const ModbusSettings> settings,
                std::shared_ptr<Link> link);
+  ~ModbusSource() override;
+  ModbusSource(const ModbusSource&) = delete;
+  ModbusSource& operator=(const ModbusSource&) = delete;
 
   boost::asio::awaitable<std::vector<RawReading>> poll() override;
   SourceHealth health() const override;
@@ -66,8 +75,13 @@ class ModbusSource final : public Source {
   struct PollState;
 
   void replan();
+  // Whether the device has proven that it answers: its polls need no probe.
+  bool answering() const;
+  void failed(PollState& state, const std::string& why);
+  // `probe`: the first read of a device not proven to answer, in the
+  // link's idle time and with the short probe_timeout.
   boost::asio::awaitable<void> read_span(PollState& state, const Span& span,
-                                         const std::vector<std::size_t>& needs);
+                                         const std::vector<std::size_t>& needs, bool probe = false);
   void disable(const RegisterRange& range, std::string why);
   std::vector<RawReading> decode(const PollState& state) const;
   std::string where() const;
@@ -87,6 +101,7 @@ class ModbusSource final : public Source {
   DeviceHealth health_;
   Counters counters_;
   std::optional<TimePoint> last_success_;
+  bool answered_since_start_ = false;
 };
 
 }  // namespace rackwatch::modbus

@@ -132,13 +132,24 @@ void copy_overrides(const YAML::Node& node, const PointConfig& given, PointConfi
   out.mark = given.mark;
 }
 
+// A probe is a device's first read of a poll. Over TCP a gateway may still
+// have a serial line behind it: 200 ms. On a bus: the longest read's
+// request (8 bytes) and answer (5 + 2 × 125) at the line's speed, plus
+// 100 ms for the device to turn round.
+milliseconds default_probe_timeout(const LinkSettings& link) {
+  if (link.kind != LinkSettings::Kind::rtu) return milliseconds{200};
+  const auto timing = rtu_timing(link.serial);
+  if (!timing) return milliseconds{200};
+  return milliseconds{100} + std::chrono::ceil<milliseconds>(timing->character * (8 + 5 + 2 * kMaxReadRegisters));
+}
+
 class ModbusSourceType final : public SourceType {
  public:
   std::string_view name() const override { return "modbus"; }
   std::vector<std::string_view> source_keys() const override {
     return {"tcp",         "rtu",     "unit",          "profile",     "request_timeout",
             "inter_request_delay", "max_gap", "max_registers", "dormant_after", "reprobe_min",
-            "reprobe_max"};
+            "reprobe_max", "probe_timeout"};
   }
   std::vector<std::string_view> point_keys() const override { return kRegisterPointKeys; }
   bool points_optional() const override { return true; }
@@ -284,6 +295,15 @@ class ModbusSourceType final : public SourceType {
                                                         std::to_string(timeout.count()) + "ms)");
       } else {
         s.request_timeout = *d;
+      }
+    }
+    s.probe_timeout = std::min(default_probe_timeout(s.link), s.request_timeout);
+    if (auto d = r.duration(source, "probe_timeout")) {
+      if (*d < milliseconds{10} || *d > timeout) {
+        r.error(r.child(source, "probe_timeout"), "'probe_timeout' must be at least 10ms and at most the source's timeout (" +
+                                                      std::to_string(timeout.count()) + "ms)");
+      } else {
+        s.probe_timeout = *d;
       }
     }
     if (auto v = r.integer(source, "max_gap")) {
