@@ -13,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "net.hpp"
 #include "process.hpp"
@@ -36,7 +37,10 @@ class Mosquitto {
   };
 
   Mosquitto() : Mosquitto(Options{}) {}
-  explicit Mosquitto(Options options) : options_(std::move(options)), dir_("mosquitto") {}
+  // `env` ("NAME=value") is added to the broker's environment: e.g.
+  // OPENSSL_CONF, to hold its TLS to what no config line can.
+  explicit Mosquitto(Options options, std::vector<std::string> env = {})
+      : options_(std::move(options)), env_(std::move(env)), dir_("mosquitto") {}
 
   Mosquitto(const Mosquitto&) = delete;
   Mosquitto& operator=(const Mosquitto&) = delete;
@@ -108,7 +112,7 @@ class Mosquitto {
     process_.reset();  // reaps a previous run (already dead: kill/stop)
     process_ = std::make_unique<Process>(
         std::vector<std::string>{kBinary, "-c", (dir_ / "mosquitto.conf").string()}, dir_.path(),
-        Process::Options{{}, "mosquitto.out"});
+        Process::Options{env_, "mosquitto.out"});
     const bool up = wait_until(
         [this] { return !process_->running() || port_accepts(port_); }, options_.start_timeout,
         std::chrono::milliseconds{20});
@@ -152,6 +156,7 @@ class Mosquitto {
   }
 
   Options options_;
+  std::vector<std::string> env_;
   TempDir dir_;
   std::uint16_t port_ = 0;
   std::unique_ptr<Process> process_;
