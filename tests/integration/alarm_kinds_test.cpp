@@ -1,0 +1,197 @@
+// Alarm kinds beyond a plain limit, in the running agent against a real
+// broker, as a subscriber decodes them (and, while active, in the retained
+// active set and `rackwatch status`):
+// - a leak raises one `state` alarm per point, at the point's own severity,
+//   and it stays.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rackwatch/v1/telemetry.pb.h"
+#include "support/mosquitto.hpp"
+#include "support/process.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_subscriber.hpp"
+#include "support/wait.hpp"
+
+namespace rackwatch::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+const std::string kBase = "rackwatch/v1/hall-k/r05";
+
+// One sample of one point as a subscriber sees it.
+struct Reading {
+  std::int64_t tick_ms = 0;  // the poll's scheduled tick
+  std::int64_t time_ms = 0;  // when the value was read
+  double value = 0;
+  v1::Quality quality = v1::QUALITY_UNKNOWN;
+};
+
+class AlarmKindsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { broker_.start(); }
+
+  void write_config(const std::string& sources) {
+    write_file(dir_ / "agent.yaml",
+               agent_config_head("hall-k", "r05", "kinds-agent", broker_.uri(), dir_.path()) + "sources:\n" + sources);
+  }
+  // The subscriber listens before the agent starts, so it sees every message.
+  void start(const std::string& sources) {
+    write_config(sources);
+    sub_.emplace(broker_.uri(), kBase + "/#");
+    agent_.emplace(std::vector<std::string>{bin("rackwatchd"), "--config", (dir_ / "agent.yaml").string()},
+                   dir_.path());
+  }
+
+  std::vector<v1::AlarmEvent> events() const { return decoded<v1::AlarmEvent>(*sub_, kBase + "/alarm"); }
+  std::vector<v1::AlarmEvent> events_of(const std::string& point_id) const {
+    std::vector<v1::AlarmEvent> out;
+    for (auto& e : events()) {
+      if (e.point_id() == point_id) out.push_back(e);
+    }
+    return out;
+  }
+  // Telemetry messages so far, of one source or of all.
+  std::size_t polls(const std::string& source = {}) const {
+    std::size_t n = 0;
+    for (const auto& t : decoded<v1::Telemetry>(*sub_, kBase + "/telemetry")) n += source.empty() || t.source() == source;
+    return n;
+  }
+  // Waits until `n` more telemetry messages than now have arrived: proof
+  // that the agent has polled (and decided alarms) n more times.
+  bool let_it_poll(std::size_t n, const std::string& source = {}) const {
+    const auto target = polls(source) + n;
+    return wait_until([&] { return polls(source) >= target; }, 15s);
+  }
+  std::vector<v1::Catalog> catalogs() const { return decoded<v1::Catalog>(*sub_, kBase + "/catalog"); }
+  // The sample of `point_id` in `t`, found through the catalog `t` refers to.
+  static std::optional<v1::Sample> sample_of(const v1::Telemetry& t, const std::string& point_id,
+                                             const std::vector<v1::Catalog>& catalogs) {
+    for (const auto& c : catalogs) {
+      if (c.catalog_id() != t.catalog_id()) continue;
+      for (const auto& s : t.samples()) {
+        if (static_cast<int>(s.point()) < c.points_size() && c.points(static_cast<int>(s.point())).id() == point_id) {
+          return s;
+        }
+      }
+      return std::nullopt;
+    }
+    return std::nullopt;
+  }
+  // Every reading of `point_id` received so far, in order.
+  std::vector<Reading> readings_of(const std::string& point_id) const {
+    const auto known = catalogs();
+    std::vector<Reading> out;
+    for (const auto& t : decoded<v1::Telemetry>(*sub_, kBase + "/telemetry")) {
+      if (auto s = sample_of(t, point_id, known)) {
+        out.push_back({t.time_ms(), t.time_ms() + s->time_offset_ms(), s->value(), s->quality()});
+      }
+    }
+    return out;
+  }
+  // Waits until the active set last published has `n` alarms.
+  bool active_set_has(int n) const {
+    return wait_until(
+        [&] {
+          const auto sets = decoded<v1::ActiveAlarms>(*sub_, kBase + "/alarms");
+          return !sets.empty() && sets.back().alarms_size() == n;
+        },
+        15s);
+  }
+  // The active set as a late subscriber sees it (agent id "none" when there is none).
+  v1::ActiveAlarms retained_set() const {
+    auto m = TestSubscriber::read_retained(broker_.uri(), kBase + "/alarms", 3s);
+    v1::ActiveAlarms a;
+    if (!m || !a.ParseFromString((*m)->get_payload_str())) a.set_agent_id("none");
+    return a;
+  }
+  RunResult verb(std::vector<std::string> args) const {
+    return rackwatch_verb((dir_ / "diag.sock").string(), std::move(args));
+  }
+  std::string log() const { return agent_ ? agent_->log() : std::string(); }
+
+  TempDir dir_{"rackwatch-alarm-kinds"};
+  Mosquitto broker_;
+  std::optional<TestSubscriber> sub_;
+  std::optional<Process> agent_;  // last: stopped before the rest goes
+};
+
+// Two points read the same drip tray: severity critical is the default, so
+// only the one that says caution proves the key is read.
+TEST_F(AlarmKindsTest, ALeakRaisesOneStateAlarmPerPointAtItsOwnSeverityAndItStays) {
+  start(R"(  - name: air
+    type: sim
+    interval: 250ms
+    leak_after: 2s
+    points:
+      - name: tray
+        signal: leak
+        thresholds: {alarm_when: 1, severity: critical}
+      - name: floor
+        signal: leak
+        thresholds: {alarm_when: 1, severity: caution}
+)");
+  ASSERT_TRUE(wait_until([&] { return events().size() >= 2; }, 15s)) << log();
+  // The leak stays: four more polls raise and clear nothing.
+  ASSERT_TRUE(let_it_poll(4)) << log();
+  ASSERT_EQ(events().size(), 2u) << log();
+
+  for (const auto& [id, severity] : {std::pair{"air.tray", v1::AlarmEvent::SEVERITY_CRITICAL},
+                                     std::pair{"air.floor", v1::AlarmEvent::SEVERITY_CAUTION}}) {
+    SCOPED_TRACE(id);
+    const auto mine = events_of(id);
+    ASSERT_EQ(mine.size(), 1u);
+    const auto& e = mine[0];
+    EXPECT_TRUE(e.raised());
+    EXPECT_EQ(e.kind(), "state");
+    EXPECT_EQ(e.severity(), severity);
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e.value(), 1);
+    ASSERT_TRUE(e.has_limit());
+    EXPECT_EQ(e.limit(), 1) << "the limit of a state alarm is its alarm_when";
+    // A transition the leak caused: dry readings first, and the alarm
+    // raised by the first wet one.
+    std::size_t dry = 0;
+    std::optional<Reading> first_wet;
+    for (const auto& r : readings_of(id)) {
+      EXPECT_EQ(r.quality, v1::QUALITY_GOOD);
+      if (r.value != 0) {
+        first_wet = r;
+        break;
+      }
+      ++dry;
+    }
+    EXPECT_GE(dry, 2u);
+    ASSERT_TRUE(first_wet);
+    EXPECT_EQ(first_wet->value, 1);
+    EXPECT_EQ(e.time_ms(), first_wet->time_ms);
+  }
+
+  ASSERT_TRUE(active_set_has(2)) << log();
+  const auto set = retained_set();
+  EXPECT_EQ(set.agent_id(), "kinds-agent");
+  ASSERT_EQ(set.alarms_size(), 2);
+  for (const auto& a : set.alarms()) {
+    EXPECT_EQ(a.kind(), "state");
+    EXPECT_TRUE(a.raised());
+    EXPECT_EQ(a.value(), 1);
+  }
+  const auto status = verb({"status"});
+  EXPECT_THAT(status.out, HasSubstr("alarms    2 active"));
+  EXPECT_THAT(status.out, HasSubstr("CRITICAL  air.tray state: value 1, limit 1, for "));
+  EXPECT_THAT(status.out, HasSubstr("caution   air.floor state: value 1, limit 1, for "));
+}
+
+}  // namespace
+}  // namespace rackwatch::test
