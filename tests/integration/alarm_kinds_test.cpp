@@ -2,7 +2,9 @@
 // broker, as a subscriber decodes them (and, while active, in the retained
 // active set and `rackwatch status`):
 // - a leak raises one `state` alarm per point, at the point's own severity,
-//   and it stays.
+//   and it stays;
+// - `stale` is raised when a point's reads stop being good, not before
+//   `stale_after` polls without a good one, and cleared by the next good one.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -191,6 +193,84 @@ TEST_F(AlarmKindsTest, ALeakRaisesOneStateAlarmPerPointAtItsOwnSeverityAndItStay
   EXPECT_THAT(status.out, HasSubstr("alarms    2 active"));
   EXPECT_THAT(status.out, HasSubstr("CRITICAL  air.tray state: value 1, limit 1, for "));
   EXPECT_THAT(status.out, HasSubstr("caution   air.floor state: value 1, limit 1, for "));
+}
+
+// A removed hwmon file: every poll still delivers, but without a good
+// reading — the way a point stops being fresh in this agent (each tick
+// gives every point a reading, good or not). `sensor_failed: false` keeps
+// stale alone in the picture; putting the file back clears it.
+TEST_F(AlarmKindsTest, StaleIsRaisedAfterStaleAfterPollsWithoutAGoodReadingAndClearedByTheNext) {
+#if !RACKWATCH_WITH_HWMON
+  GTEST_SKIP() << "this agent reads an hwmon tree; the build has RACKWATCH_WITH_HWMON off";
+#endif
+  const auto input = dir_ / "hwmon/hwmon0/temp1_input";
+  // Written beside and renamed into place: a poll never reads half a value.
+  const auto put = [&](const std::string& text) {
+    write_file(dir_ / "staging", text);
+    fs::rename(dir_ / "staging", input);
+  };
+  write_file(dir_ / "hwmon/hwmon0/name", "coretemp\n");
+  put("40000\n");
+  start(R"(  - name: board
+    type: hwmon
+    interval: 250ms
+    root: )" + (dir_ / "hwmon").string() + R"(
+    points:
+      - name: inlet
+        chip: coretemp
+        sensor: temp1
+        thresholds: {stale_after: 3, sensor_failed: false}
+)");
+  ASSERT_TRUE(let_it_poll(3)) << log();
+  ASSERT_TRUE(events().empty()) << log();
+
+  fs::remove(input);
+  ASSERT_TRUE(wait_until([&] { return !events().empty(); }, 15s)) << log();
+  const auto raised = events()[0];
+  EXPECT_EQ(raised.point_id(), "board.inlet");
+  EXPECT_EQ(raised.kind(), "stale");
+  EXPECT_TRUE(raised.raised());
+  EXPECT_EQ(raised.severity(), v1::AlarmEvent::SEVERITY_SENSOR_FAILED);
+  EXPECT_FALSE(raised.has_value()) << "no value, never a 0 that reads as normal";
+  EXPECT_FALSE(raised.has_limit());
+  EXPECT_THAT(raised.reason(), HasSubstr("no good reading for 3 polls"));
+  // Not before three polls had come without a good reading.
+  std::optional<Reading> last_good;
+  std::size_t bad = 0;
+  for (const auto& r : readings_of("board.inlet")) {
+    if (r.tick_ms > raised.time_ms()) break;
+    if (r.quality == v1::QUALITY_GOOD) {
+      last_good = r;
+      bad = 0;
+    } else {
+      ++bad;
+    }
+  }
+  ASSERT_TRUE(last_good);
+  EXPECT_GE(bad, 3u);
+  EXPECT_GE(raised.time_ms() - last_good->time_ms, 3 * 250);
+
+  ASSERT_TRUE(active_set_has(1)) << log();
+  auto set = retained_set();
+  ASSERT_EQ(set.alarms_size(), 1);
+  EXPECT_EQ(set.alarms(0).kind(), "stale");
+  EXPECT_FALSE(set.alarms(0).has_value());
+  EXPECT_THAT(verb({"status"}).out, HasSubstr("failed    board.inlet stale: no value: no good reading for 3 polls"));
+
+  put("41500\n");
+  ASSERT_TRUE(wait_until([&] { return events().size() >= 2; }, 15s)) << log();
+  ASSERT_TRUE(let_it_poll(4)) << log();
+  const auto all = events();
+  ASSERT_EQ(all.size(), 2u) << "raised once, cleared once";
+  EXPECT_EQ(all[1].kind(), "stale");
+  EXPECT_FALSE(all[1].raised());
+  ASSERT_TRUE(all[1].has_value()) << "cleared by a good reading, which it carries";
+  EXPECT_EQ(all[1].value(), 41.5);
+  EXPECT_EQ(all[1].sequence(), all[0].sequence() + 1);
+  ASSERT_TRUE(active_set_has(0)) << log();
+  set = retained_set();
+  EXPECT_EQ(set.agent_id(), "kinds-agent");
+  EXPECT_EQ(set.alarms_size(), 0);
 }
 
 }  // namespace
