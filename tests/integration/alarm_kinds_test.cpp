@@ -4,7 +4,9 @@
 // - a leak raises one `state` alarm per point, at the point's own severity,
 //   and it stays;
 // - `stale` is raised when a point's reads stop being good, not before
-//   `stale_after` polls without a good one, and cleared by the next good one.
+//   `stale_after` polls without a good one, and cleared by the next good one;
+// - `sensor_failed` is raised after `failed_delay` of failed reads, with the
+//   read's reason and no value, and never where `sensor_failed: false`.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -271,6 +273,56 @@ TEST_F(AlarmKindsTest, StaleIsRaisedAfterStaleAfterPollsWithoutAGoodReadingAndCl
   set = retained_set();
   EXPECT_EQ(set.agent_id(), "kinds-agent");
   EXPECT_EQ(set.alarms_size(), 0);
+}
+
+// Two points whose reads fail from the first poll, alike but for
+// `sensor_failed: false` on the second (which keeps a limit, so it has
+// thresholds that merely leave failures out).
+TEST_F(AlarmKindsTest, SensorFailedIsRaisedAfterFailedDelayWithTheReasonAndNoValueUnlessTurnedOff) {
+  start(R"(  - name: cdu
+    type: sim
+    interval: 250ms
+    fail: [cdu.flow, cdu.pressure]
+    points:
+      - name: flow
+        signal: cdu.flow
+        thresholds: {low_critical: 50, failed_delay: 1s}
+      - name: pressure
+        signal: cdu.pressure
+        thresholds: {high_critical: 500, failed_delay: 1s, sensor_failed: false}
+)");
+  ASSERT_TRUE(wait_until([&] { return !events().empty(); }, 15s)) << log();
+  // Both failed at the same polls: four polls after the first raise, the
+  // second point would have been raised long since.
+  ASSERT_TRUE(let_it_poll(4)) << log();
+  EXPECT_TRUE(events_of("cdu.pressure").empty()) << "sensor_failed: false raises nothing";
+  const auto all = events();
+  // One event: a failed read (0 on the wire) is no evidence of a low flow.
+  ASSERT_EQ(all.size(), 1u) << log();
+
+  const auto& e = all[0];
+  EXPECT_EQ(e.point_id(), "cdu.flow");
+  EXPECT_EQ(e.kind(), "sensor_failed");
+  EXPECT_TRUE(e.raised());
+  EXPECT_EQ(e.severity(), v1::AlarmEvent::SEVERITY_SENSOR_FAILED);
+  EXPECT_EQ(e.reason(), "simulated failure");
+  EXPECT_FALSE(e.has_value()) << "absent, not 0: " << e.value();
+  EXPECT_FALSE(e.has_limit()) << "absent, not 0: " << e.limit();
+  // Raised only once the reads had failed for failed_delay.
+  const auto readings = readings_of("cdu.flow");
+  ASSERT_FALSE(readings.empty());
+  for (const auto& r : readings) EXPECT_EQ(r.quality, v1::QUALITY_BAD);
+  EXPECT_GE(e.time_ms() - readings.front().time_ms, 1000);
+
+  ASSERT_TRUE(active_set_has(1)) << log();
+  const auto set = retained_set();
+  ASSERT_EQ(set.alarms_size(), 1);
+  EXPECT_EQ(set.alarms(0).point_id(), "cdu.flow");
+  EXPECT_FALSE(set.alarms(0).has_value());
+  EXPECT_FALSE(set.alarms(0).has_limit());
+  const auto status = verb({"status"});
+  EXPECT_THAT(status.out, HasSubstr("alarms    1 active"));
+  EXPECT_THAT(status.out, HasSubstr("failed    cdu.flow sensor_failed: no value: simulated failure, for "));
 }
 
 }  // namespace
