@@ -6,7 +6,9 @@
 // - `stale` is raised when a point's reads stop being good, not before
 //   `stale_after` polls without a good one, and cleared by the next good one;
 // - `sensor_failed` is raised after `failed_delay` of failed reads, with the
-//   read's reason and no value, and never where `sensor_failed: false`.
+//   read's reason and no value, and never where `sensor_failed: false`;
+// - a `delay` lets a spike shorter than it pass and raises a condition that
+//   holds longer.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -323,6 +325,95 @@ TEST_F(AlarmKindsTest, SensorFailedIsRaisedAfterFailedDelayWithTheReasonAndNoVal
   const auto status = verb({"status"});
   EXPECT_THAT(status.out, HasSubstr("alarms    1 active"));
   EXPECT_THAT(status.out, HasSubstr("failed    cdu.flow sensor_failed: no value: simulated failure, for "));
+}
+
+// The load, 90 kW with 0.5 kW of noise, steps to 150 kW for 750 ms (about
+// three polls) at 3 s, and again for 4 s at 7 s; the limit, 120 kW, lies
+// far from both levels; the delay is 2 s. All on the agent's own clock, so
+// a slow test cannot lengthen the spike.
+TEST_F(AlarmKindsTest, ADelayLetsASpikeShorterThanItPassAndRaisesAConditionThatHoldsLonger) {
+  constexpr double kLimit = 120'000;
+  start(R"(  - name: pdu
+    type: sim
+    interval: 250ms
+    seed: 7
+    load:
+      base_kw: 90
+      swing_kw: 0
+      noise_kw: 0.5
+      max_kw: 160
+      steps:
+        - {after: 3s, base_kw: 150}
+        - {after: 3750ms, base_kw: 90}
+        - {after: 7s, base_kw: 150}
+        - {after: 11s, base_kw: 90}
+    points:
+      - name: total
+        signal: pdu.total.power
+        thresholds: {high_critical: 120000, delay: 2s}
+)");
+
+  // What arrived, in arrival order, up to the eighth poll (2 s) after the
+  // spike: the spike's readings and any alarm among them.
+  struct Spike {
+    std::optional<std::int64_t> first_above, last_above;
+    std::size_t polls_after = 0;
+    std::size_t alarms = 0;
+  };
+  constexpr std::size_t kPollsAfter = 8;
+  const auto spike = [&] {
+    Spike s;
+    const auto known = catalogs();
+    for (const auto& m : sub_->messages()) {
+      if (m->get_topic() == kBase + "/alarm") ++s.alarms;
+      v1::Telemetry t;
+      if (m->get_topic() != kBase + "/telemetry" || !t.ParseFromString(m->get_payload_str())) continue;
+      const auto sample = sample_of(t, "pdu.total", known);
+      if (!sample) continue;
+      const auto at = t.time_ms() + sample->time_offset_ms();
+      if (sample->value() >= kLimit && s.polls_after == 0) {
+        if (!s.first_above) s.first_above = at;
+        s.last_above = at;
+      } else if (s.first_above && ++s.polls_after == kPollsAfter) {
+        break;
+      }
+    }
+    return s;
+  };
+  Spike seen;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        seen = spike();
+        return seen.polls_after == kPollsAfter;
+      },
+      15s))
+      << "the spike was not seen through: " << (seen.first_above ? "seen" : "not seen") << "\n"
+      << log();
+  EXPECT_LT(*seen.last_above - *seen.first_above, 2000) << "the spike is shorter than the delay";
+  EXPECT_EQ(seen.alarms, 0u) << "a spike shorter than the delay raised an alarm";
+
+  ASSERT_TRUE(wait_until([&] { return events().size() >= 2; }, 15s)) << log();
+  ASSERT_TRUE(let_it_poll(4)) << log();
+  const auto all = events();
+  ASSERT_EQ(all.size(), 2u) << "raised once, cleared once";
+  EXPECT_TRUE(all[0].raised());
+  EXPECT_EQ(all[0].kind(), "high_critical");
+  EXPECT_EQ(all[0].severity(), v1::AlarmEvent::SEVERITY_CRITICAL);
+  EXPECT_EQ(all[0].limit(), kLimit);
+  EXPECT_GE(all[0].value(), kLimit);
+  EXPECT_FALSE(all[1].raised());
+  EXPECT_LT(all[1].value(), kLimit);
+  // Raised only after the condition had held for the whole delay.
+  std::optional<std::int64_t> held_from;
+  for (const auto& r : readings_of("pdu.total")) {
+    if (r.time_ms <= *seen.last_above) continue;  // the spike
+    if (r.value >= kLimit) {
+      held_from = r.time_ms;
+      break;
+    }
+  }
+  ASSERT_TRUE(held_from);
+  EXPECT_GE(all[0].time_ms() - *held_from, 2000);
 }
 
 }  // namespace
