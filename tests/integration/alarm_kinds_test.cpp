@@ -8,7 +8,10 @@
 // - `sensor_failed` is raised after `failed_delay` of failed reads, with the
 //   read's reason and no value, and never where `sensor_failed: false`;
 // - a `delay` lets a spike shorter than it pass and raises a condition that
-//   holds longer.
+//   holds longer;
+// - an active alarm survives a reload that keeps its thresholds (neither
+//   cleared nor raised again) and leaves the active set when a reload
+//   removes them.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -414,6 +417,81 @@ TEST_F(AlarmKindsTest, ADelayLetsASpikeShorterThanItPassAndRaisesAConditionThatH
   }
   ASSERT_TRUE(held_from);
   EXPECT_GE(all[0].time_ms() - *held_from, 2000);
+}
+
+// An alarm raised before two reloads: the first adds a source (ahead of the
+// leak's, so the point's index moves) and keeps the leak's thresholds; the
+// second removes them.
+TEST_F(AlarmKindsTest, AReloadKeepsAnAlarmWhoseThresholdsStayAndDropsItWhenTheyAreRemoved) {
+  const std::string air = R"(  - name: air
+    type: sim
+    interval: 250ms
+    leak_after: 1s
+    points:
+      - name: leak
+        signal: leak
+)";
+  const std::string leak_thresholds = "        thresholds: {alarm_when: 1, severity: critical}\n";
+  const std::string pdu = R"(  - name: pdu
+    type: sim
+    interval: 250ms
+    points:
+      - {name: total, signal: pdu.total.power}
+)";
+  start(air + leak_thresholds);
+  ASSERT_TRUE(wait_until([&] { return !events().empty(); }, 15s)) << log();
+  const auto raised = events()[0];
+  ASSERT_EQ(raised.point_id(), "air.leak");
+  ASSERT_TRUE(raised.raised());
+  ASSERT_TRUE(active_set_has(1)) << log();
+  const auto before = retained_set();
+  ASSERT_EQ(before.alarms_size(), 1);
+
+  write_config(pdu + air + leak_thresholds);
+  auto r = verb({"reload"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << log();
+  EXPECT_THAT(r.out, HasSubstr("added pdu"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("restarted air")));
+  ASSERT_TRUE(let_it_poll(6, "air")) << log();
+  EXPECT_EQ(events().size(), 1u) << "neither cleared nor raised again";
+  const auto kept = retained_set();
+  EXPECT_EQ(kept.boot_id(), before.boot_id());
+  ASSERT_EQ(kept.alarms_size(), 1);
+  EXPECT_EQ(kept.alarms(0).point_id(), "air.leak");
+  EXPECT_EQ(kept.alarms(0).kind(), "state");
+  EXPECT_EQ(kept.alarms(0).sequence(), raised.sequence()) << "the raising event of before the reload";
+  EXPECT_EQ(kept.alarms(0).time_ms(), raised.time_ms());
+  // A late subscriber finds the point through the catalog retained beside it.
+  const auto catalog = catalogs().back();
+  EXPECT_NE(catalog.catalog_id(), raised.catalog_id()) << "the reload changed the catalog";
+  EXPECT_EQ(kept.alarms(0).catalog_id(), catalog.catalog_id());
+  ASSERT_LT(static_cast<int>(kept.alarms(0).point()), catalog.points_size());
+  EXPECT_EQ(catalog.points(static_cast<int>(kept.alarms(0).point())).id(), "air.leak");
+  auto status = verb({"status"});
+  EXPECT_THAT(status.out, HasSubstr("alarms    1 active"));
+  EXPECT_THAT(status.out, HasSubstr("CRITICAL  air.leak state: value 1, limit 1, for "));
+
+  // Without thresholds the point has no alarm: the active set drops it at
+  // once, retained. (No cleared event goes out on the alarm topic for it.)
+  const auto sets_before = decoded<v1::ActiveAlarms>(*sub_, kBase + "/alarms").size();
+  write_config(pdu + air);
+  r = verb({"reload"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << log();
+  EXPECT_THAT(r.out, HasSubstr("restarted air"));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto sets = decoded<v1::ActiveAlarms>(*sub_, kBase + "/alarms");
+        return sets.size() > sets_before && sets.back().alarms_size() == 0;
+      },
+      15s))
+      << log();
+  ASSERT_TRUE(let_it_poll(6, "air")) << log();
+  for (const auto& e : events()) EXPECT_FALSE(e.raised() && e.sequence() != raised.sequence()) << "raised again";
+  const auto after = retained_set();
+  EXPECT_EQ(after.boot_id(), before.boot_id());
+  EXPECT_EQ(after.alarms_size(), 0);
+  status = verb({"status"});
+  EXPECT_THAT(status.out, HasSubstr("alarms    none active"));
 }
 
 }  // namespace
