@@ -147,7 +147,8 @@ class Agent {
   // " over mutual TLS" and the like, for the log; warns when TLS is not verified.
   std::string tls_note() const;
   // Drops from the active set the alarms whose point is gone or whose
-  // thresholds changed (the pipeline decides those afresh); true if any.
+  // thresholds changed (the pipeline decides those afresh) and refers the
+  // others to the current catalog; true if the set changed.
   bool prune_active_alarms();
   void publish_alarms(const std::vector<PointAlarm>& alarms, TimePoint tick);
   // The active set as a record, and its publication (state: sent now when

@@ -33,7 +33,13 @@ bool Agent::prune_active_alarms() {
     const auto index = catalog.find(it->second.point_id());
     const auto kind = alarm_kind_of(it->second.kind());
     if (index && kind && model_->pipeline.alarm_active(*index, *kind)) {
-      it->second.set_point(*index);
+      // Kept, it refers to its point through the catalog now published:
+      // the index and the catalog id go together.
+      if (it->second.point() != *index || it->second.catalog_id() != encoder_->catalog_id()) {
+        it->second.set_point(*index);
+        it->second.set_catalog_id(encoder_->catalog_id());
+        changed = true;
+      }
       ++it;
     } else {
       it = alarms_.active.erase(it);

@@ -161,8 +161,6 @@ v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnosti
   if (session_changed) replace_session(std::move(farewell));
   runners_ = std::move(runners);
   last_poll_ = std::move(last_poll);
-  // Alarms of points that are gone or whose thresholds changed leave the active set.
-  if (prune_active_alarms()) publish_active_alarms(Clock::now());
   for (std::size_t i = 0; i < runners_.size(); ++i) {
     if (!runners_[i]) runners_[i] = make_runner(config().sources[i]);
   }
@@ -175,6 +173,9 @@ v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnosti
   result.set_catalog_changed(encoder_->catalog_id() != old_catalog_id);
   // Retained state, not history: sent now, and in every birth after.
   if (result.catalog_changed()) publish_state(encoder_->catalog(Clock::now()));
+  // Alarms of points that are gone or whose thresholds changed leave the
+  // active set; the others now refer to the catalog just sent.
+  if (prune_active_alarms()) publish_active_alarms(Clock::now());
   log::info("reloaded ", config().file, ": ", result.added_size(), " added, ", result.removed_size(), " removed, ",
             result.restarted_size(), " restarted, ", runners_.size() - static_cast<std::size_t>(result.added_size()) -
                 static_cast<std::size_t>(result.restarted_size()),

@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <thread>
 
 #include "rackwatch/v1/telemetry.pb.h"
 #include "support/mosquitto.hpp"
@@ -184,8 +183,11 @@ TEST(SimAlarmTest, ALoadStepBeyondCoolingCapacityRaisesTheSupplyAlarmOnceAndClea
   EXPECT_TRUE(raised_set.alarms(0).raised());
 
   ASSERT_TRUE(wait_until([&] { return events().size() == 2; }, 15s)) << agent.log();
-  // A few more polls at 30 °C: nothing else is raised or cleared.
-  std::this_thread::sleep_for(1s);
+  // Four more polls at 30 °C, counted by their telemetry: nothing else is
+  // raised or cleared.
+  auto polls = [&] { return decoded<v1::Telemetry>(sub, base + "/telemetry").size(); };
+  const auto polls_at_clear = polls();
+  ASSERT_TRUE(wait_until([&] { return polls() >= polls_at_clear + 4; }, 10s)) << agent.log();
   const auto all = events();
   ASSERT_EQ(all.size(), 2u) << agent.log();
   EXPECT_TRUE(all[0].raised());
