@@ -113,6 +113,7 @@ struct Options {
   std::vector<std::pair<int, std::string>> units;  // id, map file ("" = --map)
   std::string map;
   bool gateway_exceptions = false;
+  std::map<int, unsigned> slow_units;  // TCP: unit id -> ms its answers come late, others served meanwhile
   bool exit_with_parent = false;
   std::string served_log;
   std::string clock_file;
@@ -126,6 +127,7 @@ constexpr const char* kUsage =
     "  --unit ID[=MAP]   serve unit ID (repeatable); default: every unit id\n"
     "  --map FILE        register map for units without their own\n"
     "  --gateway-exceptions   answer 0x0B for units not served (default: silence)\n"
+    "  --slow-unit ID MS      TCP: unit ID answers MS late; the others are served meanwhile\n"
     "  --exit-with-parent     end when the process that started it ends\n"
     "  --served-log FILE      append one line per request: what was served\n"
     "  --clock-file FILE      generator clock in seconds, read at each request\n"
@@ -174,6 +176,9 @@ Options parse_options(int argc, char** argv) {
       o.map = value();
     } else if (a == "--gateway-exceptions") {
       o.gateway_exceptions = true;
+    } else if (a == "--slow-unit") {
+      const auto unit = static_cast<int>(parse_unsigned(value(), "--slow-unit unit", 255));
+      o.slow_units[unit] = parse_unsigned(value(), "--slow-unit ms", 600000);
     } else if (a == "--exit-with-parent") {
       o.exit_with_parent = true;
     } else if (a == "--served-log") {
@@ -320,7 +325,9 @@ class Server {
         FD_SET(c, &readable);
         max_fd = std::max(max_fd, c);
       }
-      if (!wait_readable(max_fd, readable)) continue;
+      const bool ready = wait_readable(max_fd, readable, next_late_answer());
+      send_late_answers(clients);
+      if (!ready) continue;
       if (FD_ISSET(listen_fd, &readable)) {
         const int c = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (c >= 0) clients.insert(c);
@@ -339,6 +346,7 @@ class Server {
         }
         if (!keep) {
           ::close(c);
+          std::erase_if(late_, [c](const LateAnswer& l) { return l.fd == c; });
           it = clients.erase(it);
         } else {
           ++it;
@@ -428,11 +436,46 @@ class Server {
 
   // Waits for input with SIGTERM/SIGINT deliverable only while waiting, so
   // a stop request is never lost between the check and the wait.
-  bool wait_readable(int max_fd, fd_set& readable) {
+  bool wait_readable(int max_fd, fd_set& readable,
+                     std::optional<std::chrono::steady_clock::time_point> until = std::nullopt) {
     sigset_t none;
     sigemptyset(&none);
-    const int rc = ::pselect(max_fd + 1, &readable, nullptr, nullptr, nullptr, &none);
+    timespec wait{};
+    if (until) {
+      const auto left = std::max(*until - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration{});
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+      wait.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+      wait.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+    }
+    const int rc = ::pselect(max_fd + 1, &readable, nullptr, nullptr, until ? &wait : nullptr, &none);
     return rc > 0;
+  }
+
+  // A slow unit's answers, written when due (--slow-unit).
+  struct LateAnswer {
+    int fd;
+    std::chrono::steady_clock::time_point due;
+    std::vector<std::uint8_t> bytes;
+  };
+
+  std::optional<std::chrono::steady_clock::time_point> next_late_answer() const {
+    std::optional<std::chrono::steady_clock::time_point> next;
+    for (const auto& l : late_) {
+      if (!next || l.due < *next) next = l.due;
+    }
+    return next;
+  }
+
+  void send_late_answers(const std::set<int>& clients) {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = late_.begin(); it != late_.end();) {
+      if (it->due > now) {
+        ++it;
+        continue;
+      }
+      if (clients.count(it->fd)) (void)write_all(it->fd, it->bytes.data(), it->bytes.size());
+      it = late_.erase(it);
+    }
   }
 
   // One RTU request: its length follows from the function code; a frame
@@ -671,6 +714,12 @@ class Server {
       delay();
       return write_all(fd, adu.data(), adu.size());
     }
+    if (auto slow = o_.slow_units.find(r.unit); slow != o_.slow_units.end() && tcp_) {
+      log_line(r, "late", values);
+      late_.push_back({fd, std::chrono::steady_clock::now() + std::chrono::milliseconds{slow->second},
+                       build_response(r, values, false)});
+      return true;
+    }
     const bool split = every(f.split_every) && tcp_;
     const bool stale = every(f.stale_every) && tcp_;
     if (split || stale) {
@@ -729,6 +778,7 @@ class Server {
   std::uint64_t logged_ = 0;
   double clock_ = 0;
   Faults faults_;
+  std::vector<LateAnswer> late_;
   std::string faults_text_ = "\x02unread";
   std::uint64_t fault_requests_ = 0;
   unsigned active_delay_ms_ = 0;
