@@ -181,6 +181,7 @@ v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnosti
                 static_cast<std::size_t>(result.restarted_size()),
             " unchanged", result.catalog_changed() ? "; catalog " + encoder_->catalog_id() : "",
             session_changed ? "; broker session restarted" : "");
+  for (const auto& advice : source_advice(config(), types_)) log::warning(advice);
   return result;
 }
 

@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
   // process's memory: no core dump, and no other process of this user, may
   // read them. A reload that adds one does the same (agent_reload.cpp).
   keep_secrets_out_of_dumps(config->mqtt);
+  for (const auto& advice : source_advice(*config, builtin_source_types())) log::warning(advice);
 
   // Paho and closed sockets must not kill us with SIGPIPE, nor a file-size
   // limit with SIGXFSZ: both come back as errors that are handled.

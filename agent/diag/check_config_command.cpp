@@ -42,6 +42,8 @@ int check_config(const Args& args, const SourceTypes& types) {
   std::cout << ")\n";
   // Where it will connect, ports included (1883 or 8883 when the URI has none).
   for (const auto& b : config->mqtt.brokers) std::cout << "  broker " << b << '\n';
+  // Valid, but not what its operator expects: said, without failing the check.
+  for (const auto& advice : source_advice(*config, types)) std::cerr << args[0] << ": warning: " << advice << '\n';
   return 0;
 }
 

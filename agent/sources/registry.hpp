@@ -25,4 +25,8 @@ class SourceTypes final : public SourceParsers {
   std::vector<const SourceType*> types_;
 };
 
+// advise() of every type over its sources in `config`, type by type in
+// the order of their first source.
+std::vector<std::string> source_advice(const Config& config, const SourceTypes& types);
+
 }  // namespace rackwatch

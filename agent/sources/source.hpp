@@ -88,6 +88,13 @@ class SourceType : public SourceParser {
   // resolving happen in poll(), so that check-config can build sources too.
   virtual std::unique_ptr<Source> create(const SourceConfig& config,
                                          const SourceEnv& env) const = 0;
+  // Warnings about this type's sources taken together (a link they share
+  // that cannot carry them all): the config is valid, but will not do what
+  // its operator expects.
+  virtual std::vector<std::string> advise(const std::vector<const SourceConfig*>& sources) const {
+    (void)sources;
+    return {};
+  }
 };
 
 }  // namespace rackwatch

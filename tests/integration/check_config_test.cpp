@@ -127,6 +127,41 @@ TEST(CheckConfigCommand, TheDaemonRefusesToStartOnWhatItRejects) {
 }
 
 // A broker URI without a port: 1883 (8883 for TLS), said where it is used.
+// A serial bus of 30 devices of 60 registers at 9600 baud, polled every
+// second: valid, but it cannot be done; check-config says so, and by how much.
+TEST(CheckConfigCommand, WarnsOfAnOverBookedSerialBus) {
+#if !RACKWATCH_WITH_MODBUS
+  GTEST_SKIP() << "the build has RACKWATCH_WITH_MODBUS off";
+#endif
+  TempDir dir("rackwatch-check");
+  std::string text = "agent: {site: s, rack: r}\nmqtt: {brokers: [tcp://127.0.0.1:1883]}\noutbox: {dir: " +
+                     (dir / "outbox").string() + "}\nsources:\n";
+  for (int d = 1; d <= 30; ++d) {
+    text += "  - name: psu" + std::to_string(d) +
+            "\n    type: modbus\n    interval: 1s\n    rtu: {device: /dev/ttyS1, baud: 9600}\n    unit: " +
+            std::to_string(d) + "\n    points:\n";
+    for (int r = 0; r < 60; ++r) {
+      text += "      - {name: r" + std::to_string(r) + ", address: " + std::to_string(r) + ", quantity: power}\n";
+    }
+  }
+  write_file(dir / "bus.yaml", text);
+  auto r = run({bin("rackwatch"), "check-config", (dir / "bus.yaml").string()});
+  EXPECT_EQ(r.exit_code, 0) << "valid, if unwise\n" << r.err;
+  EXPECT_THAT(r.err, HasSubstr((dir / "bus.yaml").string() +
+                               ": warning: rtu /dev/ttyS1 9600 8E1 is over-booked: its 30 devices need about 48"));
+  EXPECT_THAT(r.err, HasSubstr("more than its shortest interval of 1000ms"));
+
+  // Every ten seconds it fits: no warning.
+  std::string relaxed = text;
+  for (auto at = relaxed.find("interval: 1s"); at != std::string::npos; at = relaxed.find("interval: 1s", at)) {
+    relaxed.replace(at, 12, "interval: 10s");
+  }
+  write_file(dir / "relaxed.yaml", relaxed);
+  r = run({bin("rackwatch"), "check-config", (dir / "relaxed.yaml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("warning")));
+}
+
 TEST(CheckConfigCommand, ShowsEachBrokerWithItsEffectivePort) {
   TempDir dir;
   const auto file = (dir / "agent.yaml").string();

@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "sources/modbus/modbus_profile.hpp"
 #include "sources/modbus/modbus_rtu_client.hpp"
+#include "sources/modbus/link_budget.hpp"
 #include "sources/modbus/modbus_settings.hpp"
 #include "sources/modbus/modbus_source.hpp"
 #include "sources/modbus/modbus_tcp_client.hpp"
@@ -219,6 +220,10 @@ class ModbusSourceType final : public SourceType {
       s->registers.push_back(from->registers);
     }
     return s;
+  }
+
+  std::vector<std::string> advise(const std::vector<const SourceConfig*>& sources) const override {
+    return link_budget_warnings(sources);
   }
 
   std::unique_ptr<Source> create(const SourceConfig& config, const SourceEnv& env) const override {
