@@ -42,6 +42,18 @@ bool Agent::prune_active_alarms() {
       }
       ++it;
     } else {
+      // Said as a clear, so that a subscriber keeping state from the
+      // events does not hold this raise for ever.
+      auto cleared = it->second;
+      cleared.set_raised(false);
+      cleared.clear_value();
+      cleared.clear_limit();
+      cleared.set_reason("withdrawn by a reload: the point or its thresholds changed");
+      cleared.set_message(cleared.point_id() + " " + cleared.kind() + " cleared: " + cleared.reason());
+      cleared.set_time_ms(to_unix_ms(Clock::now()));
+      cleared.set_sequence(++alarms_.sequence);
+      log::info("alarm ", cleared.message());
+      publisher_->enqueue(encoder_->alarm(cleared));
       it = alarms_.active.erase(it);
       changed = true;
     }

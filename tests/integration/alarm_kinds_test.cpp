@@ -422,7 +422,7 @@ TEST_F(AlarmKindsTest, ADelayLetsASpikeShorterThanItPassAndRaisesAConditionThatH
 // An alarm raised before two reloads: the first adds a source (ahead of the
 // leak's, so the point's index moves) and keeps the leak's thresholds; the
 // second removes them.
-TEST_F(AlarmKindsTest, AReloadKeepsAnAlarmWhoseThresholdsStayAndDropsItWhenTheyAreRemoved) {
+TEST_F(AlarmKindsTest, AReloadKeepsAnAlarmWhoseThresholdsStayAndClearsItWhenTheyAreRemoved) {
   const std::string air = R"(  - name: air
     type: sim
     interval: 250ms
@@ -472,7 +472,8 @@ TEST_F(AlarmKindsTest, AReloadKeepsAnAlarmWhoseThresholdsStayAndDropsItWhenTheyA
   EXPECT_THAT(status.out, HasSubstr("CRITICAL  air.leak state: value 1, limit 1, for "));
 
   // Without thresholds the point has no alarm: the active set drops it at
-  // once, retained. (No cleared event goes out on the alarm topic for it.)
+  // once, retained, and a cleared event says why, so that a subscriber
+  // keeping state from the events does not hold the raise for ever.
   const auto sets_before = decoded<v1::ActiveAlarms>(*sub_, kBase + "/alarms").size();
   write_config(pdu + air);
   r = verb({"reload"});
@@ -487,6 +488,14 @@ TEST_F(AlarmKindsTest, AReloadKeepsAnAlarmWhoseThresholdsStayAndDropsItWhenTheyA
       << log();
   ASSERT_TRUE(let_it_poll(6, "air")) << log();
   for (const auto& e : events()) EXPECT_FALSE(e.raised() && e.sequence() != raised.sequence()) << "raised again";
+  const auto all = events();
+  ASSERT_EQ(all.size(), 2u) << "the raise, then one clear";
+  EXPECT_FALSE(all[1].raised());
+  EXPECT_EQ(all[1].point_id(), "air.leak");
+  EXPECT_EQ(all[1].kind(), "state");
+  EXPECT_EQ(all[1].sequence(), raised.sequence() + 1);
+  EXPECT_FALSE(all[1].has_value());
+  EXPECT_THAT(all[1].reason(), HasSubstr("withdrawn by a reload"));
   const auto after = retained_set();
   EXPECT_EQ(after.boot_id(), before.boot_id());
   EXPECT_EQ(after.alarms_size(), 0);
