@@ -1,14 +1,21 @@
 // Fuzz target: the Modbus RTU response decoder (agent/sources/modbus/
-// modbus_rtu_frame.hpp) and the value decoder (modbus_decode.hpp), on what a
-// serial line delivers: noise, cut frames, other devices' answers.
+// modbus_rtu_frame.hpp), the answer assembly both RTU clients read with
+// (RtuAnswer, modbus_rtu_answer.hpp) and the value decoder
+// (modbus_decode.hpp), on what a serial line delivers (noise, cut frames,
+// other devices' answers) and on the same bytes as a TCP stream from a
+// serial device server delivers them, cut into segments anywhere.
 //
 // Input: byte 0 chooses the request (bits 0-2), the unit asked (bit 3: 1,
-// else 17) and whether the harness appends a valid CRC to the frame (bit 7),
-// so that the search also gets past the CRC; byte 1 chooses how the values
-// are decoded (type, order, sentinels); the rest is the frame. Checks: a
-// frame decodes only at the size the request implies, with a good CRC and
-// the right unit; rtu_expected_size never asks for less than is needed; a
-// decoded response has `quantity` values; values decode without surprises.
+// else 17), the size of the stream's reads (bits 4-6: 0 = as much as the
+// answer still misses, else 1..7 bytes) and whether the harness appends a
+// valid CRC to the frame (bit 7), so that the search also gets past the
+// CRC; byte 1 chooses how the values are decoded (type, order, sentinels);
+// the rest is the frame. Checks: a frame decodes only at the size the
+// request implies, with a good CRC and the right unit; rtu_expected_size
+// never asks for less than is needed; reads of any size assemble the same
+// answer, a prefix of the stream that ends at the request's size (the rest
+// stays unread) or takes the whole stream when it is shorter; a decoded
+// response has `quantity` values; values decode without surprises.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -20,6 +27,7 @@
 #include "fuzz_check.hpp"
 #include "sources/modbus/modbus_crc.hpp"
 #include "sources/modbus/modbus_decode.hpp"
+#include "sources/modbus/modbus_rtu_answer.hpp"
 #include "sources/modbus/modbus_rtu_frame.hpp"
 
 namespace {
@@ -82,6 +90,58 @@ void decode_values(const std::vector<std::uint16_t>& values, std::uint8_t choice
   }
 }
 
+// Reads `stream` as the clients do: each read asks for at most what the
+// answer still misses, and gets at most `piece` bytes (0: all it asks).
+std::vector<std::uint8_t> assemble(const mb::ReadRequest& request, std::span<const std::uint8_t> stream,
+                                   std::size_t piece) {
+  mb::RtuAnswer answer(request);
+  std::size_t at = 0;
+  while (!answer.complete() && at < stream.size()) {
+    const std::size_t ask = std::min(answer.missing(), stream.size() - at);
+    const std::size_t n = piece == 0 ? ask : std::min(piece, ask);
+    require(n > 0, "an incomplete answer asks for bytes");
+    require(answer.append(stream.subspan(at, n)) == n, "a read of at most missing() is taken whole");
+    at += n;
+  }
+  require(answer.bytes().size() == at, "the answer holds exactly the bytes read");
+  require(answer.complete() || at == stream.size(), "an answer stops reading only when complete");
+  return {answer.bytes().begin(), answer.bytes().end()};
+}
+
+// The answer as the stream gives it, cut into reads of `piece` bytes; it
+// must not depend on the cuts.
+void check_stream(const mb::ReadRequest& request, std::uint8_t unit, std::span<const std::uint8_t> stream,
+                  std::size_t piece) {
+  const auto answer = assemble(request, stream, piece);
+  require(answer == assemble(request, stream, 1), "reads of any size assemble the same answer");
+  mb::RtuAnswer whole(request);
+  whole.append(stream);
+  require(std::equal(answer.begin(), answer.end(), whole.bytes().begin(), whole.bytes().end()),
+          "one append takes the same answer");
+  require(std::equal(answer.begin(), answer.end(), stream.begin()), "the answer is a prefix of the stream");
+  require(answer.size() <= mb::kMaxRtuFrameSize, "an answer is at most 256 bytes");
+
+  const std::size_t expected = mb::rtu_expected_size(request, answer);
+  const bool complete = answer.size() == expected;
+  require(complete || answer.size() == stream.size(), "a short answer is the whole stream");
+  require(answer.size() <= expected, "never read past the request's size");
+
+  // What the client decodes: the assembled answer, never a length error
+  // once it is complete; a cut one (ended by a silence) is truncated.
+  auto r = mb::decode_rtu_response(request, unit, answer);
+  if (complete) {
+    require(r.ok() || (r.error().code != mb::ErrorCode::truncated &&
+                       r.error().code != mb::ErrorCode::length_mismatch),
+            "a complete answer has the right length");
+  } else {
+    require(!r.ok() && r.error().code == mb::ErrorCode::truncated, "a cut answer is truncated");
+  }
+  if (answer.size() == stream.size()) {
+    const auto direct = mb::decode_rtu_response(request, unit, stream);
+    require(direct.ok() == r.ok(), "the stream decodes as its answer when they are the same bytes");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -95,6 +155,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     frame.push_back(static_cast<std::uint8_t>(crc & 0xFF));
     frame.push_back(static_cast<std::uint8_t>(crc >> 8));
   }
+
+  check_stream(request, unit, frame, static_cast<std::size_t>((control >> 4) & 0x07));
 
   // Read as a serial reader would: until rtu_expected_size is reached.
   const std::size_t expected = mb::rtu_expected_size(request, frame);

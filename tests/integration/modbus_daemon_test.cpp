@@ -2,9 +2,12 @@
 // gateway (the libmodbus peer) and publishes them to a real Mosquitto — the
 // healthy one's values decoded, the silent one's bad with the reason and
 // then dormant; `rackwatch probe` reads the same devices and shows their
-// health and counters.
+// health and counters. Over RTU over TCP, two devices behind one serial
+// device server are read through one connection.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include <boost/json.hpp>
 
@@ -34,6 +37,27 @@ points:
   - {name: flow, address: 2, type: f32, order: cdab, quantity: flow}
 )";
 
+std::optional<v1::Telemetry> telemetry(const mqtt::const_message_ptr& m, const std::string& source) {
+  if (m->get_topic() != kBase + "/telemetry") return std::nullopt;
+  v1::Telemetry t;
+  if (!t.ParseFromString(m->get_payload_str()) || t.source() != source) return std::nullopt;
+  return t;
+}
+
+// The agent's config: MQTT to `broker`, its files in `dir`, then `sources`.
+std::string agent_config(const Mosquitto& broker, const TempDir& dir, const std::string& sources) {
+  return R"(agent: {site: hall-m, rack: r07, id: modbus-agent}
+mqtt:
+  brokers: [)" + broker.uri() + R"(]
+  reconnect_min: 100ms
+  reconnect_max: 500ms
+outbox:
+  dir: )" + (dir / "outbox").string() + R"(
+diag: {socket: )" + (dir / "diag.sock").string() + R"(}
+sources:
+)" + sources;
+}
+
 class ModbusDaemonTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -42,28 +66,12 @@ class ModbusDaemonTest : public ::testing::Test {
     options.unit_maps = {{1, kMap}};  // unit 9 is not served: a gateway with no answer for it
     peer_.emplace(options);
     write_file(dir_ / "device.yaml", kProfile);
-    write_file(dir_ / "agent.yaml", R"(agent: {site: hall-m, rack: r07, id: modbus-agent}
-mqtt:
-  brokers: [)" + broker_.uri() + R"(]
-  reconnect_min: 100ms
-  reconnect_max: 500ms
-outbox:
-  dir: )" + (dir_ / "outbox").string() + R"(
-diag: {socket: )" + (dir_ / "diag.sock").string() + R"(}
-sources:
-  - {name: psu, type: modbus, interval: 300ms, tcp: ')" + peer_->endpoint() + R"(', unit: 1, profile: )" +
+    write_file(dir_ / "agent.yaml", agent_config(broker_, dir_, R"(  - {name: psu, type: modbus, interval: 300ms, tcp: ')" + peer_->endpoint() + R"(', unit: 1, profile: )" +
                                          (dir_ / "device.yaml").string() + R"(}
   - {name: ghost, type: modbus, interval: 300ms, tcp: ')" + peer_->endpoint() + R"(', unit: 9, profile: )" +
                                          (dir_ / "device.yaml").string() +
                                          R"(, request_timeout: 100ms, dormant_after: 2, reprobe_min: 1m}
-)");
-  }
-
-  static std::optional<v1::Telemetry> telemetry(const mqtt::const_message_ptr& m, const std::string& source) {
-    if (m->get_topic() != kBase + "/telemetry") return std::nullopt;
-    v1::Telemetry t;
-    if (!t.ParseFromString(m->get_payload_str()) || t.source() != source) return std::nullopt;
-    return t;
+)"));
   }
 
   TempDir dir_{"rackwatch-modbus-daemon"};
@@ -147,6 +155,56 @@ TEST_F(ModbusDaemonTest, ProbeShowsValuesAndDeviceHealth) {
   EXPECT_THAT(human.out, HasSubstr("SOURCE  STATE"));
   EXPECT_THAT(human.out, ::testing::ContainsRegex("ghost +degraded +1 +0 +1 "));
   EXPECT_THAT(human.out, ::testing::ContainsRegex("psu +ok +1 +1 +0 "));
+}
+
+// Two devices behind one serial device server, RTU frames over TCP: both
+// published with their decoded values, good, over a single connection.
+TEST(ModbusRtuOverTcpDaemonTest, PublishesTwoDevicesBehindOneGatewayOverOneConnection) {
+  TempDir dir{"rackwatch-modbus-rtu-tcp-daemon"};
+  Mosquitto broker;
+  broker.start();
+  ModbusPeer::Options options;
+  options.rtu_over_tcp = true;
+  options.unit_maps = {{1, kMap}, {2, kMap}};
+  ModbusPeer peer(options);
+  write_file(dir / "device.yaml", kProfile);
+  const std::string common = ", type: modbus, interval: 300ms, rtu_over_tcp: '" + peer.endpoint() +
+                             "', inter_request_delay: 5ms, profile: " + (dir / "device.yaml").string() + "}\n";
+  write_file(dir / "agent.yaml", agent_config(broker, dir,
+                                              "  - {name: psu, unit: 1" + common + "  - {name: pump, unit: 2" + common));
+
+  TestSubscriber sub(broker.uri(), kBase + "/#");
+  Process agent({bin("rackwatchd"), "--config", (dir / "agent.yaml").string()}, dir.path());
+  for (const std::string source : {"psu", "pump"}) {
+    SCOPED_TRACE(source);
+    auto good = sub.wait_for(
+        [&](const auto& m) {
+          auto t = telemetry(m, source);
+          return t && t->samples_size() == 3 && t->samples(0).quality() == v1::QUALITY_GOOD;
+        },
+        10s);
+    ASSERT_TRUE(good) << agent.log();
+    const auto t = *telemetry(*good, source);
+    for (const auto& s : t.samples()) EXPECT_EQ(s.quality(), v1::QUALITY_GOOD) << s.reason();
+    EXPECT_EQ(t.samples(0).value(), 2300);
+    EXPECT_EQ(t.samples(1).value(), 25);
+    EXPECT_EQ(t.samples(2).value(), 12.5);
+  }
+  // No sample of either source was ever bad.
+  for (const auto& m : sub.messages()) {
+    for (const std::string source : {"psu", "pump"}) {
+      if (auto t = telemetry(m, source)) {
+        for (const auto& s : t->samples()) EXPECT_EQ(s.quality(), v1::QUALITY_GOOD) << source << ": " << s.reason();
+      }
+    }
+  }
+  std::set<int> units;
+  for (const auto& r : peer.served()) {
+    EXPECT_EQ(r.outcome, "ok");
+    units.insert(r.unit);
+  }
+  EXPECT_EQ(units, (std::set<int>{1, 2}));
+  EXPECT_EQ(peer.connections_accepted(), 1) << "sources on one gateway share its connection";
 }
 
 }  // namespace

@@ -4,12 +4,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <modbus.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <bit>
 #include <cerrno>
 #include <cmath>
 #include <csignal>
+#include <cstring>
 #include <memory>
 #include <numbers>
 #include <vector>
@@ -31,6 +35,21 @@ class Client {
   }
   static Client rtu(const ModbusPeer& peer, int unit = 1) {
     return Client(modbus_new_rtu(peer.pty_path().c_str(), 19200, 'E', 8, 1), unit);
+  }
+  // libmodbus's RTU client on a TCP connection opened here: its RTU code
+  // only reads and writes the descriptor it is given.
+  static Client rtu_over_tcp(const ModbusPeer& peer, int unit = 1) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(peer.port());
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+      const int error = errno;
+      if (fd >= 0) ::close(fd);
+      throw std::runtime_error(std::string("connect to ") + peer.endpoint() + ": " + std::strerror(error));
+    }
+    return Client(modbus_new_rtu("rtu-over-tcp", 19200, 'E', 8, 1), unit, fd);
   }
 
   Client(Client&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)) {}
@@ -63,11 +82,14 @@ class Client {
   }
 
  private:
-  Client(modbus_t* ctx, int unit) : ctx_(ctx) {
+  // With `socket`, that connection instead of the context's own.
+  Client(modbus_t* ctx, int unit, int socket = -1) : ctx_(ctx) {
     if (ctx_ == nullptr) throw std::runtime_error("libmodbus: cannot create a context");
     modbus_set_slave(ctx_, unit);
     set_timeout(std::chrono::seconds{2});
-    if (modbus_connect(ctx_) != 0) {
+    if (socket >= 0) {
+      modbus_set_socket(ctx_, socket);
+    } else if (modbus_connect(ctx_) != 0) {
       throw std::runtime_error(std::string("libmodbus connect: ") + modbus_strerror(errno));
     }
   }
@@ -398,6 +420,46 @@ TEST(ModbusPeerRtu, DropsAndRecovers) {
   EXPECT_EQ(client.holding(0, 1).error, ETIMEDOUT);
   peer.set_faults("");
   EXPECT_THAT(client.holding(0, 1).values, ElementsAre(7));
+}
+
+// RTU frames on TCP connections, as a serial device server carries them:
+// libmodbus's own RTU framing reads the answers, for several units on one
+// connection, and the faults a serial line has (bad CRC, no answer) as well
+// as the connection's own (closed).
+TEST(ModbusPeerRtuOverTcp, ServesRtuFramesOnTcpConnections) {
+  auto options = serving("");
+  options.rtu_over_tcp = true;
+  options.unit_maps = {{1, "holding 0 0x1234\nholding 9 unreadable\n"}, {2, "holding 0 0x2222\n"}};
+  ModbusPeer peer(options);
+  auto client = Client::rtu_over_tcp(peer, 1);
+  client.set_timeout(std::chrono::milliseconds{500});
+  auto r = client.holding(0, 2);
+  ASSERT_EQ(r.error, 0) << modbus_strerror(r.error);
+  EXPECT_THAT(r.values, ElementsAre(0x1234, 0));
+  EXPECT_THAT(peer.last_served()->data, ElementsAre(0x1234, 0));
+  EXPECT_EQ(client.holding(8, 2).error, EMBXILADD);
+  client.set_unit(2);
+  EXPECT_THAT(client.holding(0, 1).values, ElementsAre(0x2222));
+  client.set_unit(7);
+  EXPECT_EQ(client.holding(0, 1).error, ETIMEDOUT);
+  EXPECT_EQ(peer.last_served()->outcome, "ignored");
+
+  client.set_unit(1);
+  peer.set_faults("corrupt-crc-every 1\n");
+  EXPECT_EQ(client.holding(0, 1).error, EMBBADCRC);
+  EXPECT_EQ(peer.last_served()->outcome, "bad-crc");
+  peer.set_faults("split-every 1\n");
+  EXPECT_THAT(client.holding(0, 1).values, ElementsAre(0x1234));
+  EXPECT_EQ(peer.last_served()->outcome, "split");
+  EXPECT_EQ(peer.connections_accepted(), 1);
+
+  peer.set_faults("close-every 1\n");
+  EXPECT_NE(client.holding(0, 1).error, 0);
+  EXPECT_EQ(peer.last_served()->outcome, "closed");
+  auto again = Client::rtu_over_tcp(peer, 1);
+  peer.set_faults("");
+  EXPECT_THAT(again.holding(0, 1).values, ElementsAre(0x1234));
+  EXPECT_EQ(peer.connections_accepted(), 2);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Acceptance of the shipped device profiles (Modbus issue, items 1 and 2):
 // every point of every profile in config/profiles/ decodes to the value a
-// libmodbus server meant, over Modbus TCP and over Modbus RTU (a pty at
-// 19200 8E1).
+// libmodbus server meant, over Modbus TCP, over Modbus RTU (a pty at
+// 19200 8E1) and over RTU frames on TCP (as a serial device server carries
+// them).
 //
 // For each profile the test writes a register map for the `modbus_peer`
 // (tests/peers) that serves every point with a generator (sine, ramp or
@@ -277,9 +278,28 @@ class MapWriter {
 // ---------------------------------------------------------------------------
 // The agent's side: config text, sources, polls.
 
-enum class Transport { tcp, rtu };
+enum class Transport { tcp, rtu, rtu_over_tcp };
 
-void PrintTo(Transport t, std::ostream* os) { *os << (t == Transport::tcp ? "tcp" : "rtu"); }
+const char* transport_name(Transport t) {
+  switch (t) {
+    case Transport::tcp: return "tcp";
+    case Transport::rtu: return "rtu";
+    case Transport::rtu_over_tcp: return "rtu_over_tcp";
+  }
+  return "?";
+}
+
+void PrintTo(Transport t, std::ostream* os) { *os << transport_name(t); }
+
+// The link's config line for a peer on `transport`.
+std::string link_config(Transport transport, const ModbusPeer& peer) {
+  switch (transport) {
+    case Transport::tcp: return "tcp: " + peer.endpoint();
+    case Transport::rtu: return "rtu: {device: " + peer.pty_path() + ", baud: 19200, parity: even}";
+    case Transport::rtu_over_tcp: return "rtu_over_tcp: " + peer.endpoint();
+  }
+  return {};
+}
 
 // Two sources on one link: unit 1 serves the normal map, unit 2 the
 // sentinels. No `points:`, so each reads every point of the profile, in
@@ -452,12 +472,10 @@ TEST_P(ModbusProfileTest, EveryPointDecodesAsServed) {
 
   ModbusPeer::Options options;
   options.rtu = transport == Transport::rtu;
+  options.rtu_over_tcp = transport == Transport::rtu_over_tcp;
   options.unit_maps = {{1, maps.normal()}, {2, maps.sentinels()}};
   ModbusPeer peer(options);
-  const std::string link = options.rtu
-                               ? "rtu: {device: " + peer.pty_path() + ", baud: 19200, parity: even}"
-                               : "tcp: " + peer.endpoint();
-  const Config config = parse(config_text(spec.path, link));
+  const Config config = parse(config_text(spec.path, link_config(transport, peer)));
   ASSERT_EQ(config.sources.size(), 2u);
   const SourceConfig& normal_config = config.sources[0];
   const SourceConfig& sentinel_config = config.sources[1];
@@ -539,12 +557,13 @@ std::string param_name(const ::testing::TestParamInfo<Param>& info) {
   for (auto& c : name) {
     if (std::isalnum(static_cast<unsigned char>(c)) == 0) c = '_';
   }
-  return name + (std::get<1>(info.param) == Transport::tcp ? "_tcp" : "_rtu");
+  return name + "_" + transport_name(std::get<1>(info.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(ModbusProfiles, ModbusProfileTest,
                          ::testing::Combine(::testing::ValuesIn(shipped_profiles()),
-                                            ::testing::Values(Transport::tcp, Transport::rtu)),
+                                            ::testing::Values(Transport::tcp, Transport::rtu,
+                                                              Transport::rtu_over_tcp)),
                          param_name);
 
 // The directory walk found the profiles the issue names (a new one joins by itself).

@@ -1,6 +1,7 @@
 // modbus_peer: a Modbus TCP or RTU server on libmodbus that tests run as an
-// independent device peer. It serves a register map (values that change over
-// time), logs exactly what it served, and injects faults on request.
+// independent device peer; RTU also over TCP, as a serial device server
+// carries it. It serves a register map (values that change over time), logs
+// exactly what it served, and injects faults on request.
 // Usage and formats: tests/peers/README.md.
 #include <fcntl.h>
 #include <modbus.h>
@@ -104,6 +105,7 @@ int apply_fault(Faults& f, const std::string& name, const std::vector<std::strin
 
 struct Options {
   std::optional<std::string> tcp;  // HOST:PORT
+  std::optional<std::string> rtu_over_tcp;  // HOST:PORT
   std::optional<std::string> rtu_device;
   bool rtu_pty = false;
   int baud = 19200;
@@ -122,7 +124,7 @@ struct Options {
 };
 
 constexpr const char* kUsage =
-    "usage: modbus_peer (--tcp HOST:PORT | --rtu DEVICE | --rtu-pty) [options]\n"
+    "usage: modbus_peer (--tcp HOST:PORT | --rtu DEVICE | --rtu-pty | --rtu-over-tcp HOST:PORT) [options]\n"
     "  --baud N --parity N|E|O --data-bits 7|8 --stop-bits 1|2   (RTU; default 19200 8E1)\n"
     "  --unit ID[=MAP]   serve unit ID (repeatable); default: every unit id\n"
     "  --map FILE        register map for units without their own\n"
@@ -153,6 +155,8 @@ Options parse_options(int argc, char** argv) {
       o.tcp = value();
     } else if (a == "--rtu") {
       o.rtu_device = value();
+    } else if (a == "--rtu-over-tcp") {
+      o.rtu_over_tcp = value();
     } else if (a == "--rtu-pty") {
       o.rtu_pty = true;
     } else if (a == "--baud") {
@@ -195,8 +199,8 @@ Options parse_options(int argc, char** argv) {
       throw UsageError("unexpected argument " + a);
     }
   }
-  const int modes = (o.tcp ? 1 : 0) + (o.rtu_device ? 1 : 0) + (o.rtu_pty ? 1 : 0);
-  if (modes != 1) throw UsageError("give exactly one of --tcp, --rtu, --rtu-pty");
+  const int modes = (o.tcp ? 1 : 0) + (o.rtu_device ? 1 : 0) + (o.rtu_pty ? 1 : 0) + (o.rtu_over_tcp ? 1 : 0);
+  if (modes != 1) throw UsageError("give exactly one of --tcp, --rtu, --rtu-pty, --rtu-over-tcp");
   return o;
 }
 
@@ -281,7 +285,11 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  int run() { return o_.tcp ? run_tcp() : run_rtu(); }
+  int run() {
+    if (o_.tcp) return run_tcp();
+    if (o_.rtu_over_tcp) return run_rtu_over_tcp();
+    return run_rtu();
+  }
 
  private:
   struct Request {
@@ -314,8 +322,70 @@ class Server {
     std::printf("listening tcp %s:%u\n", host.c_str(), static_cast<unsigned>(ntohs(bound.sin_port)));
     std::fflush(stdout);
 
-    std::set<int> clients;
+    connection_ = true;
     std::vector<std::uint8_t> req(MODBUS_TCP_MAX_ADU_LENGTH);
+    serve_connections(listen_fd, [&](int c) {
+      modbus_set_socket(ctx_, c);
+      const int n = modbus_receive(ctx_, req.data());
+      if (n < 0) return false;  // closed by the client, or a broken frame
+      return n == 0 || handle(req.data(), n, c);
+    });
+    return 0;
+  }
+
+  // RTU frames on accepted TCP connections, as a serial device server in
+  // "TCP server" (raw) mode passes them between its socket and the bus.
+  // Answers are written by an RTU context given each connection's socket.
+  int run_rtu_over_tcp() {
+    const std::string& spec = *o_.rtu_over_tcp;
+    const auto colon = spec.rfind(':');
+    if (colon == std::string::npos) throw UsageError("--rtu-over-tcp wants HOST:PORT");
+    const std::string host = spec.substr(0, colon);
+    const int port = static_cast<int>(parse_unsigned(spec.substr(colon + 1), "--rtu-over-tcp port", 65535));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
+      throw UsageError("--rtu-over-tcp: \"" + host + "\" is not an IPv4 address");
+    }
+    const int listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    if (listen_fd < 0 || ::setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        ::bind(listen_fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(listen_fd, 16) != 0) {
+      throw std::runtime_error("listen " + spec + ": " + std::strerror(errno));
+    }
+    // Only the answers go through it; the device name is never opened.
+    ctx_ = modbus_new_rtu("rtu-over-tcp", o_.baud, o_.parity, o_.data_bits, o_.stop_bits);
+    if (ctx_ == nullptr) throw std::runtime_error(std::string("modbus_new_rtu: ") + modbus_strerror(errno));
+    sockaddr_in bound{};
+    socklen_t len = sizeof bound;
+    ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&bound), &len);
+    std::printf("listening rtu-over-tcp %s:%u\n", host.c_str(), static_cast<unsigned>(ntohs(bound.sin_port)));
+    std::fflush(stdout);
+
+    connection_ = true;
+    std::vector<std::uint8_t> frame;
+    serve_connections(listen_fd, [&](int c) {
+      switch (read_rtu_frame(c, frame)) {
+        case FrameRead::closed: return false;
+        case FrameRead::fragment: return true;
+        case FrameRead::frame: break;
+      }
+      if (!rtu_crc_ok(frame)) return true;
+      return handle(frame.data(), static_cast<int>(frame.size()), c);
+    });
+    return 0;
+  }
+
+  // Accepts connections on `listen_fd` and calls serve_one(fd) whenever one
+  // has input, until stopped; a connection whose serve_one returns false is
+  // closed. Each accepted connection is announced on stdout, numbered from
+  // 1, so that a test can count them.
+  template <class ServeOne>
+  void serve_connections(int listen_fd, ServeOne serve_one) {
+    std::set<int> clients;
+    unsigned accepted = 0;
     while (!g_stop) {
       fd_set readable;
       FD_ZERO(&readable);
@@ -330,21 +400,15 @@ class Server {
       if (!ready) continue;
       if (FD_ISSET(listen_fd, &readable)) {
         const int c = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-        if (c >= 0) clients.insert(c);
+        if (c >= 0) {
+          clients.insert(c);
+          std::printf("accepted connection %u\n", ++accepted);
+          std::fflush(stdout);
+        }
       }
       for (auto it = clients.begin(); it != clients.end();) {
         const int c = *it;
-        bool keep = true;
-        if (FD_ISSET(c, &readable)) {
-          modbus_set_socket(ctx_, c);
-          const int n = modbus_receive(ctx_, req.data());
-          if (n < 0) {
-            keep = false;  // closed by the client, or a broken frame
-          } else if (n > 0) {
-            keep = handle(req.data(), n, c);
-          }
-        }
-        if (!keep) {
+        if (FD_ISSET(c, &readable) && !serve_one(c)) {
           ::close(c);
           std::erase_if(late_, [c](const LateAnswer& l) { return l.fd == c; });
           it = clients.erase(it);
@@ -355,7 +419,6 @@ class Server {
     }
     for (int c : clients) ::close(c);
     ::close(listen_fd);
-    return 0;
   }
 
   int run_rtu() {
@@ -415,15 +478,8 @@ class Server {
       FD_ZERO(&readable);
       FD_SET(fd, &readable);
       if (!wait_readable(fd, readable)) continue;
-      if (!read_rtu_frame(fd, frame)) continue;
-      const std::size_t n = frame.size();
-      const std::uint16_t crc = crc16(frame.data(), n - 2);
-      if (frame[n - 2] != (crc & 0xFF) || frame[n - 1] != (crc >> 8)) {
-        Request r = parse_request(frame.data(), 1);
-        log_line(r, "bad-request-crc", {});
-        continue;
-      }
-      handle(frame.data(), static_cast<int>(n), fd);
+      if (read_rtu_frame(fd, frame) != FrameRead::frame || !rtu_crc_ok(frame)) continue;
+      handle(frame.data(), static_cast<int>(frame.size()), fd);
     }
     if (o_.rtu_pty) {
       ::close(fd);
@@ -478,9 +534,21 @@ class Server {
     }
   }
 
+  // A request with a bad CRC is logged and not answered.
+  bool rtu_crc_ok(const std::vector<std::uint8_t>& frame) {
+    const std::size_t n = frame.size();
+    const std::uint16_t crc = crc16(frame.data(), n - 2);
+    if (frame[n - 2] == (crc & 0xFF) && frame[n - 1] == (crc >> 8)) return true;
+    log_line(parse_request(frame.data(), 1), "bad-request-crc", {});
+    return false;
+  }
+
+  enum class FrameRead { frame, fragment, closed };
+
   // One RTU request: its length follows from the function code; a frame
-  // with an unknown code ends at 50 ms of silence. False for a fragment.
-  bool read_rtu_frame(int fd, std::vector<std::uint8_t>& frame) {
+  // with an unknown code ends at 50 ms of silence. `closed` when the other
+  // end of a connection hung up.
+  FrameRead read_rtu_frame(int fd, std::vector<std::uint8_t>& frame) {
     frame.clear();
     std::size_t want = 0;  // 0: not known yet
     std::uint8_t byte = 0;
@@ -490,15 +558,16 @@ class Server {
       FD_SET(fd, &readable);
       timeval gap{0, frame.empty() ? 0 : 50000};
       if (!frame.empty() && ::select(fd + 1, &readable, nullptr, nullptr, &gap) <= 0) {
-        return want == 0 && frame.size() >= 4;
+        return want == 0 && frame.size() >= 4 ? FrameRead::frame : FrameRead::fragment;
       }
       const ssize_t rc = ::read(fd, &byte, 1);
       if (rc <= 0) {
         if (rc < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (rc < 0 && errno == EIO) {  // pty without a peer: wait instead of spinning
           std::this_thread::sleep_for(std::chrono::milliseconds{20});
+          return FrameRead::fragment;
         }
-        return false;
+        return FrameRead::closed;  // a connection's end, or its reset
       }
       frame.push_back(byte);
       if (frame.size() == 2) {
@@ -506,8 +575,8 @@ class Server {
         if (fc >= 1 && fc <= 6) want = 8;
       }
       if (frame.size() == 7 && (frame[1] == 15 || frame[1] == 16)) want = 9U + frame[6];
-      if (want != 0 && frame.size() == want) return true;
-      if (frame.size() >= MODBUS_RTU_MAX_ADU_LENGTH) return false;
+      if (want != 0 && frame.size() == want) return FrameRead::frame;
+      if (frame.size() >= MODBUS_RTU_MAX_ADU_LENGTH) return FrameRead::fragment;
     }
   }
 
@@ -660,7 +729,7 @@ class Server {
       active_delay_ms_ = f.delay_ms;
     }
     auto every = [&](unsigned k) { return faulty && k > 0 && n % k == 0; };
-    if (every(f.close_every) && tcp_) {
+    if (every(f.close_every) && connection_) {
       log_line(r, "closed", {});
       return false;
     }
@@ -720,7 +789,7 @@ class Server {
                        build_response(r, values, false)});
       return true;
     }
-    const bool split = every(f.split_every) && tcp_;
+    const bool split = every(f.split_every) && connection_;
     const bool stale = every(f.stale_every) && tcp_;
     if (split || stale) {
       std::vector<std::uint8_t> out;
@@ -763,13 +832,14 @@ class Server {
     modbus_set_socket(ctx_, fd);
     if (modbus_reply(ctx_, req, length, mapping_) < 0) {
       std::fprintf(stderr, "modbus_peer: reply: %s\n", modbus_strerror(errno));
-      return !tcp_;
+      return !connection_;
     }
     return true;
   }
 
   Options o_;
-  bool tcp_ = false;
+  bool tcp_ = false;         // MBAP framing (else RTU)
+  bool connection_ = false;  // answers go to a TCP connection, which a fault may close
   modbus_t* ctx_ = nullptr;
   modbus_mapping_t* mapping_ = nullptr;
   RegisterMap any_unit_map_;

@@ -1,5 +1,6 @@
 // ModbusPeer: runs tests/peers' `modbus_peer` (a libmodbus server) for a
-// test, on a free loopback TCP port or on a pseudo-terminal, and reads back
+// test, on a free loopback TCP port (Modbus TCP, or RTU frames over TCP as a
+// serial device server carries them) or on a pseudo-terminal, and reads back
 // what it served. No libmodbus here: tests of the agent need none.
 #pragma once
 
@@ -37,12 +38,13 @@ class ModbusPeer {
  public:
   struct Options {
     bool rtu = false;                 // RTU on a pty pair (19200 8E1 unless extra_args say)
+    bool rtu_over_tcp = false;        // RTU frames on TCP connections (port as for TCP)
     std::string map;                  // map text for every served unit
     std::vector<int> units;           // empty: answer every unit id
     std::vector<std::pair<int, std::string>> unit_maps;  // unit id -> its own map text
     bool manual_clock = true;         // generators follow set_clock(), starting at 0
     std::vector<std::string> extra_args;  // fault options, --gateway-exceptions, ...
-    std::uint16_t port = 0;           // TCP: 0 picks a free one; another peer's port to take its place
+    std::uint16_t port = 0;           // TCP, RTU over TCP: 0 picks a free one; another peer's port to take its place
   };
 
   explicit ModbusPeer(Options options) : options_(std::move(options)) { start(); }
@@ -50,7 +52,7 @@ class ModbusPeer {
   ModbusPeer(const ModbusPeer&) = delete;
   ModbusPeer& operator=(const ModbusPeer&) = delete;
 
-  // "127.0.0.1:PORT" (TCP) and its parts.
+  // "127.0.0.1:PORT" (TCP, RTU over TCP) and its parts.
   std::string endpoint() const { return host_ + ":" + std::to_string(port_); }
   const std::string& host() const { return host_; }
   std::uint16_t port() const { return port_; }
@@ -92,6 +94,14 @@ class ModbusPeer {
     return all.back();
   }
 
+  // TCP connections accepted so far (TCP, RTU over TCP).
+  int connections_accepted() const {
+    int count = 0;
+    std::istringstream lines(process_->log());
+    for (std::string line; std::getline(lines, line);) count += line.rfind("accepted connection ", 0) == 0 ? 1 : 0;
+    return count;
+  }
+
   // SIGTERM and wait; the raw wait status.
   std::optional<int> stop() { return process_->stop(); }
   bool running() { return process_->running(); }
@@ -110,6 +120,8 @@ class ModbusPeer {
     if (options_.rtu) {
       argv.insert(argv.end(), {"--rtu-pty", "--baud", "19200", "--parity", "E", "--data-bits", "8",
                                "--stop-bits", "1"});
+    } else if (options_.rtu_over_tcp) {
+      argv.insert(argv.end(), {"--rtu-over-tcp", "127.0.0.1:" + std::to_string(options_.port)});
     } else {
       argv.insert(argv.end(), {"--tcp", "127.0.0.1:" + std::to_string(options_.port)});
     }
@@ -130,7 +142,9 @@ class ModbusPeer {
     argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
 
     process_ = std::make_unique<Process>(argv, dir_.path());
-    const std::string prefix = options_.rtu ? "listening rtu " : "listening tcp ";
+    const std::string prefix = options_.rtu            ? "listening rtu "
+                               : options_.rtu_over_tcp ? "listening rtu-over-tcp "
+                                                       : "listening tcp ";
     std::string endpoint;
     const bool up = wait_until(
         [&] {

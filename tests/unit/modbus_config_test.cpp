@@ -1,11 +1,14 @@
 // The `type: modbus` keys: links, unit ids, profiles and their points,
 // points of one's own, and the reading and health settings, each mistake
-// reported at its line.
+// reported at its line; and which sources share a link.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+
 #include "core/config.hpp"
 #include "sources/modbus/modbus_settings.hpp"
+#include "sources/modbus/modbus_source.hpp"
 #include "sources/builtin/builtin_types.hpp"
 
 namespace rackwatch::modbus {
@@ -158,7 +161,8 @@ TEST(ModbusConfigTest, MistakesAreReportedAtTheirLines) {
     points: [{name: x, address: 1, type: bit, bit: 16, quantity: leak}]
 )"), kFile, builtin_source_types(), d));
   const auto text = lines_of(d);
-  EXPECT_THAT(text, HasSubstr("test.yaml:4:5: a modbus source needs exactly one of 'tcp: HOST[:PORT]' or 'rtu:"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:4:5: a modbus source needs exactly one of 'tcp: HOST[:PORT]', 'rtu: "
+                              "{device: ...}' or 'rtu_over_tcp: HOST:PORT'"));
   EXPECT_THAT(text, HasSubstr("test.yaml:8:14: no profile 'no-such-model' (looked for "));
   EXPECT_THAT(text, HasSubstr("test.yaml:12:10: 'tcp' must be HOST, HOST:PORT or [IPv6]:PORT, found 'h:99999'"));
   EXPECT_THAT(text, HasSubstr("test.yaml:13:11: 'unit' must be 0..255"));
@@ -177,6 +181,92 @@ TEST(ModbusConfigTest, SourceWithoutProfileOrPointsSaysWhatItNeeds) {
   EXPECT_FALSE(parse_config(config_with(R"(  - {name: a, type: modbus, interval: 1s, tcp: h, unit: 1}
 )"), kFile, builtin_source_types(), d));
   EXPECT_THAT(lines_of(d), HasSubstr("a modbus source needs a 'profile' or 'points' with addresses"));
+}
+
+TEST(ModbusConfigTest, RtuOverTcpTakesAGatewayPortAndSerialUnitIds) {
+  Diagnostics d;
+  auto cfg = parse_config(config_with(R"(  - name: rdhx
+    type: modbus
+    interval: 1s
+    rtu_over_tcp: 10.0.0.7:4001
+    unit: 247
+    inter_request_delay: 30ms
+    points: [{name: flow, address: 0, quantity: flow}]
+  - name: cdu
+    type: modbus
+    interval: 1s
+    rtu_over_tcp: "[fd00::7]:4002"
+    unit: 1
+    points: [{name: flow, address: 0, quantity: flow}]
+)"), kFile, builtin_source_types(), d);
+  ASSERT_TRUE(cfg) << lines_of(d);
+  const auto& s = settings_of(cfg->sources.at(0));
+  EXPECT_EQ(s.link.kind, LinkSettings::Kind::rtu_over_tcp);
+  EXPECT_EQ(s.link.host, "10.0.0.7");
+  EXPECT_EQ(s.link.port, 4001);
+  EXPECT_EQ(s.link.inter_request_delay, std::chrono::milliseconds{30});
+  EXPECT_EQ(s.unit, 247);
+  EXPECT_EQ(s.link.key(), "modbus rtu-over-tcp 10.0.0.7:4001");
+  const auto& v6 = settings_of(cfg->sources.at(1));
+  EXPECT_EQ(v6.link.host, "fd00::7");
+  EXPECT_EQ(v6.link.port, 4002);
+}
+
+TEST(ModbusConfigTest, RtuOverTcpMistakesAreReportedAtTheirLines) {
+  Diagnostics d;
+  EXPECT_FALSE(parse_config(config_with(R"(  - name: a
+    type: modbus
+    interval: 1s
+    rtu_over_tcp: 10.0.0.7
+    unit: 1
+    points: [{name: x, address: 0, quantity: flow}]
+  - name: b
+    type: modbus
+    interval: 1s
+    rtu_over_tcp: "10.0.0.7:0"
+    unit: 0
+    points: [{name: x, address: 0, quantity: flow}]
+  - name: c
+    type: modbus
+    interval: 1s
+    tcp: 10.0.0.7:502
+    rtu_over_tcp: 10.0.0.7:4001
+    unit: 248
+    points: [{name: x, address: 0, quantity: flow}]
+)"), kFile, builtin_source_types(), d));
+  const auto text = lines_of(d);
+  EXPECT_THAT(text, HasSubstr("test.yaml:7:19: 'rtu_over_tcp' needs the port of the gateway's serial port, HOST:PORT "
+                              "(there is no standard one; Moxa NPort's first is 4001), found '10.0.0.7'"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:13:19: 'rtu_over_tcp' must be HOST:PORT or [IPv6]:PORT, found '10.0.0.7:0'"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:14:11: 'unit' must be 1..247 on a serial line"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:16:5: a modbus source needs exactly one of 'tcp: HOST[:PORT]', 'rtu: "
+                              "{device: ...}' or 'rtu_over_tcp: HOST:PORT'"));
+}
+
+// Sources share a link when they name the same one: the same gateway port
+// over RTU over TCP shares, while Modbus TCP to the same host and port, or
+// another port of the gateway, is a link of its own.
+TEST(ModbusConfigTest, SourcesOnOneGatewayPortShareOneLink) {
+  Diagnostics d;
+  auto source = [](const std::string& name, const std::string& link) {
+    return "  - {name: " + name + ", type: modbus, interval: 1s, " + link +
+           ", unit: 1, points: [{name: x, address: 0, quantity: flow}]}\n";
+  };
+  auto cfg = parse_config(config_with(source("a", "rtu_over_tcp: 'gw:4001'") + source("b", "rtu_over_tcp: 'gw:4001'") +
+                                      source("c", "rtu_over_tcp: 'gw:4002'") + source("d", "tcp: 'gw:4001'")),
+                          kFile, builtin_source_types(), d);
+  ASSERT_TRUE(cfg) << lines_of(d);
+  boost::asio::io_context io;
+  const SourceEnv env{io.get_executor(), io.get_executor()};
+  std::vector<std::unique_ptr<Source>> sources;
+  for (const auto& config : cfg->sources) sources.push_back(modbus_source_type().create(config, env));
+  auto link_of = [&](std::size_t i) { return &dynamic_cast<const ModbusSource&>(*sources.at(i)).link(); };
+  EXPECT_EQ(link_of(0), link_of(1));
+  EXPECT_NE(link_of(0), link_of(2));
+  EXPECT_NE(link_of(0), link_of(3));
+  EXPECT_EQ(link_of(0)->describe(), "rtu-over-tcp gw:4001");
+  EXPECT_EQ(link_of(3)->describe(), "tcp gw:4001");
+  EXPECT_FALSE(link_of(0)->connected()) << "connects on first use, not at start";
 }
 
 }  // namespace

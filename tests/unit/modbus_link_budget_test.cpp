@@ -58,6 +58,8 @@ TEST(LinkBudgetTest, ALinkIsOverBookedWhenItsPollsAndAProbeExceedItsShortestInte
       {"30 devices at 115200 baud every second", 30, 60, "rtu: {device: /dev/ttyS1, baud: 115200}", "1s", false},
       {"30 devices at 115200 baud every 500 ms", 30, 60, "rtu: {device: /dev/ttyS1, baud: 115200}", "500ms", true},
       {"4 devices behind a TCP gateway", 4, 60, "tcp: 10.0.0.5", "1s", false},
+      {"4 devices behind a serial device server", 4, 60, "rtu_over_tcp: 10.0.0.7:4001", "1s", false},
+      {"30 devices behind a serial device server", 30, 60, "rtu_over_tcp: 10.0.0.7:4001", "1s", true},
       {"100 devices behind a TCP gateway", 100, 60, "tcp: 10.0.0.5", "1s", true},
   };
   for (const auto& c : cases) {
@@ -91,6 +93,10 @@ TEST(LinkBudgetTest, TheWarningSaysWhatIsOverBookedByHowMuchAndWhatToDo) {
   EXPECT_THAT(advice[0], HasSubstr("more than its shortest interval of 1000ms"));
   EXPECT_THAT(advice[0], HasSubstr("lengthen the intervals"));
   EXPECT_TRUE(source_advice(config_of(3, 60, "rtu: {device: /dev/ttyS1, baud: 9600}"), builtin_source_types()).empty());
+  const auto gateway = source_advice(config_of(30, 60, "rtu_over_tcp: 10.0.0.7:4001"), builtin_source_types());
+  ASSERT_EQ(gateway.size(), 1u);
+  EXPECT_THAT(gateway[0], HasSubstr("rtu-over-tcp 10.0.0.7:4001 is over-booked"));
+  EXPECT_THAT(gateway[0], HasSubstr("19200 baud behind the gateway"));
 }
 
 TEST(LinkBudgetTest, TheProbeTimeoutDefaultsToTheLinksAndStaysWithinTheRequestTimeout) {

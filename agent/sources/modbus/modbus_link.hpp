@@ -4,7 +4,8 @@
 // caller's deadline and counts what happened. Requests of healthy devices
 // take turns in call order; a probe (of a device not proven to answer) gets
 // the link only in the idle time its LinkPlanner finds between their polls.
-// TcpClient and RtuClient are the kinds; a failure comes back as a value.
+// TcpClient, RtuClient and RtuOverTcpClient are the kinds; a failure comes
+// back as a value.
 #pragma once
 
 #include <chrono>

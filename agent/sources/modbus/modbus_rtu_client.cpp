@@ -2,12 +2,11 @@
 
 #include <termios.h>
 
-#include <algorithm>
-#include <array>
-#include <span>
 #include <utility>
 
 #include <boost/asio/write.hpp>
+
+#include "sources/modbus/modbus_rtu_receive.hpp"
 
 namespace rackwatch::modbus {
 
@@ -67,31 +66,6 @@ std::optional<LinkError> RtuClient::ensure_open() {
   return std::nullopt;
 }
 
-asio::awaitable<std::optional<LinkError>> RtuClient::receive(const ReadRequest& request,
-                                                             SteadyClock::time_point deadline) {
-  answer_.clear();
-  std::array<std::uint8_t, kMaxRtuFrameSize> buffer{};
-  while (answer_.size() < rtu_expected_size(request, answer_)) {
-    // Before the first byte the device has until the deadline; after it,
-    // a silence ends the frame.
-    auto until = deadline;
-    if (!answer_.empty()) until = std::min(deadline, SteadyClock::now() + kEndOfFrameSilence);
-    const auto want = rtu_expected_size(request, answer_) - answer_.size();
-    auto got = co_await before(port_.async_read_some(asio::buffer(buffer.data(), want), use_tuple), until);
-    if (!got) {
-      if (answer_.empty()) co_return LinkError{LinkFailure::timeout, {}, {}};
-      co_return std::nullopt;  // a short frame: the decoder says what is wrong
-    }
-    const auto& [error, count] = *got;
-    if (error) {
-      close();
-      co_return fail(LinkFailure::io, "reading from " + options_.device + ": " + error.message());
-    }
-    answer_.insert(answer_.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(count));
-  }
-  co_return std::nullopt;
-}
-
 asio::awaitable<ReadResult> RtuClient::exchange(std::uint8_t unit, const ReadRequest& request,
                                                 SteadyClock::time_point deadline) {
   auto frame = encode_rtu_request(unit, request);
@@ -110,14 +84,17 @@ asio::awaitable<ReadResult> RtuClient::exchange(std::uint8_t unit, const ReadReq
     co_return fail(LinkFailure::io, "writing to " + options_.device + ": " + error.message());
   }
 
-  if (auto error = co_await receive(request, deadline)) {
-    if (error->failure == LinkFailure::timeout) {
-      co_return fail(LinkFailure::timeout,
-                     "timeout: no answer from unit " + std::to_string(unit) + " before the deadline");
-    }
-    co_return std::move(*error);
+  RtuAnswer answer(request);
+  const auto received = co_await receive_rtu_answer(port_, answer, deadline, kEndOfFrameSilence);
+  if (received.end == RtuReceived::End::nothing) {
+    co_return fail(LinkFailure::timeout,
+                   "timeout: no answer from unit " + std::to_string(unit) + " before the deadline");
   }
-  auto decoded = decode_rtu_frame(request, unit, answer_);
+  if (received.end == RtuReceived::End::error) {
+    close();
+    co_return fail(LinkFailure::io, "reading from " + options_.device + ": " + received.error.message());
+  }
+  auto decoded = decode_rtu_frame(request, unit, answer.bytes());
   if (!decoded) {
     const auto failure = decoded.error().code == ErrorCode::crc_mismatch ? LinkFailure::crc : LinkFailure::framing;
     co_return fail(failure, decoded.error().message, decoded.error());

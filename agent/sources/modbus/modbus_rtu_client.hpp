@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -47,15 +46,10 @@ class RtuClient final : public Link {
                                               SteadyClock::time_point deadline) override;
   std::chrono::nanoseconds medium_quiet() const override;
   std::optional<LinkError> ensure_open();
-  // Reads until the answer to `request` is complete, a silence ends it, or
-  // the deadline passes; nothing when no byte came at all.
-  boost::asio::awaitable<std::optional<LinkError>> receive(const ReadRequest& request,
-                                                           SteadyClock::time_point deadline);
 
   Options options_;
   Result<RtuTiming> timing_;
   boost::asio::serial_port port_;
-  std::vector<std::uint8_t> answer_;
 };
 
 // "19200 8E1"

@@ -18,9 +18,11 @@
 namespace rackwatch::modbus {
 
 struct LinkSettings {
-  enum class Kind : std::uint8_t { tcp, rtu };
+  // tcp: Modbus TCP; rtu: a serial port; rtu_over_tcp: RTU frames over TCP
+  // to a serial device server.
+  enum class Kind : std::uint8_t { tcp, rtu, rtu_over_tcp };
   Kind kind = Kind::tcp;
-  std::string host;  // tcp
+  std::string host;  // tcp, rtu_over_tcp
   std::uint16_t port = 502;
   std::string device;  // rtu
   SerialSettings serial;

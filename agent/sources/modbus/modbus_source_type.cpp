@@ -1,5 +1,6 @@
-// The `type: modbus` config keys: the link (tcp: or rtu:), the unit id, the
-// profile and the points, and the reading and health settings.
+// The `type: modbus` config keys: the link (tcp:, rtu: or rtu_over_tcp:),
+// the unit id, the profile and the points, and the reading and health
+// settings.
 #include <charconv>
 #include <memory>
 #include <stdexcept>
@@ -11,6 +12,7 @@
 #include "sources/modbus/modbus_profile.hpp"
 #include "sources/modbus/modbus_rtu_client.hpp"
 #include "sources/modbus/link_budget.hpp"
+#include "sources/modbus/modbus_rtu_tcp_client.hpp"
 #include "sources/modbus/modbus_settings.hpp"
 #include "sources/modbus/modbus_source.hpp"
 #include "sources/modbus/modbus_tcp_client.hpp"
@@ -18,16 +20,23 @@
 namespace rackwatch::modbus {
 
 std::string LinkSettings::key() const {
-  if (kind == Kind::tcp) return "modbus tcp " + host + ":" + std::to_string(port);
-  return "modbus rtu " + device;
+  switch (kind) {
+    case Kind::tcp:
+      return "modbus tcp " + host + ":" + std::to_string(port);
+    case Kind::rtu:
+      return "modbus rtu " + device;
+    case Kind::rtu_over_tcp:
+      return "modbus rtu-over-tcp " + host + ":" + std::to_string(port);
+  }
+  return "modbus ?";
 }
 
 namespace {
 
 using std::chrono::milliseconds;
 
-// "host", "host:port", "[v6]:port"
-bool parse_endpoint(const std::string& text, LinkSettings& out) {
+// "host", "host:port", "[v6]:port"; `port_given` says whether it had a port.
+bool parse_endpoint(const std::string& text, LinkSettings& out, bool& port_given) {
   std::string host = text;
   std::string port;
   if (!text.empty() && text.front() == '[') {
@@ -45,6 +54,7 @@ bool parse_endpoint(const std::string& text, LinkSettings& out) {
   }
   if (host.empty()) return false;
   out.host = host;
+  port_given = !port.empty();
   if (!port.empty()) {
     unsigned value = 0;
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
@@ -148,9 +158,9 @@ class ModbusSourceType final : public SourceType {
  public:
   std::string_view name() const override { return "modbus"; }
   std::vector<std::string_view> source_keys() const override {
-    return {"tcp",         "rtu",     "unit",          "profile",     "request_timeout",
-            "inter_request_delay", "max_gap", "max_registers", "dormant_after", "reprobe_min",
-            "reprobe_max", "probe_timeout"};
+    return {"tcp",           "rtu",         "rtu_over_tcp", "unit",          "profile",
+            "request_timeout", "inter_request_delay", "max_gap", "max_registers", "dormant_after",
+            "reprobe_min",   "reprobe_max", "probe_timeout"};
   }
   std::vector<std::string_view> point_keys() const override { return kRegisterPointKeys; }
   bool points_optional() const override { return true; }
@@ -233,8 +243,14 @@ class ModbusSourceType final : public SourceType {
     }
     const auto& ls = settings->link;
     auto make = [&]() -> std::shared_ptr<Link> {
-      if (ls.kind == LinkSettings::Kind::tcp) {
-        return std::make_shared<TcpClient>(env.executor, TcpClient::Options{ls.host, ls.port, ls.inter_request_delay});
+      switch (ls.kind) {
+        case LinkSettings::Kind::tcp:
+          return std::make_shared<TcpClient>(env.executor, TcpClient::Options{ls.host, ls.port, ls.inter_request_delay});
+        case LinkSettings::Kind::rtu:
+          break;
+        case LinkSettings::Kind::rtu_over_tcp:
+          return std::make_shared<RtuOverTcpClient>(
+              env.executor, RtuOverTcpClient::Options{ls.host, ls.port, ls.inter_request_delay});
       }
       return std::make_shared<RtuClient>(env.executor, RtuClient::Options{ls.device, ls.serial, ls.inter_request_delay});
     };
@@ -260,11 +276,27 @@ class ModbusSourceType final : public SourceType {
   static void parse_link(const YAML::Node& source, ConfigReader& r, LinkSettings& link) {
     const auto tcp = r.child(source, "tcp");
     const auto rtu = r.child(source, "rtu");
-    if (tcp.IsDefined() == rtu.IsDefined()) {
-      r.error(source, "a modbus source needs exactly one of 'tcp: HOST[:PORT]' or 'rtu: {device: ...}'");
+    const auto rtu_over_tcp = r.child(source, "rtu_over_tcp");
+    const int given = (tcp.IsDefined() ? 1 : 0) + (rtu.IsDefined() ? 1 : 0) + (rtu_over_tcp.IsDefined() ? 1 : 0);
+    bool port_given = false;
+    if (given != 1) {
+      r.error(source,
+              "a modbus source needs exactly one of 'tcp: HOST[:PORT]', 'rtu: {device: ...}' or "
+              "'rtu_over_tcp: HOST:PORT'");
     } else if (tcp.IsDefined()) {
-      if (auto v = r.string(source, "tcp"); v && !parse_endpoint(*v, link)) {
+      if (auto v = r.string(source, "tcp"); v && !parse_endpoint(*v, link, port_given)) {
         r.error(tcp, "'tcp' must be HOST, HOST:PORT or [IPv6]:PORT, found '" + *v + "'");
+      }
+    } else if (rtu_over_tcp.IsDefined()) {
+      link.kind = LinkSettings::Kind::rtu_over_tcp;
+      if (auto v = r.string(source, "rtu_over_tcp")) {
+        if (!parse_endpoint(*v, link, port_given)) {
+          r.error(rtu_over_tcp, "'rtu_over_tcp' must be HOST:PORT or [IPv6]:PORT, found '" + *v + "'");
+        } else if (!port_given) {
+          // 502 would be a guess: serial device servers have no standard port.
+          r.error(rtu_over_tcp, "'rtu_over_tcp' needs the port of the gateway's serial port, HOST:PORT "
+                                "(there is no standard one; Moxa NPort's first is 4001), found '" + *v + "'");
+        }
       }
     } else {
       parse_rtu(rtu, r, link);
@@ -281,7 +313,8 @@ class ModbusSourceType final : public SourceType {
   static void parse_unit(const YAML::Node& source, ConfigReader& r, ModbusSettings& s) {
     auto v = r.integer(source, "unit", true);
     if (!v) return;
-    const bool rtu = s.link.kind == LinkSettings::Kind::rtu;
+    // RTU over TCP reaches devices on a serial line too.
+    const bool rtu = s.link.kind == LinkSettings::Kind::rtu || s.link.kind == LinkSettings::Kind::rtu_over_tcp;
     const long long lo = rtu ? kMinRtuUnit : 0;
     const long long hi = rtu ? kMaxRtuUnit : 255;
     if (*v < lo || *v > hi) {

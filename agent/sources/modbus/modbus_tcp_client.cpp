@@ -8,11 +8,12 @@
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include "sources/modbus/modbus_tcp_connect.hpp"
 
 namespace rackwatch::modbus {
 
@@ -42,30 +43,10 @@ asio::awaitable<std::optional<LinkError>> TcpClient::ensure_connected(
     SteadyClock::time_point deadline) {
   if (socket_.is_open()) co_return std::nullopt;
   close();
-  const std::string where = options_.host + ":" + std::to_string(options_.port);
-
-  tcp::resolver resolver(executor());
-  auto resolved = co_await before(
-      resolver.async_resolve(options_.host, std::to_string(options_.port), use_tuple), deadline);
-  if (!resolved) {
-    co_return fail(LinkFailure::timeout, "timeout: resolving " + where);
-  }
-  auto& [resolve_error, endpoints] = *resolved;
-  if (resolve_error) {
-    co_return fail(LinkFailure::connect, "resolving " + where + ": " + resolve_error.message());
-  }
-
-  auto connected = co_await before(asio::async_connect(socket_, endpoints, use_tuple), deadline);
-  if (!connected) {
+  if (auto failure = co_await connect_tcp(socket_, options_.host, options_.port, deadline)) {
     close();
-    co_return fail(LinkFailure::timeout, "timeout: connecting to " + where);
+    co_return fail(failure->timeout ? LinkFailure::timeout : LinkFailure::connect, std::move(failure->message));
   }
-  if (const auto& connect_error = std::get<0>(*connected)) {
-    close();
-    co_return fail(LinkFailure::connect, "connecting to " + where + ": " + connect_error.message());
-  }
-  boost::system::error_code ignored;
-  socket_.set_option(tcp::no_delay(true), ignored);
   co_return std::nullopt;
 }
 
