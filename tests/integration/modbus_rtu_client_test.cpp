@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "sources/modbus/modbus_rtu_client.hpp"
+#include "support/link_reader.hpp"
 #include "support/modbus_peer.hpp"
 
 namespace rackwatch::modbus {
@@ -52,19 +53,11 @@ class ModbusRtuClientTest : public ::testing::Test {
   }
 
   ReadResult read(std::uint8_t unit, ReadRequest request, std::chrono::milliseconds timeout = 1s) {
-    std::optional<ReadResult> out;
-    const auto deadline = Link::SteadyClock::now() + timeout;
-    asio::co_spawn(
-        io_,
-        [&]() -> asio::awaitable<void> { out.emplace(co_await client_->read(unit, request, deadline)); },
-        asio::detached);
-    io_.restart();
-    io_.run_for(10s);
-    if (!out) throw std::runtime_error("read did not finish within the bounded run");
-    return std::move(*out);
+    return reader_.read(*client_, unit, request, timeout);
   }
 
   asio::io_context io_;
+  test::LinkReader reader_{io_};
   std::optional<ModbusPeer> peer_;
   std::optional<RtuClient> client_;
 };

@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "sources/modbus/modbus_rtu_tcp_client.hpp"
+#include "support/link_reader.hpp"
 #include "support/modbus_peer.hpp"
 #include "support/net.hpp"
 
@@ -27,6 +28,7 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using test::ModbusPeer;
+using test::as_u16;
 
 // 70000 as u32 is registers 1, 4464.
 constexpr const char* kMap = R"(holding 0 u16 2300
@@ -40,8 +42,6 @@ coil 0 1 0 1 1 0
 ReadRequest holding(std::uint16_t address, std::uint16_t quantity) {
   return {FunctionCode::read_holding_registers, address, quantity};
 }
-
-std::vector<std::uint16_t> as_u16(const std::vector<std::uint32_t>& data) { return {data.begin(), data.end()}; }
 
 class ModbusRtuTcpClientTest : public ::testing::Test {
  protected:
@@ -57,46 +57,20 @@ class ModbusRtuTcpClientTest : public ::testing::Test {
                     RtuOverTcpClient::Options{peer_->host(), peer_->port(), inter_request_delay});
   }
 
-  // Starts a read; its result lands in `out` once the io_context runs.
   void spawn_read(std::uint8_t unit, ReadRequest request, std::chrono::milliseconds timeout,
                   std::optional<ReadResult>& out) {
-    const auto deadline = Link::SteadyClock::now() + timeout;
-    asio::co_spawn(
-        io_,
-        [this, unit, request, deadline, &out]() -> asio::awaitable<void> {
-          out.emplace(co_await client_->read(unit, request, deadline));
-        },
-        asio::detached);
+    reader_.spawn_read(*client_, unit, request, timeout, out);
   }
-
-  // Runs the io_context on this thread, bounded, until every read started is done.
-  void run() {
-    io_.restart();
-    io_.run_for(10s);
-  }
-
+  void run() { reader_.run(); }
   ReadResult read(std::uint8_t unit, ReadRequest request, std::chrono::milliseconds timeout = 2s) {
-    std::optional<ReadResult> out;
-    spawn_read(unit, request, timeout, out);
-    run();
-    if (!out) throw std::runtime_error("read did not finish within the bounded run");
-    return std::move(*out);
+    return reader_.read(*client_, unit, request, timeout);
   }
-
-  // A read that must succeed and return what the peer logged serving.
   void expect_served_read(std::uint8_t unit, ReadRequest request) {
-    const auto r = read(unit, request);
-    ASSERT_TRUE(r.ok()) << r.error().message;
-    const auto last = peer_->last_served();
-    ASSERT_TRUE(last.has_value());
-    EXPECT_EQ(last->outcome, "ok");
-    EXPECT_EQ(last->unit, unit);
-    EXPECT_EQ(last->addr, request.address);
-    EXPECT_EQ(last->count, request.quantity);
-    EXPECT_EQ(r->values, as_u16(last->data));
+    test::expect_served_read(reader_, *client_, *peer_, unit, request);
   }
 
   asio::io_context io_;
+  test::LinkReader reader_{io_};
   std::optional<ModbusPeer> peer_;
   std::optional<RtuOverTcpClient> client_;
 };
