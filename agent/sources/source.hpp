@@ -16,6 +16,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "core/config.hpp"
+#include "core/device_info.hpp"
 #include "core/reading.hpp"
 #include "core/source_parser.hpp"
 #include "sources/device_state.hpp"
@@ -76,6 +77,11 @@ class Source {
   // The device's health as the source sees it, for `rackwatch probe` and the
   // diag socket; sources without a notion of it keep the default.
   virtual SourceHealth health() const { return {}; }
+
+  // What the device says it is (a SunSpec device's common model), once it
+  // has said so; the agent carries it in the catalog. Nothing for sources
+  // whose devices cannot say.
+  virtual std::optional<DeviceInfo> device_info() const { return std::nullopt; }
 
  private:
   SourceConfig config_;

@@ -176,6 +176,87 @@ TEST(ModbusConfigTest, MistakesAreReportedAtTheirLines) {
   EXPECT_THAT(text, HasSubstr("test.yaml:30:52: 'bit' must be 0..15"));
 }
 
+TEST(ModbusConfigTest, SunSpecDiscoveryTakesTheProfilesModel) {
+  Diagnostics d;
+  auto cfg = parse_config(config_with(R"(  - {name: m1, type: modbus, interval: 5s, tcp: h, unit: 1, profile: sunspec-203-meter,
+     sunspec: {base: auto}}
+  - {name: m2, type: modbus, interval: 5s, tcp: h, unit: 2, profile: sunspec-203-meter, sunspec: {base: 50000},
+     points: [{name: power_total}]}
+  - {name: m3, type: modbus, interval: 5s, tcp: h, unit: 3, profile: sunspec-203-meter, sunspec: {}}
+  - {name: m4, type: modbus, interval: 5s, tcp: h, unit: 4, profile: sunspec-203-meter}
+)"), kFile, builtin_source_types(), d);
+  ASSERT_TRUE(cfg) << lines_of(d);
+  const auto& m1 = settings_of(cfg->sources[0]);
+  ASSERT_TRUE(m1.sunspec);
+  EXPECT_EQ(m1.sunspec->bases, (std::vector<std::uint16_t>{0, 40000, 50000}));
+  EXPECT_TRUE(m1.sunspec->base_auto);
+  EXPECT_EQ(m1.sunspec->model.id, 203);
+  EXPECT_EQ(m1.sunspec->model.length, 105);
+  EXPECT_EQ(m1.sunspec->model.data_start, 40072);
+  const auto& m2 = settings_of(cfg->sources[1]);
+  ASSERT_TRUE(m2.sunspec);
+  EXPECT_EQ(m2.sunspec->bases, (std::vector<std::uint16_t>{50000}));
+  EXPECT_FALSE(m2.sunspec->base_auto);
+  EXPECT_EQ(m2.sunspec->model.id, 203);
+  EXPECT_EQ(cfg->sources[1].points.size(), 1u);
+  ASSERT_TRUE(settings_of(cfg->sources[2]).sunspec) << "base auto by default";
+  EXPECT_EQ(settings_of(cfg->sources[2]).sunspec->bases.size(), 3u);
+  EXPECT_FALSE(settings_of(cfg->sources[3]).sunspec) << "without the key: the fixed addresses, as before";
+}
+
+TEST(ModbusConfigTest, SunSpecMistakesAreReportedAtTheirLines) {
+  Diagnostics d;
+  EXPECT_FALSE(parse_config(config_with(R"(  - name: a
+    type: modbus
+    interval: 1s
+    tcp: h
+    unit: 1
+    profile: sunspec-203-meter
+    sunspec: {base: 40001}
+  - name: b
+    type: modbus
+    interval: 1s
+    tcp: h
+    unit: 1
+    profile: orv3-psu
+    sunspec: {base: auto}
+  - name: c
+    type: modbus
+    interval: 1s
+    tcp: h
+    unit: 1
+    sunspec: {base: auto}
+    points: [{name: x, address: 1, quantity: power}]
+  - name: d
+    type: modbus
+    interval: 1s
+    tcp: h
+    unit: 1
+    profile: sunspec-203-meter
+    sunspec: {bass: auto}
+    points:
+      - {name: power_total}
+      - {name: spare, address: 40300, quantity: power}
+  - name: e
+    type: modbus
+    interval: 1s
+    tcp: h
+    unit: 1
+    profile: sunspec-203-meter
+    sunspec: auto
+)"), kFile, builtin_source_types(), d));
+  const auto text = lines_of(d);
+  EXPECT_THAT(text, HasSubstr("test.yaml:10:21: 'base' must be auto, 0, 40000 or 50000 (where the device's \"SunS\" "
+                              "marker is), found '40001'"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:17:14: 'sunspec' finds a profile's SunSpec model in the device, but profile '"));
+  EXPECT_THAT(text, HasSubstr("orv3-psu.yaml' names none"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:23:14: 'sunspec' finds a profile's SunSpec model in the device: it needs a "
+                              "'profile'"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:31:15: unknown key 'bass' in 'sunspec'"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:34:32: a point with its own 'address' is not moved with the SunSpec model"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:41:14: 'sunspec' must be a mapping: {base: auto}"));
+}
+
 TEST(ModbusConfigTest, SourceWithoutProfileOrPointsSaysWhatItNeeds) {
   Diagnostics d;
   EXPECT_FALSE(parse_config(config_with(R"(  - {name: a, type: modbus, interval: 1s, tcp: h, unit: 1}

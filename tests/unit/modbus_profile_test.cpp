@@ -37,7 +37,7 @@ bool overlaps(const RegisterRange& a, const RegisterRange& b) {
   return a.table == b.table && a.address < b.address + b.count && b.address < a.address + a.count;
 }
 
-TEST(ModbusProfileTest, TheFiveProfilesAreShipped) {
+TEST(ModbusProfileTest, TheProfilesAreShipped) {
   std::set<std::string> names;
   for (const auto& p : shipped_profiles()) names.insert(p.stem().string());
   for (const char* expected : {"orv3-psu", "orv3-bbu", "orv3-rpu", "sunspec-203-meter", "rdhx-cdab"}) {
@@ -100,6 +100,28 @@ TEST(ModbusProfileTest, SunSpecMeterUsesScaleFactorsAndOrv3UsesFixedPoint) {
     swapped += p.registers.format.type == ValueType::f32 && p.registers.format.order == WordOrder::cdab;
   }
   EXPECT_GE(swapped, 5u);
+}
+
+// The SunSpec meters: each names its model, and every register it reads
+// (a point's, a scale factor's) lies in that model's data.
+TEST(ModbusProfileTest, SunSpecMetersNameTheirModels) {
+  for (int model : {203}) {
+    SCOPED_TRACE(model);
+    Diagnostics d;
+    auto meter = load_profile(std::string(RACKWATCH_SOURCE_DIR) + "/config/profiles/sunspec-" +
+                                  std::to_string(model) + "-meter.yaml",
+                              d);
+    ASSERT_TRUE(meter) << lines_of(d);
+    ASSERT_TRUE(meter->sunspec);
+    EXPECT_EQ(meter->sunspec->id, model);
+    EXPECT_EQ(meter->sunspec->length, 105);
+    EXPECT_EQ(meter->sunspec->data_start, 40072);
+    for (const auto& p : meter->points) {
+      EXPECT_EQ(p.registers.format.scaling, Scaling::scale_factor) << p.point.name;
+      EXPECT_GE(p.registers.address, 40072) << p.point.name;
+      EXPECT_LT(p.registers.address + p.registers.range().count, 40072 + 105 + 1) << p.point.name;
+    }
+  }
 }
 
 // Fault and leak bits are alarms out of the box; nothing else carries limits.
@@ -205,6 +227,31 @@ TEST_F(ModbusProfileFileTest, YamlSyntaxErrorNamesTheFile) {
   EXPECT_FALSE(load("points: [\n"));
   EXPECT_THAT(lines_of(diags_), HasSubstr("p.yaml:"));
   EXPECT_THAT(lines_of(diags_), HasSubstr("YAML syntax"));
+}
+
+TEST_F(ModbusProfileFileTest, SunSpecBlockIsCheckedAgainstThePoints) {
+  EXPECT_FALSE(load(R"(description: d
+sunspec: {model: 203, length: 10, data_start: 100}
+points:
+  - {name: a, address: 100, type: s16, scale_factor: 104, quantity: power}
+  - {name: b, address: 109, type: u32, scale_factor: 104, quantity: energy}
+  - {name: c, address: 105, type: s16, scale_factor: 110, quantity: power}
+)"));
+  auto text = lines_of(diags_);
+  EXPECT_THAT(text, HasSubstr("p.yaml:2:10: point 'b' needs holding register 109-110, outside model 203's data "
+                              "(holding register 100-109): a SunSpec profile reads only its model"));
+  EXPECT_THAT(text, HasSubstr("point 'c' needs holding register 110, outside model 203's data"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("point 'a'")));
+  diags_ = Diagnostics{};
+  EXPECT_FALSE(load(R"(description: d
+sunspec: {model: 65535, length: 0, data_start: 1, extra: 1}
+points: [{name: a, address: 100, quantity: power}]
+)"));
+  text = lines_of(diags_);
+  EXPECT_THAT(text, HasSubstr("unknown key 'extra' in the profile's 'sunspec'"));
+  EXPECT_THAT(text, HasSubstr("'model' must be a SunSpec model ID 1..65534"));
+  EXPECT_THAT(text, HasSubstr("'length' must be the model's length in registers, 1..65535"));
+  EXPECT_THAT(text, HasSubstr("'data_start' must be a register address 2..65535"));
 }
 
 TEST(ModbusProfileFind, NameIsLookedUpBesideTheConfigThenInstalled) {

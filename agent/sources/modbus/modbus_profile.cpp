@@ -9,6 +9,7 @@
 
 #include "core/bounded_file.hpp"
 #include "core/config_reader.hpp"
+#include "sources/modbus/sunspec_config.hpp"
 
 namespace rackwatch::modbus {
 
@@ -219,7 +220,7 @@ std::optional<Profile> load_profile(const std::string& path, Diagnostics& diags)
     r.error(root, "a profile is a mapping with description and points");
     return std::nullopt;
   }
-  r.check_keys(root, {"description", "defaults", "unreadable", "points"}, "a profile");
+  r.check_keys(root, {"description", "defaults", "unreadable", "points", "sunspec"}, "a profile");
   Profile profile;
   profile.file = path;
   if (auto v = r.string(root, "description", true)) profile.description = *v;
@@ -285,6 +286,7 @@ std::optional<Profile> load_profile(const std::string& path, Diagnostics& diags)
       profile.points.push_back(std::move(p));
     }
   }
+  profile.sunspec = parse_sunspec_model(root, profile.points, r);
   if (diags.size() > before) return std::nullopt;
   return profile;
 }

@@ -10,6 +10,7 @@
 #include "core/config.hpp"
 #include "core/diagnostics.hpp"
 #include "sources/modbus/modbus_point.hpp"
+#include "sources/modbus/sunspec_settings.hpp"
 
 namespace YAML {
 class Node;
@@ -31,6 +32,8 @@ struct Profile {
   std::string description;
   std::vector<ProfilePoint> points;
   std::vector<RegisterRange> unreadable;  // never read, not even through a gap
+  // A SunSpec model's profile: the model, and the data start its addresses assume.
+  std::optional<SunSpecModel> sunspec;
 
   const ProfilePoint* find(std::string_view name) const;
   std::string point_names() const;  // "a, b, c" for messages

@@ -14,6 +14,7 @@
 #include "sources/modbus/modbus_point.hpp"
 #include "sources/modbus/modbus_rtu_frame.hpp"
 #include "sources/modbus/modbus_spans.hpp"
+#include "sources/modbus/sunspec_settings.hpp"
 
 namespace rackwatch::modbus {
 
@@ -45,6 +46,9 @@ struct ModbusSettings final : SourceSettings {
   HealthPolicy health;
   std::vector<RegisterPoint> registers;    // one per point of the source, in its order
   std::vector<RegisterRange> unreadable;  // from the profile
+  // `sunspec:` set: the profile's model is found in the device's chain, and
+  // the registers above are moved to where it is.
+  std::optional<SunSpecSettings> sunspec;
 };
 
 }  // namespace rackwatch::modbus

@@ -1,7 +1,6 @@
 #include "sources/modbus/modbus_source.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <set>
 #include <span>
 #include <utility>
@@ -37,15 +36,6 @@ std::string seconds_text(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
-struct ModbusSource::PollState {
-  SteadyClock::time_point deadline;
-  std::vector<Got> got;  // per need
-  std::deque<std::vector<std::uint16_t>> responses;  // a deque: Got points into it
-  std::string abort;  // after a failure of the device: why the rest is not read
-  std::vector<std::size_t> suspects;  // needs of joint reads refused with "illegal data address"
-  std::vector<Span> suspect_spans;
-};
-
 ModbusSource::ModbusSource(const SourceConfig& config, std::shared_ptr<const ModbusSettings> settings,
                            std::shared_ptr<Link> link)
     : Source(config),
@@ -54,18 +44,19 @@ ModbusSource::ModbusSource(const SourceConfig& config, std::shared_ptr<const Mod
       unreadable_(settings_->unreadable),
       unreadable_why_(unreadable_.size(), "marked unreadable in the profile"),
       health_(settings_->health) {
-  const auto& registers = settings_->registers;
-  value_need_.resize(registers.size());
-  scale_need_.resize(registers.size());
-  for (std::size_t i = 0; i < registers.size(); ++i) {
-    value_need_[i] = needs_.size();
-    needs_.push_back({i, registers[i].range()});
-    if (auto sf = registers[i].scale_factor_range()) {
-      scale_need_[i] = needs_.size();
-      needs_.push_back({i, *sf});
+  if (settings_->sunspec) {
+    // Nothing to read before discovery says where the model is.
+    sunspec_.emplace();
+    std::uint32_t end = settings_->sunspec->model.data_start;
+    for (const auto& r : settings_->registers) {
+      end = std::max(end, std::uint32_t{r.range().address} + r.range().count);
+      if (auto sf = r.scale_factor_range()) end = std::max(end, std::uint32_t{sf->address} + 1);
     }
+    model_extent_ = model_extent(settings_->sunspec->model, end);
+    replan();
+  } else {
+    place(0);
   }
-  replan();
   link_->join(this, config.interval);
 }
 
@@ -77,6 +68,38 @@ bool ModbusSource::answering() const {
 
 std::string ModbusSource::where() const {
   return "unit " + std::to_string(settings_->unit) + " on " + link_->describe();
+}
+
+void ModbusSource::place(std::int32_t shift, std::optional<RegisterRange> header) {
+  auto moved = [shift](RegisterRange r) {
+    r.address = static_cast<std::uint16_t>(std::int32_t{r.address} + shift);
+    return r;
+  };
+  const auto& registers = settings_->registers;
+  needs_.clear();
+  value_need_.assign(registers.size(), 0);
+  scale_need_.assign(registers.size(), std::nullopt);
+  for (std::size_t i = 0; i < registers.size(); ++i) {
+    value_need_[i] = needs_.size();
+    needs_.push_back({i, moved(registers[i].range())});
+    if (auto sf = registers[i].scale_factor_range()) {
+      scale_need_[i] = needs_.size();
+      needs_.push_back({i, moved(*sf)});
+    }
+  }
+  header_need_.reset();
+  if (header) {
+    header_need_ = needs_.size();
+    needs_.push_back({registers.size(), *header});
+  }
+  unreadable_.clear();
+  for (const auto& u : settings_->unreadable) {
+    const std::int32_t first = std::int32_t{u.address} + shift;
+    if (first >= 0 && first + u.count <= 65536) unreadable_.push_back(moved(u));
+  }
+  unreadable_why_.assign(unreadable_.size(), "marked unreadable in the profile");
+  notes_.clear();  // they name disabled registers, which are no more
+  replan();
 }
 
 void ModbusSource::replan() {
@@ -117,6 +140,85 @@ std::string ModbusSource::left_out(std::size_t need, const Error& error) const {
   return error.message;
 }
 
+namespace {
+
+// Never empty: a reading without an error is a value.
+std::string why_text(const LinkError& error) {
+  return error.message.empty() ? std::string(link_failure_name(error.failure)) : error.message;
+}
+
+}  // namespace
+
+asio::awaitable<ReadResult> ModbusSource::request(PollState& state, const Span& span, bool probe) {
+  // Not `probe ? co_await … : co_await …`: GCC 12 destroys the temporaries
+  // of a conditional with co_await in both arms twice.
+  std::optional<ReadResult> got;
+  if (probe) {
+    got.emplace(co_await link_->probe(settings_->unit, span.request(), state.deadline, settings_->probe_timeout));
+  } else {
+    got.emplace(co_await link_->read(settings_->unit, span.request(), state.deadline, settings_->request_timeout));
+  }
+  ReadResult result = std::move(*got);
+  if (!result.ok() && result.error().failure == LinkFailure::not_sent) {
+    ++counters_.not_sent;
+  } else {
+    ++counters_.requests;
+    counters_.probes += probe;
+  }
+  if (result.ok()) {
+    ++counters_.answers;
+    last_success_ = Clock::now();
+    if (health_.state() == DeviceState::dormant) {
+      log::info("modbus source '", config().name, "' (", where(), ") answers again");
+    }
+    answered_since_start_ = true;
+    health_.answered();
+    co_return result;
+  }
+
+  const LinkError& error = result.error();
+  const std::string why = why_text(error);
+  switch (error.failure) {
+    case LinkFailure::exception: {
+      ++counters_.exceptions;
+      const std::uint8_t code = error.modbus ? error.modbus->exception_code : 0;
+      if (code == kGatewayPathUnavailable || code == kGatewayTargetFailed) {
+        failed(state, why);
+        break;
+      }
+      answered_since_start_ = true;
+      health_.answered();
+      break;
+    }
+    case LinkFailure::not_sent:
+      // The request never left: the link was busy or quiet until the
+      // deadline. Not the device's fault, and no time is left.
+      state.abort = "not read: " + why;
+      break;
+    case LinkFailure::timeout:
+      ++counters_.timeouts;
+      failed(state, why);
+      break;
+    case LinkFailure::crc:
+      ++counters_.crc_errors;
+      failed(state, why);
+      break;
+    case LinkFailure::framing:
+      ++counters_.framing_errors;
+      failed(state, why);
+      break;
+    case LinkFailure::connect:
+    case LinkFailure::io:
+      ++counters_.io_errors;
+      failed(state, why);
+      break;
+    case LinkFailure::request:
+    case LinkFailure::internal:
+      break;
+  }
+  co_return result;
+}
+
 asio::awaitable<void> ModbusSource::read_span(PollState& state, const Span& span,
                                               const std::vector<std::size_t>& needs, bool probe) {
   auto set_error = [&](const std::string& why) {
@@ -131,30 +233,9 @@ asio::awaitable<void> ModbusSource::read_span(PollState& state, const Span& span
     set_error("not read: the poll's time ran out");
     co_return;
   }
-  // Not `probe ? co_await … : co_await …`: GCC 12 destroys the temporaries
-  // of a conditional with co_await in both arms twice.
-  std::optional<ReadResult> got;
-  if (probe) {
-    got.emplace(co_await link_->probe(settings_->unit, span.request(), state.deadline, settings_->probe_timeout));
-  } else {
-    got.emplace(co_await link_->read(settings_->unit, span.request(), state.deadline, settings_->request_timeout));
-  }
-  ReadResult result = std::move(*got);
+  ReadResult result = co_await request(state, span, probe);
   const auto wall = Clock::now();
-  if (!result.ok() && result.error().failure == LinkFailure::not_sent) {
-    ++counters_.not_sent;
-  } else {
-    ++counters_.requests;
-    counters_.probes += probe;
-  }
   if (result.ok()) {
-    ++counters_.answers;
-    last_success_ = wall;
-    if (health_.state() == DeviceState::dormant) {
-      log::info("modbus source '", config().name, "' (", where(), ") answers again");
-    }
-    answered_since_start_ = true;
-    health_.answered();
     state.responses.push_back(std::move(result).value().values);
     for (auto n : needs) {
       state.got[n] = Got{&state.responses.back(), static_cast<std::uint16_t>(needs_[n].range.address - span.address),
@@ -164,58 +245,18 @@ asio::awaitable<void> ModbusSource::read_span(PollState& state, const Span& span
   }
 
   const LinkError& error = result.error();
-  // Never empty: a reading without an error is a value.
-  const std::string why = error.message.empty() ? std::string(link_failure_name(error.failure)) : error.message;
-  auto device_failed = [&] { failed(state, why); };
-  set_error(why);
-  switch (error.failure) {
-    case LinkFailure::exception: {
-      ++counters_.exceptions;
-      const std::uint8_t code = error.modbus ? error.modbus->exception_code : 0;
-      if (code == kGatewayPathUnavailable || code == kGatewayTargetFailed) {
-        device_failed();
-        break;
-      }
-      answered_since_start_ = true;
-      health_.answered();
-      if (code != kIllegalDataAddress) break;
-      std::set<std::pair<std::uint16_t, std::uint16_t>> distinct;
-      for (auto n : needs) distinct.insert({needs_[n].range.address, needs_[n].range.count});
-      if (distinct.size() > 1) {
-        // Which register is refused is not said: the points are read alone.
-        state.suspects.insert(state.suspects.end(), needs.begin(), needs.end());
-        state.suspect_spans.push_back(span);
-      } else {
-        disable(needs_[needs.front()].range, "illegal data address");
-        set_error("illegal data address: " + range_text(needs_[needs.front()].range) + " is disabled");
-      }
-      break;
-    }
-    case LinkFailure::not_sent:
-      // The request never left: the link was busy or quiet until the
-      // deadline. Not the device's fault, and no time is left.
-      state.abort = "not read: " + why;
-      break;
-    case LinkFailure::timeout:
-      ++counters_.timeouts;
-      device_failed();
-      break;
-    case LinkFailure::crc:
-      ++counters_.crc_errors;
-      device_failed();
-      break;
-    case LinkFailure::framing:
-      ++counters_.framing_errors;
-      device_failed();
-      break;
-    case LinkFailure::connect:
-    case LinkFailure::io:
-      ++counters_.io_errors;
-      device_failed();
-      break;
-    case LinkFailure::request:
-    case LinkFailure::internal:
-      break;
+  set_error(why_text(error));
+  const std::uint8_t code = error.modbus ? error.modbus->exception_code : 0;
+  if (error.failure != LinkFailure::exception || code != kIllegalDataAddress) co_return;
+  std::set<std::pair<std::uint16_t, std::uint16_t>> distinct;
+  for (auto n : needs) distinct.insert({needs_[n].range.address, needs_[n].range.count});
+  if (distinct.size() > 1) {
+    // Which register is refused is not said: the points are read alone.
+    state.suspects.insert(state.suspects.end(), needs.begin(), needs.end());
+    state.suspect_spans.push_back(span);
+  } else {
+    disable(needs_[needs.front()].range, "illegal data address");
+    set_error("illegal data address: " + range_text(needs_[needs.front()].range) + " is disabled");
   }
 }
 
@@ -237,7 +278,7 @@ asio::awaitable<std::vector<RawReading>> ModbusSource::poll() {
     const std::string why = "device dormant after " + std::to_string(health_.consecutive_failures()) +
                             " failures (last: " + health_.last_error() + "); next probe in " +
                             seconds_text(next - start);
-    co_return std::vector<RawReading>(settings_->registers.size(), RawReading::failure(why, Clock::now()));
+    co_return failures(why);
   }
   const auto timeout = std::chrono::duration_cast<SteadyClock::duration>(config().timeout);
   // Finish a little before the scheduler's deadline, so that what was read
@@ -246,12 +287,6 @@ asio::awaitable<std::vector<RawReading>> ModbusSource::poll() {
 
   PollState state;
   state.deadline = start + timeout - margin;
-  state.got.assign(needs_.size(), Got{nullptr, 0, "not read", Clock::now()});
-  for (std::size_t n = 0; n < plan_.points.size(); ++n) {
-    if (!plan_.points[n]) state.got[n].error = left_out(n, plan_.points[n].error());
-  }
-
-  const auto unreadable_before = unreadable_.size();
   link_->poll_started(this);
   // Reported to the link however the poll ends (a coroutine may be
   // destroyed at any co_await when the agent stops).
@@ -260,7 +295,18 @@ asio::awaitable<std::vector<RawReading>> ModbusSource::poll() {
     ~Finished() { source.link_->poll_finished(&source, source.answering()); }
   } finished{*this};
   // A device not proven to answer: its first read is the probe.
-  const bool probe = !answering();
+  bool probe = !answering();
+  if (sunspec_ && !sunspec_->found) {
+    const bool found = co_await discover(state, probe);
+    if (!found) co_return failures(sunspec_->why);
+    probe = false;  // discovery's first read was the probe
+  }
+
+  state.got.assign(needs_.size(), Got{nullptr, 0, "not read", Clock::now()});
+  for (std::size_t n = 0; n < plan_.points.size(); ++n) {
+    if (!plan_.points[n]) state.got[n].error = left_out(n, plan_.points[n].error());
+  }
+  const auto unreadable_before = unreadable_.size();
   for (std::size_t s = 0; s < plan_.spans.size(); ++s) {
     co_await read_span(state, plan_.spans[s], span_needs_[s], probe && s == 0);
   }
@@ -306,7 +352,12 @@ asio::awaitable<std::vector<RawReading>> ModbusSource::poll() {
     }
   }
   if (unreadable_.size() != unreadable_before) replan();
+  if (sunspec_ && !model_in_place(state)) co_return failures(sunspec_->why);
   co_return decode(state);
+}
+
+std::vector<RawReading> ModbusSource::failures(const std::string& why) const {
+  return std::vector<RawReading>(settings_->registers.size(), RawReading::failure(why, Clock::now()));
 }
 
 std::vector<RawReading> ModbusSource::decode(const PollState& state) const {
@@ -367,10 +418,20 @@ SourceHealth ModbusSource::health() const {
                 {"dormant", health_.dormant_count()},
                 {"dormant_polls", counters_.dormant_polls},
                 {"reads_per_poll", plan_.spans.size()}};
+  if (sunspec_) h.counters.emplace_back("sunspec_discoveries", sunspec_->discoveries);
   h.last_success = last_success_;
   h.notes = notes_;
   h.notes.insert(h.notes.begin(), where());
+  if (sunspec_) {
+    auto more = sunspec_notes(*sunspec_, *settings_->sunspec);
+    h.notes.insert(h.notes.begin() + 1, more.begin(), more.end());
+  }
   return h;
+}
+
+std::optional<DeviceInfo> ModbusSource::device_info() const {
+  if (!sunspec_ || !sunspec_->info || sunspec_->info->empty()) return std::nullopt;
+  return sunspec_->info;
 }
 
 }  // namespace rackwatch::modbus

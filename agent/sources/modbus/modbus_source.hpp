@@ -5,11 +5,14 @@
 // to answer (not heard from since start, failed last time, or dormant and
 // due for its re-probe) has its first read of a poll made a probe: sent in
 // the link's idle time only, with a short timeout, so that it never holds
-// up a device that answers.
+// up a device that answers. With `sunspec:`, the first poll finds the
+// profile's model in the device's SunSpec chain (the discovery's reads go
+// the same way: the first is the probe) and reads it wherever it sits.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +24,7 @@
 #include "sources/modbus/modbus_link.hpp"
 #include "sources/modbus/modbus_settings.hpp"
 #include "sources/modbus/modbus_spans.hpp"
+#include "sources/modbus/sunspec_discovery.hpp"
 #include "sources/source.hpp"
 
 namespace rackwatch::modbus {
@@ -51,6 +55,8 @@ class ModbusSource final : public Source {
 
   boost::asio::awaitable<std::vector<RawReading>> poll() override;
   SourceHealth health() const override;
+  // SunSpec: the common model's strings, once discovery has read them.
+  std::optional<DeviceInfo> device_info() const override;
 
   const Counters& counters() const { return counters_; }
   // The reads of the current plan.
@@ -72,8 +78,19 @@ class ModbusSource final : public Source {
     std::string error;  // when values is null
     TimePoint time{};
   };
-  struct PollState;
+  struct PollState {
+    SteadyClock::time_point deadline;
+    std::vector<Got> got;  // per need
+    std::deque<std::vector<std::uint16_t>> responses;  // a deque: Got points into it
+    std::string abort;  // after a failure of the device: why the rest is not read
+    std::vector<std::size_t> suspects;  // needs of joint reads refused with "illegal data address"
+    std::vector<Span> suspect_spans;
+  };
 
+  // The needs of the points with every address moved by `shift` (SunSpec:
+  // where discovery found the model), plus the model's `header`, and the
+  // plan for them; registers disabled before are forgotten.
+  void place(std::int32_t shift, std::optional<RegisterRange> header = std::nullopt);
   void replan();
   // Whether the device has proven that it answers: its polls need no probe.
   bool answering() const;
@@ -82,6 +99,23 @@ class ModbusSource final : public Source {
   // link's idle time and with the short probe_timeout.
   boost::asio::awaitable<void> read_span(PollState& state, const Span& span,
                                          const std::vector<std::size_t>& needs, bool probe = false);
+  // One request on the link, counted and judged for the device's health: an
+  // answer or an exception proves it alive; no answer, a broken frame or a
+  // gateway's "no path" counts against it and ends the poll's reads.
+  boost::asio::awaitable<ReadResult> request(PollState& state, const Span& span, bool probe);
+  std::vector<RawReading> failures(const std::string& why) const;
+
+  // SunSpec (modbus_source_sunspec.cpp). Finds the "SunS" marker, walks the
+  // chain, reads the common model and places the needs; false when the
+  // model is not found (the state says why). `probe`: its first read is
+  // the poll's probe.
+  boost::asio::awaitable<bool> discover(PollState& state, bool probe);
+  // After the reads: whether the model's header, read with its data, still
+  // names the model found; if not, the chain changed and the next poll
+  // discovers again.
+  bool model_in_place(const PollState& state);
+  // Drops what discovery found; the next poll discovers again.
+  void forget(std::string why);
   void disable(const RegisterRange& range, std::string why);
   std::vector<RawReading> decode(const PollState& state) const;
   std::string where() const;
@@ -102,6 +136,10 @@ class ModbusSource final : public Source {
   Counters counters_;
   std::optional<TimePoint> last_success_;
   bool answered_since_start_ = false;
+  // SunSpec: what discovery found, and the need of the model's header.
+  std::optional<SunSpecState> sunspec_;
+  std::optional<std::size_t> header_need_;
+  std::uint16_t model_extent_ = 0;  // registers of model data the points need
 };
 
 }  // namespace rackwatch::modbus

@@ -16,6 +16,7 @@
 #include "sources/modbus/modbus_settings.hpp"
 #include "sources/modbus/modbus_source.hpp"
 #include "sources/modbus/modbus_tcp_client.hpp"
+#include "sources/modbus/sunspec_config.hpp"
 
 namespace rackwatch::modbus {
 
@@ -160,7 +161,7 @@ class ModbusSourceType final : public SourceType {
   std::vector<std::string_view> source_keys() const override {
     return {"tcp",           "rtu",         "rtu_over_tcp", "unit",          "profile",
             "request_timeout", "inter_request_delay", "max_gap", "max_registers", "dormant_after",
-            "reprobe_min",   "reprobe_max", "probe_timeout"};
+            "reprobe_min",   "reprobe_max", "probe_timeout", "sunspec"};
   }
   std::vector<std::string_view> point_keys() const override { return kRegisterPointKeys; }
   bool points_optional() const override { return true; }
@@ -189,6 +190,11 @@ class ModbusSourceType final : public SourceType {
       if (!profile) return s;
       s->unreadable = profile->unreadable;
     }
+    std::vector<YAML::Node> own_address;
+    for (const auto& node : point_nodes) {
+      if (node["address"]) own_address.push_back(node);
+    }
+    s->sunspec = parse_sunspec_source(source, profile ? &*profile : nullptr, own_address, r);
 
     if (point_nodes.empty()) {
       if (!profile) {
