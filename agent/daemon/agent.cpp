@@ -227,6 +227,11 @@ void Agent::deliver(const std::string& name, TimePoint tick, std::vector<RawRead
     }
   }
   publish_alarms(out.alarms, tick);
+  // A device that said what it is (SunSpec discovery), or says something
+  // else now: the catalog carries it, under the same id.
+  if (runners_[source] && encoder_->set_device(name, runners_[source]->source().device_info())) {
+    publish_state(encoder_->catalog(Clock::now()));
+  }
   if (startup_.awaiting.erase(name) > 0) check_ready();
 }
 

@@ -157,9 +157,14 @@ v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnosti
   identity.agent_id = config().agent.id;
   identity.site = config().agent.site;
   identity.rack = config().agent.rack;
+  const auto devices_before = encoder_->devices();
   encoder_ = std::make_unique<NativeEncoder>(config(), model_->catalog, std::move(identity));
   if (session_changed) replace_session(std::move(farewell));
   runners_ = std::move(runners);
+  // What the kept sources' devices said they are stays in the catalog.
+  for (std::size_t i = 0; i < runners_.size(); ++i) {
+    if (runners_[i]) encoder_->set_device(config().sources[i].name, runners_[i]->source().device_info());
+  }
   last_poll_ = std::move(last_poll);
   for (std::size_t i = 0; i < runners_.size(); ++i) {
     if (!runners_[i]) runners_[i] = make_runner(config().sources[i]);
@@ -172,7 +177,7 @@ v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnosti
   result.set_session_restarted(session_changed);
   result.set_catalog_changed(encoder_->catalog_id() != old_catalog_id);
   // Retained state, not history: sent now, and in every birth after.
-  if (result.catalog_changed()) publish_state(encoder_->catalog(Clock::now()));
+  if (result.catalog_changed() || encoder_->devices() != devices_before) publish_state(encoder_->catalog(Clock::now()));
   // Alarms of points that are gone or whose thresholds changed leave the
   // active set; the others now refer to the catalog just sent.
   if (prune_active_alarms()) publish_active_alarms(Clock::now());

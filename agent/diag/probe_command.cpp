@@ -27,13 +27,16 @@ constexpr const char* kUsage =
     "\n"
     "Polls each source of FILE once (or only NAME) and prints point, value,\n"
     "unit and quality, then the health and counters of each device that\n"
-    "keeps them (Modbus); no broker or running daemon is needed.\n"
+    "keeps them (Modbus: with SunSpec discovery, where the model chain was\n"
+    "found and what the device says it is); no broker or running daemon is\n"
+    "needed.\n"
     "Exit 0 when every reading is good, 1 when some are not, 2 on a usage or\n"
     "configuration error.\n";
 
 struct Device {
   std::string source;
   SourceHealth health;
+  std::optional<DeviceInfo> info;  // what the device said it is (SunSpec)
 };
 
 std::string time_text(const std::optional<TimePoint>& t) {
@@ -120,7 +123,7 @@ int probe(const Args& args, const SourceTypes& types) {
   for (std::size_t i = 0; i < sources.size(); ++i) {
     if (!sources[i]) continue;
     auto h = sources[i]->health();
-    if (h.state) devices.push_back({config->sources[i].name, std::move(h)});
+    if (h.state) devices.push_back({config->sources[i].name, std::move(h), sources[i]->device_info()});
   }
 
   bool all_good = true;
@@ -153,6 +156,12 @@ int probe(const Args& args, const SourceTypes& types) {
       boost::json::array notes;
       for (const auto& n : d.health.notes) notes.push_back(boost::json::string(n));
       o["notes"] = std::move(notes);
+      if (d.info) {
+        o["device"] = {{"manufacturer", d.info->manufacturer},
+                       {"model", d.info->model},
+                       {"serial_number", d.info->serial_number},
+                       {"version", d.info->version}};
+      }
       devs.push_back(std::move(o));
     }
     boost::json::object doc;

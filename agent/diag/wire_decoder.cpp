@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/plural.hpp"
+#include "core/printable.hpp"
 #include "diag/format.hpp"
 #include "rackwatch/v1/telemetry.pb.h"
 
@@ -136,6 +137,17 @@ json::object WireDecoder::decode(const std::string& topic, const std::string& pa
       known.push_back({p.id(), p.unit_symbol()});
     }
     o["points"] = std::move(points);
+    if (c.devices_size() > 0) {
+      json::array devices;
+      for (const auto& d : c.devices()) {
+        devices.push_back(json::object{{"name", d.name()},
+                                       {"manufacturer", d.manufacturer()},
+                                       {"model", d.model()},
+                                       {"serial_number", d.serial_number()},
+                                       {"version", d.version()}});
+      }
+      o["devices"] = std::move(devices);
+    }
   } else if (parts->kind == "telemetry") {
     v1::Telemetry t;
     if (!t.ParseFromString(payload)) return fail("Telemetry");
@@ -235,6 +247,14 @@ std::string WireDecoder::to_text(const json::object& d) const {
   } else if (kind == "catalog") {
     out << time_of("time_ms") << "  " << where << "  catalog " << str("catalog_id") << ": "
         << plural(d.at("points").as_array().size(), "point") << '\n';
+    if (const auto* devices = d.if_contains("devices")) {
+      for (const auto& dv : devices->as_array()) {
+        const auto& o = dv.as_object();
+        auto field = [&](const char* key) { return printable(std::string(o.at(key).as_string())); };
+        out << "  device " << field("name") << ": " << field("manufacturer") << " " << field("model") << ", serial "
+            << field("serial_number") << ", version " << field("version") << '\n';
+      }
+    }
   } else if (kind == "telemetry") {
     out << time_of("time_ms") << "  " << where << "  telemetry #" << str("sequence") << "  "
         << str("source");

@@ -4,6 +4,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <cstdio>
+#include <map>
 
 #include "core/derived_config.hpp"
 #include "core/hash.hpp"
@@ -14,6 +15,7 @@ namespace rackwatch {
 
 struct NativeEncoder::Buffers {
   v1::Catalog catalog;
+  std::map<std::string, DeviceInfo> devices;  // by source name
   v1::Telemetry telemetry;  // reused: Clear() keeps its allocations
 };
 
@@ -98,6 +100,35 @@ NativeEncoder::NativeEncoder(const Config& config, const Catalog& catalog, Agent
   // The id covers the points only, so it changes exactly when they change.
   catalog_id_ = fnv1a_hex(serialize_deterministic(cat));
   cat.set_catalog_id(catalog_id_);
+  for (const auto& sc : config.sources) sources_.push_back(sc.name);
+}
+
+const std::map<std::string, DeviceInfo>& NativeEncoder::devices() const { return buffers_->devices; }
+
+bool NativeEncoder::set_device(const std::string& source, const std::optional<DeviceInfo>& info) {
+  auto& devices = buffers_->devices;
+  const auto it = devices.find(source);
+  if (!info) {
+    if (it == devices.end()) return false;
+    devices.erase(it);
+  } else if (it != devices.end() && it->second == *info) {
+    return false;
+  } else {
+    devices[source] = *info;
+  }
+  auto& cat = buffers_->catalog;
+  cat.clear_devices();
+  for (const auto& name : sources_) {
+    const auto d = devices.find(name);
+    if (d == devices.end()) continue;
+    auto* out = cat.add_devices();
+    out->set_name(name);
+    out->set_manufacturer(d->second.manufacturer);
+    out->set_model(d->second.model);
+    out->set_serial_number(d->second.serial_number);
+    out->set_version(d->second.version);
+  }
+  return true;
 }
 
 NativeEncoder::~NativeEncoder() = default;

@@ -4,12 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/catalog.hpp"
 #include "core/config.hpp"
+#include "core/device_info.hpp"
 #include "core/reading.hpp"
 #include "pipeline/thresholds.hpp"
 #include "publish/record.hpp"
@@ -76,7 +79,12 @@ class NativeEncoder {
   const std::string& catalog_id() const { return catalog_id_; }
 
   Record status(bool online, const StatusCounters& counters, TimePoint now) const;
+  // The catalog, with the devices that said what they are.
   Record catalog(TimePoint now) const;
+  // What `source`'s device says it is (nothing: not known); true when that
+  // changes the catalog message (its id stays: it covers the points only).
+  bool set_device(const std::string& source, const std::optional<DeviceInfo>& info);
+  const std::map<std::string, DeviceInfo>& devices() const;
   // An alarm event of catalog point `point` (QoS 1, not retained), and the
   // retained set of active ones.
   v1::AlarmEvent alarm_event(const AlarmEvent& event, std::uint32_t point, const std::string& point_id,
@@ -91,6 +99,7 @@ class NativeEncoder {
   AgentIdentity identity_;
   Topics topics_;
   std::string catalog_id_;
+  std::vector<std::string> sources_;  // in catalog order, for the devices' order
   std::unique_ptr<Buffers> buffers_;
 };
 

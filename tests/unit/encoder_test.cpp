@@ -87,6 +87,39 @@ TEST(NativeEncoderTest, CatalogListsEveryPointInOrderWithAStableId) {
   EXPECT_NE(NativeEncoder(changed, identity()).catalog_id(), enc.catalog_id());
 }
 
+// A device that says what it is (SunSpec's common model) joins the catalog's
+// devices, in source order; the catalog id, which covers the points, stays.
+TEST(NativeEncoderTest, CatalogCarriesTheDevicesThatSaidWhatTheyAre) {
+  NativeEncoder enc(two_sources(), identity());
+  const auto id = enc.catalog_id();
+  v1::Catalog before;
+  ASSERT_TRUE(before.ParseFromString(enc.catalog(TimePoint{}).payload));
+  EXPECT_EQ(before.devices_size(), 0);
+
+  const DeviceInfo meter{"Acme", "AM-3", "SN1", "1.0"};
+  EXPECT_TRUE(enc.set_device("cdu", meter));
+  EXPECT_FALSE(enc.set_device("cdu", meter)) << "nothing new";
+  EXPECT_TRUE(enc.set_device("pdu", DeviceInfo{"Other", "P", "SN2", ""}));
+  EXPECT_TRUE(enc.set_device("pdu", std::nullopt)) << "forgotten";
+  EXPECT_TRUE(enc.set_device("pdu", DeviceInfo{"Other", "P", "SN3", ""}));
+  v1::Catalog c;
+  ASSERT_TRUE(c.ParseFromString(enc.catalog(TimePoint{}).payload));
+  EXPECT_EQ(c.catalog_id(), id);
+  EXPECT_EQ(enc.catalog_id(), id);
+  ASSERT_EQ(c.devices_size(), 2);
+  EXPECT_EQ(c.devices(0).name(), "pdu") << "in the order of the sources";
+  EXPECT_EQ(c.devices(0).serial_number(), "SN3");
+  EXPECT_EQ(c.devices(1).name(), "cdu");
+  EXPECT_EQ(c.devices(1).manufacturer(), "Acme");
+  EXPECT_EQ(c.devices(1).model(), "AM-3");
+  EXPECT_EQ(c.devices(1).serial_number(), "SN1");
+  EXPECT_EQ(c.devices(1).version(), "1.0");
+  EXPECT_TRUE(enc.set_device("pdu", std::nullopt));
+  EXPECT_FALSE(enc.set_device("pdu", std::nullopt)) << "already gone";
+  ASSERT_TRUE(c.ParseFromString(enc.catalog(TimePoint{}).payload));
+  EXPECT_EQ(c.devices_size(), 1);
+}
+
 TEST(NativeEncoderTest, CatalogCarriesReportByExceptionAndLimits) {
   auto cfg = two_sources();
   cfg.sources[0].points[0].deadband = 2;

@@ -51,6 +51,30 @@ sources:
   EXPECT_NE(dec.to_text(after).find("cdu.flow"), std::string::npos);
 }
 
+// A catalog's devices (what SunSpec meters said they are) show in both
+// forms; a catalog without any has no "devices" at all.
+TEST(WireDecoderTest, ShowsTheCatalogsDevices) {
+  Diagnostics d;
+  auto cfg = parse_config(R"(agent: {site: s1, rack: r1, id: a1}
+mqtt: {brokers: [tcp://127.0.0.1:1]}
+sources:
+  - {name: meter, type: sim, interval: 1s, points: [{name: flow, signal: cdu.flow}]}
+)", "w.yaml", builtin_source_types(), d);
+  ASSERT_TRUE(cfg);
+  NativeEncoder enc(*cfg, {"a1", "s1", "r1", "boot", "v", "h", TimePoint{}});
+  cli::WireDecoder dec("rackwatch/v1");
+  auto plain = enc.catalog(TimePoint{});
+  EXPECT_FALSE(dec.decode(plain.address, plain.payload).contains("devices"));
+  enc.set_device("meter", DeviceInfo{"Acme\x1b[2J", "AM-3", "SN1", "1.0"});
+  auto cat = enc.catalog(TimePoint{});
+  auto c = dec.decode(cat.address, cat.payload);
+  const auto& dev = c.at("devices").as_array().at(0).as_object();
+  EXPECT_EQ(dev.at("name").as_string(), "meter");
+  EXPECT_EQ(dev.at("serial_number").as_string(), "SN1");
+  const auto text = dec.to_text(c);
+  EXPECT_NE(text.find("  device meter: Acme\\x1B[2J AM-3, serial SN1, version 1.0\n"), std::string::npos) << text;
+}
+
 // The text for people shows about four digits with a prefix; the JSON keeps
 // the canonical unit and every digit that came.
 TEST(WireDecoderTest, TextShowsPrefixedUnitsAndJsonTheValueAsSent) {
