@@ -253,7 +253,8 @@ INSTANTIATE_TEST_SUITE_P(ModbusProfiles, ModbusProfileTest,
 // The directory walk found the profiles the issue names (a new one joins by itself).
 TEST(ModbusProfileFiles, ShippedProfilesAreAllCovered) {
   const auto names = shipped_profiles();
-  for (const char* expected : {"orv3-psu", "orv3-bbu", "orv3-rpu", "sunspec-203-meter", "rdhx-cdab"}) {
+  for (const char* expected : {"orv3-psu", "orv3-bbu", "orv3-rpu", "sunspec-201-meter", "sunspec-202-meter",
+                               "sunspec-203-meter", "sunspec-204-meter", "rdhx-cdab"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
   }
 }

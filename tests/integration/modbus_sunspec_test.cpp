@@ -280,7 +280,8 @@ INSTANTIATE_TEST_SUITE_P(SunSpecOverRtu, ModbusSunSpecTest,
 
 TEST(ModbusSunSpecProfiles, TheMetersHaveTheirModels) {
   const auto names = sunspec_profiles();
-  EXPECT_EQ(names, (std::vector<std::string>{"sunspec-203-meter"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"sunspec-201-meter", "sunspec-202-meter", "sunspec-203-meter",
+                                             "sunspec-204-meter"}));
   for (const auto& n : names) EXPECT_EQ(model_block(profile_file(n)).length, 105) << n;
 }
 

@@ -180,9 +180,9 @@ TEST(ModbusConfigTest, SunSpecDiscoveryTakesTheProfilesModel) {
   Diagnostics d;
   auto cfg = parse_config(config_with(R"(  - {name: m1, type: modbus, interval: 5s, tcp: h, unit: 1, profile: sunspec-203-meter,
      sunspec: {base: auto}}
-  - {name: m2, type: modbus, interval: 5s, tcp: h, unit: 2, profile: sunspec-203-meter, sunspec: {base: 50000},
+  - {name: m2, type: modbus, interval: 5s, tcp: h, unit: 2, profile: sunspec-204-meter, sunspec: {base: 50000},
      points: [{name: power_total}]}
-  - {name: m3, type: modbus, interval: 5s, tcp: h, unit: 3, profile: sunspec-203-meter, sunspec: {}}
+  - {name: m3, type: modbus, interval: 5s, tcp: h, unit: 3, profile: sunspec-201-meter, sunspec: {}}
   - {name: m4, type: modbus, interval: 5s, tcp: h, unit: 4, profile: sunspec-203-meter}
 )"), kFile, builtin_source_types(), d);
   ASSERT_TRUE(cfg) << lines_of(d);
@@ -197,7 +197,7 @@ TEST(ModbusConfigTest, SunSpecDiscoveryTakesTheProfilesModel) {
   ASSERT_TRUE(m2.sunspec);
   EXPECT_EQ(m2.sunspec->bases, (std::vector<std::uint16_t>{50000}));
   EXPECT_FALSE(m2.sunspec->base_auto);
-  EXPECT_EQ(m2.sunspec->model.id, 203);
+  EXPECT_EQ(m2.sunspec->model.id, 204);
   EXPECT_EQ(cfg->sources[1].points.size(), 1u);
   ASSERT_TRUE(settings_of(cfg->sources[2]).sunspec) << "base auto by default";
   EXPECT_EQ(settings_of(cfg->sources[2]).sunspec->bases.size(), 3u);

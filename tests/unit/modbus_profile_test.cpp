@@ -40,7 +40,8 @@ bool overlaps(const RegisterRange& a, const RegisterRange& b) {
 TEST(ModbusProfileTest, TheProfilesAreShipped) {
   std::set<std::string> names;
   for (const auto& p : shipped_profiles()) names.insert(p.stem().string());
-  for (const char* expected : {"orv3-psu", "orv3-bbu", "orv3-rpu", "sunspec-203-meter", "rdhx-cdab"}) {
+  for (const char* expected : {"orv3-psu", "orv3-bbu", "orv3-rpu", "sunspec-201-meter", "sunspec-202-meter",
+                               "sunspec-203-meter", "sunspec-204-meter", "rdhx-cdab"}) {
     EXPECT_TRUE(names.count(expected)) << expected;
   }
 }
@@ -105,7 +106,7 @@ TEST(ModbusProfileTest, SunSpecMeterUsesScaleFactorsAndOrv3UsesFixedPoint) {
 // The SunSpec meters: each names its model, and every register it reads
 // (a point's, a scale factor's) lies in that model's data.
 TEST(ModbusProfileTest, SunSpecMetersNameTheirModels) {
-  for (int model : {203}) {
+  for (int model : {201, 202, 203, 204}) {
     SCOPED_TRACE(model);
     Diagnostics d;
     auto meter = load_profile(std::string(RACKWATCH_SOURCE_DIR) + "/config/profiles/sunspec-" +
