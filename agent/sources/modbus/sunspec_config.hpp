@@ -28,6 +28,11 @@ std::optional<SunSpecModel> parse_sunspec_model(const YAML::Node& root, const st
 // A source's `sunspec:` key (none: nothing). Needs a profile with a
 // `sunspec:` block; `own_address` lists the source's points that bring an
 // `address` of their own, which discovery could not place.
+// The operator names the model (the profile) rather than the agent taking
+// whatever models a device has: the points, and so the catalog, are known
+// from the config at start, as for any source, and do not come and go (or
+// change the catalog id) with a device's answers and restarts; a model
+// the device lacks is a bad reading that says so.
 std::optional<SunSpecSettings> parse_sunspec_source(const YAML::Node& source, const Profile* profile,
                                                     const std::vector<YAML::Node>& own_address, ConfigReader& r);
 
