@@ -484,6 +484,51 @@ TEST(ModbusSunSpecRediscovery, AHeaderThatChangesIsNoticedAtTheNextPoll) {
   EXPECT_EQ(discoveries->second, 2u);
 }
 
+// A walk longer than a poll's time (a long chain, a slow device) goes on at
+// the next poll where it stopped: no read is cut off by the deadline and
+// counted against the device, and no model is read twice.
+TEST(ModbusSunSpecSlowDevice, ALongWalkGoesOnAtTheNextPoll) {
+  const std::string path = profile_file("sunspec-203-meter");
+  std::vector<Block> blocks{{1, 66}, {213, 124}};
+  for (std::uint16_t i = 0; i < 30; ++i) blocks.push_back({static_cast<std::uint16_t>(64001 + i), 2});
+  blocks.push_back({203, 105});
+  const Skeleton sk = skeleton(40000, blocks, {});
+  const std::uint32_t header = sk.header.at(203);
+  const ProfileSpec spec = moved(read_profile_yaml(path), std::int64_t{header} + 2 - 40072);
+  const Config placeholder = parse(config_text(path, "tcp: 127.0.0.1:1", {1}));
+  ModbusPeer::Options options;
+  options.unit_maps = {{1, sk.map + MapWriter(spec, placeholder.sources[0].points).normal()}};
+  options.extra_args = {"--delay-ms", "80"};  // every answer 80 ms late
+  ModbusPeer peer(options);
+  // A 2 s poll holds about twenty reads of 80 ms; the walk takes 36, then
+  // the common model. One read of the model's data (max_gap) after that.
+  std::string text = config_text(path, "tcp: " + peer.endpoint(), {1});
+  text.replace(text.find("timeout: 5s"), 11, "timeout: 2s");
+  text += "    max_gap: 30\n";
+  const Config config = parse(text);
+  Sources sources(config);
+
+  std::vector<RawReading> readings = sources.poll(0);
+  EXPECT_THAT(readings.front().error, HasSubstr("not done: the poll's time ran out in the model chain"));
+  EXPECT_THAT(readings.front().error, HasSubstr("it goes on at the next poll"));
+  int polls = 1;
+  while (!readings.front().ok() && polls < 6) {
+    readings = sources.poll(0);
+    ++polls;
+  }
+  for (const auto& r : readings) EXPECT_TRUE(r.ok()) << r.error;
+  EXPECT_GE(polls, 2);
+  EXPECT_LE(polls, 4);
+  EXPECT_EQ(sources[0].counters().timeouts, 0u) << "no read was cut off by a poll's deadline";
+  // Each header once: the walk was never started again.
+  std::map<std::uint16_t, int> reads;
+  for (const auto& r : peer.served()) {
+    if (r.count == 2) ++reads[r.addr];
+  }
+  for (const auto& [address, n] : reads) EXPECT_EQ(n, 1) << "holding " << address;
+  EXPECT_EQ(reads.size(), blocks.size() + 3) << "base 0 (zeros), the marker at 40000, each header, the end marker";
+}
+
 // A dead SunSpec device's discovery goes out as a probe, in the link's idle
 // time, and leaves a live neighbour's poll whole.
 TEST(ModbusSunSpecProbe, ADeadDevicesDiscoveryIsAProbe) {

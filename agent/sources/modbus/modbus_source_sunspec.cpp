@@ -38,27 +38,42 @@ asio::awaitable<bool> ModbusSource::discover(PollState& state, bool probe) {
   auto& sd = *sunspec_;
   const auto& settings = *settings_->sunspec;
   const std::string prefix = "SunSpec discovery (" + where() + "): ";
-  // The device did not answer, or there was no time: nothing is decided
-  // about its map, and the next poll starts again.
+  // The device did not answer: nothing is decided about its map, and the
+  // next poll starts again.
   auto not_done = [&](const std::string& why) {
     sd.why = prefix + "not done: " + why;
+    sd.walk.reset();
+    return false;
+  };
+  // No time left in this poll: the walk goes on at the next.
+  auto not_yet = [&](const std::string& what) {
+    sd.why = prefix + "not done: the poll's time ran out " + what + " (after " + std::to_string(sd.walk->reads()) +
+             " reads); it goes on at the next poll";
     return false;
   };
   auto no_model = [&](const std::string& why) {
     sd.why = prefix + why;
+    sd.walk.reset();
     if (sd.why != sd.logged) log::warning("modbus source '", config().name, "': ", sd.why);
     sd.logged = sd.why;
     return false;
   };
 
-  sunspec::ChainWalker walker(settings.bases);
+  if (!sd.walk) {
+    sd.walk.emplace(settings.bases);
+    sd.slowest = {};
+  }
+  auto& walker = *sd.walk;
+  // A read starts only if the time left holds twice the slowest answer so
+  // far: one cut off by the poll's deadline would count against the device.
+  auto time_left = [&] { return SteadyClock::now() + 2 * sd.slowest < state.deadline; };
   while (auto read = walker.next()) {
-    if (SteadyClock::now() >= state.deadline) {
-      co_return not_done("the poll's time ran out after " + std::to_string(walker.reads()) + " reads");
-    }
+    if (!time_left()) co_return not_yet("in the model chain");
+    const auto sent = SteadyClock::now();
     ReadResult r = co_await request(state, Span{Table::holding_register, read->address, read->count}, probe);
     probe = false;
     if (r.ok()) {
+      sd.slowest = std::max(sd.slowest, SteadyClock::now() - sent);
       walker.answer(r->values);
     } else if (auto code = device_exception(r.error())) {
       walker.refused(*code);
@@ -77,9 +92,9 @@ asio::awaitable<bool> ModbusSource::discover(PollState& state, bool probe) {
   SunSpecFound found;
   found.chain = std::move(walked).value();
   if (const auto* common = found.chain.find(sunspec::kCommonId); common && common->length > 0) {
-    if (SteadyClock::now() >= state.deadline) co_return not_done("the poll's time ran out before the common model");
+    if (!time_left()) co_return not_yet("before the common model");
     const auto count = std::min(common->length, sunspec::kCommonLength);
-    ReadResult r = co_await request(state, Span{Table::holding_register, common->data(), count}, false);
+    ReadResult r = co_await request(state, Span{Table::holding_register, common->data(), count}, probe);
     if (r.ok()) {
       sd.info = sunspec::decode_common_model(r->values);
       sd.common_note.clear();
@@ -103,6 +118,7 @@ asio::awaitable<bool> ModbusSource::discover(PollState& state, bool probe) {
   // The model's header is read with its data at every poll: a changed
   // chain shows there.
   place(found.shift, RegisterRange{Table::holding_register, found.model.address, 2});
+  sd.walk.reset();
   log::info("modbus source '", config().name, "' (", where(), "): SunSpec model ", found.model.id,
             " at holding register ", found.model.address, ", \"SunS\" at ", found.chain.base, "; chain ",
             sunspec::chain_text(found.chain));

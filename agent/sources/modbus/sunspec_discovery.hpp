@@ -5,6 +5,7 @@
 // reads (modbus_source_sunspec.cpp).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,10 @@ struct SunSpecFound {
 struct SunSpecState {
   std::optional<SunSpecFound> found;  // nothing: discover at the next poll
   std::string why;                    // why nothing is found: the last attempt's error
+  // A walk under way: one that a poll's time did not hold goes on at the
+  // next poll where it stopped (a long chain on a slow line).
+  std::optional<sunspec::ChainWalker> walk;
+  std::chrono::steady_clock::duration slowest{};  // the slowest answer of the walk
   // From the common model: kept until a discovery reads it again, and
   // dropped when one finds no SunSpec map at all.
   std::optional<DeviceInfo> info;
