@@ -250,11 +250,54 @@ INSTANTIATE_TEST_SUITE_P(ModbusProfiles, ModbusProfileTest,
                                                               Transport::rtu_over_tcp)),
                          param_name);
 
+// `address_offset` reads a profile's block where the device repeats it: the
+// Eaton PXG card's breaker 14 sits 13 x 200 registers after breaker 1. The
+// peer serves the profile's points only at the moved addresses, so a read
+// of the unmoved ones would be refused (illegal data address).
+TEST(ModbusProfileOffset, AnAddressOffsetReadsTheBlockWhereTheDeviceRepeatsIt) {
+  constexpr std::uint32_t kOffset = 2600;
+  ProfileSpec spec = read_profile_yaml(profile_file("eaton-pxg-breaker"));
+  ASSERT_FALSE(spec.points.empty());
+  for (auto& p : spec.points) p.address += kOffset;
+
+  std::string text = config_text(spec.path, "tcp: 127.0.0.1:1");
+  const std::string placement = "    address_offset: " + std::to_string(kOffset) + "\n";
+  const Config placeholder = parse(text.substr(0, text.find("  - name: dev2")) + placement);
+  const MapWriter maps(spec, placeholder.sources[0].points);
+
+  ModbusPeer::Options options;
+  options.unit_maps = {{1, maps.normal()}};
+  ModbusPeer peer(options);
+  text = config_text(spec.path, "tcp: " + peer.endpoint());
+  const Config config = parse(text.substr(0, text.find("  - name: dev2")) + placement);
+  ASSERT_EQ(config.sources.size(), 1u);
+
+  asio::io_context io;
+  asio::thread_pool pool(1);
+  const SourceEnv env{io.get_executor(), pool.get_executor()};
+  const auto source = modbus::modbus_source_type().create(config.sources[0], env);
+  for (double t : kPollClocks) {
+    SCOPED_TRACE("poll at peer clock " + number(t));
+    peer.set_clock(t);
+    const std::size_t before = peer.served().size();
+    const auto readings = poll(io, *source);
+    const auto all = peer.served();
+    const std::vector<ServedRequest> during(all.begin() + static_cast<std::ptrdiff_t>(before), all.end());
+    ASSERT_FALSE(during.empty());
+    for (const auto& r : during) {
+      EXPECT_EQ(r.outcome, "ok") << r.table << " " << r.addr;
+      EXPECT_GE(r.addr, 1033 + kOffset) << "a read below breaker 14's block";
+    }
+    const PollRecord record = check_poll(spec, config.sources[0], readings, during);
+    EXPECT_EQ(record.good, static_cast<int>(spec.points.size())) << maps.normal();
+  }
+}
+
 // The directory walk found the profiles the issue names (a new one joins by itself).
 TEST(ModbusProfileFiles, ShippedProfilesAreAllCovered) {
   const auto names = shipped_profiles();
   for (const char* expected : {"orv3-psu", "orv3-bbu", "orv3-rpu", "sunspec-201-meter", "sunspec-202-meter",
-                               "sunspec-203-meter", "sunspec-204-meter", "rdhx-cdab"}) {
+                               "sunspec-203-meter", "sunspec-204-meter", "rdhx-cdab", "eaton-pxg-breaker"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
   }
 }

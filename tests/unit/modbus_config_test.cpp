@@ -176,6 +176,63 @@ TEST(ModbusConfigTest, MistakesAreReportedAtTheirLines) {
   EXPECT_THAT(text, HasSubstr("test.yaml:30:52: 'bit' must be 0..15"));
 }
 
+// A device that repeats one block (a breaker of an Eaton PXG card every
+// 200 registers): the profile's registers move, a point of one's own stays.
+TEST(ModbusConfigTest, AnAddressOffsetMovesTheProfilesRegistersOnly) {
+  Diagnostics d;
+  auto cfg = parse_config(config_with(R"(  - name: breaker14
+    type: modbus
+    interval: 2s
+    tcp: 10.0.0.9
+    unit: 18
+    profile: eaton-pxg-breaker
+    address_offset: 2600
+    points:
+      - {name: current_a}
+      - {name: power_a}
+      - {name: own, address: 1037, type: f32, table: input, quantity: current}
+)"), kFile, builtin_source_types(), d);
+  ASSERT_TRUE(cfg) << lines_of(d);
+  const auto& s = settings_of(cfg->sources.at(0));
+  ASSERT_EQ(s.registers.size(), 3u);
+  EXPECT_EQ(s.registers[0].address, 1037 + 2600);
+  EXPECT_EQ(s.registers[1].address, 1055 + 2600);
+  EXPECT_EQ(s.registers[2].address, 1037);
+  EXPECT_EQ(s.registers[0].table, Table::input_register);
+}
+
+TEST(ModbusConfigTest, AnAddressOffsetPastTheLastRegisterOrWithSunSpecIsRefused) {
+  Diagnostics d;
+  EXPECT_FALSE(parse_config(config_with(R"(  - name: a
+    type: modbus
+    interval: 2s
+    tcp: h
+    unit: 18
+    profile: eaton-pxg-breaker
+    address_offset: 64500
+  - name: b
+    type: modbus
+    interval: 2s
+    tcp: h
+    unit: 1
+    profile: sunspec-203-meter
+    sunspec: {base: auto}
+    address_offset: 10
+  - name: c
+    type: modbus
+    interval: 2s
+    tcp: h
+    unit: 1
+    profile: eaton-pxg-breaker
+    address_offset: -1
+)"), kFile, builtin_source_types(), d));
+  const auto text = lines_of(d);
+  EXPECT_THAT(text, HasSubstr("test.yaml:10:21: 'address_offset' 64500 moves point 'current_b' (1039, 2 registers) "
+                              "past address 65535"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:18:21: 'address_offset' and 'sunspec' do not go together"));
+  EXPECT_THAT(text, HasSubstr("test.yaml:25:21: 'address_offset' must be 0..65535, found -1"));
+}
+
 TEST(ModbusConfigTest, SunSpecDiscoveryTakesTheProfilesModel) {
   Diagnostics d;
   auto cfg = parse_config(config_with(R"(  - {name: m1, type: modbus, interval: 5s, tcp: h, unit: 1, profile: sunspec-203-meter,

@@ -161,7 +161,7 @@ class ModbusSourceType final : public SourceType {
   std::vector<std::string_view> source_keys() const override {
     return {"tcp",           "rtu",         "rtu_over_tcp", "unit",          "profile",
             "request_timeout", "inter_request_delay", "max_gap", "max_registers", "dormant_after",
-            "reprobe_min",   "reprobe_max", "probe_timeout", "sunspec"};
+            "reprobe_min",   "reprobe_max", "probe_timeout", "sunspec", "address_offset"};
   }
   std::vector<std::string_view> point_keys() const override { return kRegisterPointKeys; }
   bool points_optional() const override { return true; }
@@ -188,6 +188,7 @@ class ModbusSourceType final : public SourceType {
         r.error(r.child(source, "profile"), "no profile '" + *v + "' (looked for " + where + ")");
       }
       if (!profile) return s;
+      if (!move_profile(source, *profile, r)) return s;
       s->unreadable = profile->unreadable;
     }
     std::vector<YAML::Node> own_address;
@@ -279,6 +280,47 @@ class ModbusSourceType final : public SourceType {
   }
 
  private:
+  // `address_offset: N` moves every register of the profile by N, for a
+  // device that repeats one block (the Eaton PXG card's breaker k at
+  // +200 x (k - 1)). Points with their own `address` stay where they say.
+  static bool move_profile(const YAML::Node& source, Profile& profile, ConfigReader& r) {
+    const auto node = r.child(source, "address_offset");
+    if (!node.IsDefined()) return true;
+    const auto v = r.integer(source, "address_offset");
+    if (!v) return false;
+    if (*v < 0 || *v > 65535) {
+      r.error(node, "'address_offset' must be 0..65535, found " + std::to_string(*v));
+      return false;
+    }
+    if (r.child(source, "sunspec").IsDefined()) {
+      r.error(node, "'address_offset' and 'sunspec' do not go together: discovery places a SunSpec model itself");
+      return false;
+    }
+    const auto offset = static_cast<std::uint32_t>(*v);
+    auto fits = [&](const RegisterRange& range, std::string_view what) {
+      if (range.address + offset + range.count - 1 <= 65535) return true;
+      r.error(node, "'address_offset' " + std::to_string(offset) + " moves " + std::string(what) + " (" +
+                        std::to_string(range.address) + ", " + std::to_string(range.count) +
+                        " registers) past address 65535");
+      return false;
+    };
+    bool ok = true;
+    for (auto& p : profile.points) {
+      ok = fits(p.registers.range(), "point '" + p.point.name + "'") && ok;
+      if (auto sf = p.registers.scale_factor_range()) ok = fits(*sf, "the scale factor of '" + p.point.name + "'") && ok;
+    }
+    for (const auto& u : profile.unreadable) ok = fits(u, "an unreadable range") && ok;
+    if (!ok) return false;
+    for (auto& p : profile.points) {
+      p.registers.address = static_cast<std::uint16_t>(p.registers.address + offset);
+      if (p.registers.scale_factor_address) {
+        p.registers.scale_factor_address = static_cast<std::uint16_t>(*p.registers.scale_factor_address + offset);
+      }
+    }
+    for (auto& u : profile.unreadable) u.address = static_cast<std::uint16_t>(u.address + offset);
+    return true;
+  }
+
   static void parse_link(const YAML::Node& source, ConfigReader& r, LinkSettings& link) {
     const auto tcp = r.child(source, "tcp");
     const auto rtu = r.child(source, "rtu");
