@@ -35,6 +35,7 @@
 #include "sources/source.hpp"
 #include "support/modbus_expected.hpp"
 #include "support/modbus_peer.hpp"
+#include "support/source_poll.hpp"
 
 namespace rackwatch::test {
 
@@ -238,21 +239,6 @@ class MapWriter {
   std::map<std::pair<std::string, std::uint32_t>, ScaleFactorPlan> sf_;
   std::vector<std::pair<std::string, std::uint32_t>> sf_order_;
 };
-
-inline boost::asio::awaitable<void> poll_into(Source& source, std::optional<std::vector<RawReading>>& out) {
-  out = co_await source.poll();
-}
-
-// One poll of `source`, run on `io` (which nothing else runs), within 10 s.
-inline std::vector<RawReading> poll(boost::asio::io_context& io, Source& source) {
-  std::optional<std::vector<RawReading>> out;
-  boost::asio::co_spawn(io, poll_into(source, out), boost::asio::detached);
-  io.restart();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
-  while (!out && !io.stopped() && std::chrono::steady_clock::now() < deadline) io.run_one_until(deadline);
-  if (!out) throw std::runtime_error("poll did not finish within 10 s");
-  return std::move(*out);
-}
 
 // The registers `count` from `address` as served by the one ok answer among
 // `served` that covers them.

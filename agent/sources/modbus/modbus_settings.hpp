@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/config.hpp"
-#include "sources/modbus/modbus_health.hpp"
+#include "sources/device_health.hpp"
 #include "sources/modbus/modbus_point.hpp"
 #include "sources/modbus/modbus_rtu_frame.hpp"
 #include "sources/modbus/modbus_spans.hpp"

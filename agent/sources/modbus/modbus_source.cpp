@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/log.hpp"
+#include "sources/duration_text.hpp"
 #include "sources/modbus/modbus_decode.hpp"
 #include "sources/modbus/modbus_pdu.hpp"
 
@@ -26,12 +27,6 @@ std::string range_text(const RegisterRange& r) {
   out += " " + std::to_string(r.address);
   if (r.count > 1) out += "-" + std::to_string(r.address + r.count - 1);
   return out;
-}
-
-std::string seconds_text(std::chrono::steady_clock::duration d) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-  if (ms < 1000) return std::to_string(std::max<long long>(ms, 0)) + "ms";
-  return std::to_string((ms + 500) / 1000) + "s";
 }
 
 }  // namespace

@@ -20,7 +20,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "sources/modbus/modbus_health.hpp"
+#include "sources/device_health.hpp"
 #include "sources/modbus/modbus_link.hpp"
 #include "sources/modbus/modbus_settings.hpp"
 #include "sources/modbus/modbus_spans.hpp"

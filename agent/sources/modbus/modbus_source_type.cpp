@@ -9,6 +9,8 @@
 
 #include "core/config_reader.hpp"
 #include "core/log.hpp"
+#include "sources/device_config.hpp"
+#include "sources/host_port.hpp"
 #include "sources/modbus/modbus_profile.hpp"
 #include "sources/modbus/modbus_rtu_client.hpp"
 #include "sources/modbus/link_budget.hpp"
@@ -38,30 +40,11 @@ using std::chrono::milliseconds;
 
 // "host", "host:port", "[v6]:port"; `port_given` says whether it had a port.
 bool parse_endpoint(const std::string& text, LinkSettings& out, bool& port_given) {
-  std::string host = text;
-  std::string port;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string::npos) return false;
-    host = text.substr(1, close - 1);
-    if (close + 1 < text.size()) {
-      if (text[close + 1] != ':') return false;
-      port = text.substr(close + 2);
-    }
-  } else if (const auto colon = text.rfind(':'); colon != std::string::npos) {
-    if (text.find(':') != colon) return false;  // a bare IPv6 address needs brackets
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (host.empty()) return false;
-  out.host = host;
-  port_given = !port.empty();
-  if (!port.empty()) {
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535) return false;
-    out.port = static_cast<std::uint16_t>(value);
-  }
+  const auto parsed = parse_host_port(text);
+  if (!parsed) return false;
+  out.host = parsed->host;
+  port_given = parsed->port.has_value();
+  if (parsed->port) out.port = *parsed->port;
   return true;
 }
 
@@ -106,20 +89,6 @@ void parse_rtu(const YAML::Node& node, ConfigReader& r, LinkSettings& link) {
       link.serial.stop_bits = static_cast<unsigned>(*v);
     }
   }
-}
-
-// The source's timeout as the common parser read it, without reporting its
-// problems a second time.
-milliseconds source_timeout(const YAML::Node& source) {
-  milliseconds interval{10'000};
-  if (auto n = source["interval"]; n && n.IsScalar()) {
-    if (auto d = parse_duration(n.Scalar())) interval = *d;
-  }
-  milliseconds timeout = std::min(interval, milliseconds{5'000});
-  if (auto n = source["timeout"]; n && n.IsScalar()) {
-    if (auto d = parse_duration(n.Scalar())) timeout = *d;
-  }
-  return timeout;
 }
 
 void copy_overrides(const YAML::Node& node, const PointConfig& given, PointConfig& out) {
@@ -406,28 +375,7 @@ class ModbusSourceType final : public SourceType {
         s.spans.max_registers = static_cast<std::uint16_t>(*v);
       }
     }
-    if (auto v = r.integer(source, "dormant_after")) {
-      if (*v < 1 || *v > 1000) {
-        r.error(r.child(source, "dormant_after"), "'dormant_after' must be 1..1000 failures");
-      } else {
-        s.health.dormant_after = static_cast<unsigned>(*v);
-      }
-    }
-    if (auto d = r.duration(source, "reprobe_min")) {
-      if (*d < milliseconds{100} || *d > milliseconds{3'600'000}) {
-        r.error(r.child(source, "reprobe_min"), "'reprobe_min' must be 100ms..1h");
-      } else {
-        s.health.reprobe_min = *d;
-      }
-    }
-    if (auto d = r.duration(source, "reprobe_max")) {
-      if (*d < s.health.reprobe_min || *d > milliseconds{86'400'000}) {
-        r.error(r.child(source, "reprobe_max"), "'reprobe_max' must be at least 'reprobe_min' and at most 24h");
-      } else {
-        s.health.reprobe_max = *d;
-      }
-    }
-    s.health.reprobe_max = std::max(s.health.reprobe_max, s.health.reprobe_min);
+    parse_health_policy(source, r, s.health);
   }
 };
 

@@ -1,9 +1,9 @@
-#include "sources/modbus/modbus_health.hpp"
+#include "sources/device_health.hpp"
 
 #include <algorithm>
 #include <utility>
 
-namespace rackwatch::modbus {
+namespace rackwatch {
 
 void DeviceHealth::answered() {
   state_ = DeviceState::ok;
@@ -40,4 +40,4 @@ std::optional<DeviceHealth::SteadyClock::time_point> DeviceHealth::next_probe() 
   return next_probe_;
 }
 
-}  // namespace rackwatch::modbus
+}  // namespace rackwatch

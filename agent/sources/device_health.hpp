@@ -1,5 +1,5 @@
-// DeviceHealth: whether a device answers, in the manner of rack daemons that
-// must not wait on the dead. After N consecutive failures (no answer, broken
+// DeviceHealth: whether a device answers, for any protocol, in the manner
+// of rack daemons that must not wait on the dead. After N consecutive failures (no answer, broken
 // or corrupt frames: the device or the line is gone) the device goes dormant
 // and is only re-probed after a back-off that doubles up to a cap; an answer
 // of any kind, an exception too, proves it alive and resumes normal polling.
@@ -13,16 +13,13 @@
 
 #include "sources/device_state.hpp"
 
-namespace rackwatch::modbus {
+namespace rackwatch {
 
 struct HealthPolicy {
   unsigned dormant_after = 3;  // consecutive failures
   std::chrono::milliseconds reprobe_min{10'000};
   std::chrono::milliseconds reprobe_max{300'000};
 };
-
-using rackwatch::DeviceState;
-using rackwatch::device_state_name;
 
 class DeviceHealth {
  public:
@@ -58,4 +55,4 @@ class DeviceHealth {
   std::string last_error_;
 };
 
-}  // namespace rackwatch::modbus
+}  // namespace rackwatch

@@ -2,9 +2,9 @@
 // back-off up to the cap, any answer resumes.
 #include <gtest/gtest.h>
 
-#include "sources/modbus/modbus_health.hpp"
+#include "sources/device_health.hpp"
 
-namespace rackwatch::modbus {
+namespace rackwatch {
 namespace {
 
 using namespace std::chrono_literals;
@@ -70,4 +70,4 @@ TEST(ModbusHealthTest, StateNames) {
 }
 
 }  // namespace
-}  // namespace rackwatch::modbus
+}  // namespace rackwatch
