@@ -56,6 +56,20 @@ inline std::uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
+// A UDP port on 127.0.0.1 that nothing is bound to right now, picked the
+// same way (and with the same caveat) as free_port().
+inline std::uint16_t free_udp_port() {
+  detail::Fd sock{::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
+  if (sock.fd < 0) throw std::system_error(errno, std::generic_category(), "socket");
+  sockaddr_in addr = detail::loopback(0);
+  if (::bind(sock.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw std::system_error(errno, std::generic_category(), "bind udp 127.0.0.1:0");
+  socklen_t len = sizeof addr;
+  if (::getsockname(sock.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw std::system_error(errno, std::generic_category(), "getsockname");
+  return ntohs(addr.sin_port);
+}
+
 // True when a TCP connection to 127.0.0.1:port is accepted right now.
 inline bool port_accepts(std::uint16_t port) {
   detail::Fd sock{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};

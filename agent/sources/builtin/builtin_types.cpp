@@ -9,6 +9,9 @@
 #if RACKWATCH_WITH_SIM
 #include "sources/sim/sim_source.hpp"
 #endif
+#if RACKWATCH_WITH_SNMP
+#include "sources/snmp/snmp_source.hpp"
+#endif
 
 namespace rackwatch {
 
@@ -24,6 +27,9 @@ const SourceTypes& builtin_source_types() {
 #endif
 #if RACKWATCH_WITH_SIM
     t.add(sim_source_type());
+#endif
+#if RACKWATCH_WITH_SNMP
+    t.add(snmp::snmp_source_type());
 #endif
     return t;
   }();
