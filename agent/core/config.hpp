@@ -121,6 +121,8 @@ inline constexpr Millis kDefaultMaxAge{60'000};
 class SourceSettings {
  public:
   virtual ~SourceSettings() = default;
+  // True when they keep a secret in memory (an SNMP community or key).
+  virtual bool holds_secrets() const { return false; }
 };
 
 struct SourceConfig {

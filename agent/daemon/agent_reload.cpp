@@ -110,7 +110,7 @@ v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnosti
     return result;
   }
 
-  keep_secrets_out_of_dumps(next->mqtt);
+  keep_secrets_out_of_dumps(*next);
 
   // The new model takes over the pipeline's state of the points that stay.
   auto model = std::make_unique<Model>(std::move(*next));

@@ -98,10 +98,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // The broker password, the TLS key and its passphrase live in this
-  // process's memory: no core dump, and no other process of this user, may
+  // The broker password, the TLS key and its passphrase, and SNMP
+  // communities and keys live in this process's memory: no core dump, and no other process of this user, may
   // read them. A reload that adds one does the same (agent_reload.cpp).
-  keep_secrets_out_of_dumps(config->mqtt);
+  keep_secrets_out_of_dumps(*config);
   for (const auto& advice : source_advice(*config, builtin_source_types())) log::warning(advice);
 
   // Paho and closed sockets must not kill us with SIGPIPE, nor a file-size

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "core/secrets.hpp"
 #include "sources/builtin/builtin_types.hpp"
 #include "sources/snmp/snmp_settings.hpp"
 #include "support/temp_dir.hpp"
@@ -55,6 +56,7 @@ TEST_F(SnmpConfigTest, V2cWithDefaults) {
   EXPECT_EQ(s.max_varbinds, 20u);
   ASSERT_EQ(s.points.size(), 1u);
   EXPECT_EQ(format_oid(s.points[0].oid), "1.3.6.1.4.1.318.1.1.26.4.3.1.5.1");
+  EXPECT_TRUE(holds_secrets(*cfg)) << "the community is in memory: the daemon makes itself non-dumpable";
 }
 
 TEST_F(SnmpConfigTest, V3LevelFollowsTheKeysGiven) {

@@ -46,13 +46,16 @@ struct SnmpSettings final : SourceSettings {
   std::string host;
   std::uint16_t port = 161;
   Credentials credentials;
-  std::string secret_files;  // the files the secrets came from, for messages
   std::chrono::milliseconds request_timeout{1'000};
   unsigned max_varbinds = 20;  // per GET
   HealthPolicy health;
   std::vector<SnmpPoint> points;  // one per point of the source, in its order
 
   std::string endpoint() const;  // "host:port", "[v6]:port"
+  bool holds_secrets() const override {
+    return !credentials.community.empty() || !credentials.auth_passphrase.empty() ||
+           !credentials.priv_passphrase.empty();
+  }
 };
 
 }  // namespace rackwatch::snmp
