@@ -74,9 +74,8 @@ class Snmpsim {
                       fs::perm_options::replace);
     }
     port_ = options_.port ? options_.port : free_udp_port();
-    std::vector<std::string> argv{"snmpsimd",
-                                  "--data-dir=" + data.string(),
-                                  "--cache-dir=" + cache.string(),
+    // Each start makes an engine ID of its own: two agents are two engines.
+    std::vector<std::string> argv{"snmpsimd", "--data-dir=" + data.string(), "--cache-dir=" + cache.string(),
                                   "--agent-udpv4-endpoint=127.0.0.1:" + std::to_string(port_),
                                   "--logging-method=stderr"};
     if (::geteuid() == 0) {

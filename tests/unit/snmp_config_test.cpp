@@ -11,6 +11,7 @@
 #include "core/config.hpp"
 #include "core/secrets.hpp"
 #include "sources/builtin/builtin_types.hpp"
+#include "sources/registry.hpp"
 #include "sources/snmp/snmp_settings.hpp"
 #include "support/temp_dir.hpp"
 
@@ -78,6 +79,25 @@ TEST_F(SnmpConfigTest, V3LevelFollowsTheKeysGiven) {
   EXPECT_EQ(c.auth_passphrase, "auth-secret-1");
   EXPECT_EQ(c.priv_passphrase, "priv-secret-1");
   EXPECT_EQ(c.context, "c1");
+}
+
+// One device's v3 user has one set of keys in net-snmp: two sources that
+// give it two are warned of (check-config, and the daemon's log).
+TEST_F(SnmpConfigTest, TwoSourcesGivingOneUserOfOneDeviceDifferentKeysAreWarnedOf) {
+  const std::string auth = secret("a", "auth-secret-1");
+  const std::string other = secret("b", "auth-secret-2");
+  auto v3 = [&](const std::string& name, const std::string& host, const std::string& file) {
+    return "  - name: " + name + "\n    type: snmp\n    interval: 5s\n    host: " + host +
+           "\n    version: 3\n    user: ops\n    auth: {protocol: SHA, passphrase_file: " + file +
+           "}\n    points: [{name: p, quantity: power, oid: 1.3.6.1.2.1.1.3.0}]\n";
+  };
+  const auto cfg = parse(v3("a", "10.0.0.1", auth) + v3("b", "10.0.0.1", other) + v3("c", "10.0.0.1", auth) +
+                         v3("d", "10.0.0.2", other));
+  ASSERT_TRUE(cfg) << lines();
+  const auto advice = source_advice(*cfg, builtin_source_types());
+  ASSERT_EQ(advice.size(), 2u) << "a-b and b-c; a-c agree, d is another device";
+  EXPECT_THAT(advice[0], HasSubstr("snmp sources 'a' and 'b' ask 10.0.0.1:161 as user 'ops' with different keys"));
+  EXPECT_THAT(advice[1], HasSubstr("snmp sources 'b' and 'c'"));
 }
 
 TEST_F(SnmpConfigTest, MistakesAreReportedAtTheirLines) {

@@ -42,6 +42,11 @@ void ensure_library() {
   netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
   netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
   netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_NO_TOKEN_WARNINGS, 1);
+  // Its start-up creates an (empty) certificate index under the persistent
+  // directory, /var/lib/snmp by default, for TLS transports the agent does
+  // not use. A directory under /proc can never be made: nothing is written
+  // anywhere, and the library says nothing of it.
+  netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, "/proc/self/rackwatch-no-net-snmp-state");
   // Points are numeric OIDs: the library has no MIB to load, and would
   // complain of each default module it cannot find. MIBS empty loads none.
   ::setenv("MIBS", "", 1);

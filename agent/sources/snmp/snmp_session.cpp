@@ -366,6 +366,8 @@ asio::awaitable<Result<std::vector<VarBind>, Error>> Session::exchange(snmp_pdu*
   if (p.send_failed) co_return Error{ErrorKind::send_failed, "cannot send to " + endpoint()};
   if (p.is_report) {
     auto error = report_error(p.report_type);
+    // Discovery is answered by a report by design: nothing to count.
+    if (discovery && error.kind == ErrorKind::unknown_engine) co_return error;
     if (error.kind == ErrorKind::wrong_digest || error.kind == ErrorKind::unknown_user ||
         error.kind == ErrorKind::decryption || error.kind == ErrorKind::unsupported_level) {
       ++counters_.auth_errors;

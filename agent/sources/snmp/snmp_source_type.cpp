@@ -117,6 +117,34 @@ class SnmpSourceType final : public SourceType {
     return s;
   }
 
+  // net-snmp keeps one set of keys for a user of an engine, shared by every
+  // session: two sources that ask one device as one user with different
+  // keys would both use whichever was discovered last.
+  std::vector<std::string> advise(const std::vector<const SourceConfig*>& sources) const override {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      const auto* a = dynamic_cast<const SnmpSettings*>(sources[i]->settings.get());
+      if (!a || a->credentials.version != Version::v3) continue;
+      for (std::size_t j = i + 1; j < sources.size(); ++j) {
+        const auto* b = dynamic_cast<const SnmpSettings*>(sources[j]->settings.get());
+        if (!b || b->credentials.version != Version::v3 || a->endpoint() != b->endpoint() ||
+            a->credentials.user != b->credentials.user) {
+          continue;
+        }
+        const auto& x = a->credentials;
+        const auto& y = b->credentials;
+        if (x.level == y.level && x.auth == y.auth && x.priv == y.priv && x.auth_passphrase == y.auth_passphrase &&
+            x.priv_passphrase == y.priv_passphrase) {
+          continue;
+        }
+        out.push_back("snmp sources '" + sources[i]->name + "' and '" + sources[j]->name + "' ask " + a->endpoint() +
+                      " as user '" + x.user + "' with different keys or levels: one device's user has one set of "
+                      "keys, and both sources would use whichever was discovered last; give them the same");
+      }
+    }
+    return out;
+  }
+
   std::unique_ptr<Source> create(const SourceConfig& config, const SourceEnv& env) const override {
     auto settings = std::dynamic_pointer_cast<const SnmpSettings>(config.settings);
     if (!settings || settings->points.size() != config.points.size()) {
