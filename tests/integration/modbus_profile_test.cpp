@@ -59,6 +59,7 @@
 #include "sources/modbus/modbus_source.hpp"
 #include "sources/source.hpp"
 #include "support/modbus_expected.hpp"
+#include "support/config_text.hpp"
 #include "support/modbus_peer.hpp"
 #include "support/modbus_profile_maps.hpp"
 #include "support/run.hpp"
@@ -113,16 +114,7 @@ std::string config_text(const std::string& profile, const std::string& link) {
   return text;
 }
 
-Config parse(const std::string& text) {
-  Diagnostics diags;
-  auto config = parse_config(text, "/nonexistent/rackwatch.yaml", builtin_source_types(), diags);
-  if (!config) {
-    std::ostringstream out;
-    diags.print(out);
-    throw std::runtime_error("config refused:\n" + out.str() + "\n" + text);
-  }
-  return std::move(*config);
-}
+Config parse(const std::string& text) { return test::parse_config_text(text); }
 
 // ---------------------------------------------------------------------------
 // The tests: one per shipped profile and transport.

@@ -35,6 +35,7 @@
 #include "sources/builtin/builtin_types.hpp"
 #include "sources/modbus/modbus_source.hpp"
 #include "support/modbus_expected.hpp"
+#include "support/config_text.hpp"
 #include "support/modbus_peer.hpp"
 #include "support/modbus_profile_maps.hpp"
 #include "support/run.hpp"
@@ -54,16 +55,7 @@ constexpr std::uint32_t kBase = 50000;
 // ---------------------------------------------------------------------------
 // The agent's side.
 
-Config parse(const std::string& text) {
-  Diagnostics diags;
-  auto config = parse_config(text, "/nonexistent/rackwatch.yaml", builtin_source_types(), diags);
-  if (!config) {
-    std::ostringstream out;
-    diags.print(out);
-    throw std::runtime_error("config refused:\n" + out.str() + "\n" + text);
-  }
-  return std::move(*config);
-}
+Config parse(const std::string& text) { return test::parse_config_text(text); }
 
 // One source a unit, each with `sunspec` discovery. Generous timeouts: a
 // loaded machine must not fail a read.

@@ -26,6 +26,7 @@
 #include "core/config.hpp"
 #include "sources/builtin/builtin_types.hpp"
 #include "sources/snmp/snmp_source.hpp"
+#include "support/config_text.hpp"
 #include "support/net.hpp"
 #include "support/snmpsim.hpp"
 #include "support/source_poll.hpp"
@@ -93,15 +94,8 @@ std::string points_text(const std::vector<Expected>& points) {
 }
 
 Config parse(const std::string& sources) {
-  const std::string text = "agent: {site: s, rack: r}\nmqtt: {brokers: [\"tcp://127.0.0.1:1883\"]}\nsources:\n" + sources;
-  Diagnostics diags;
-  auto config = parse_config(text, "/nonexistent/rackwatch.yaml", builtin_source_types(), diags);
-  if (!config) {
-    std::ostringstream out;
-    diags.print(out);
-    throw std::runtime_error("config refused:\n" + out.str() + "\n" + text);
-  }
-  return std::move(*config);
+  return test::parse_config_text("agent: {site: s, rack: r}\nmqtt: {brokers: [\"tcp://127.0.0.1:1883\"]}\nsources:\n" +
+                                 sources);
 }
 
 std::string v2c_source(const std::string& name, const std::string& endpoint, const std::string& community_file,
