@@ -46,7 +46,7 @@ TEST(SnmpDaemonTest, AWrongAuthKeyIsSaidInDevicesStatusAndTheLogWhileTheGoodSour
   const std::string socket = (dir / "diag.sock").string();
   const std::string priv = secret(dir, "priv", "priv-secret-1");
   auto source = [&](const std::string& name, const Snmpsim& peer, const std::string& auth_file) {
-    return "  - name: " + name + "\n    type: snmp\n    interval: 300ms\n    request_timeout: 250ms\n"
+    return "  - name: " + name + "\n    type: snmp\n    interval: 1s\n    request_timeout: 800ms\n"
            "    host: " + peer.endpoint() + "\n    version: 3\n    user: ops\n    context: pdu\n"
            "    auth: {protocol: SHA-256, passphrase_file: " + auth_file + "}\n"
            "    priv: {protocol: AES, passphrase_file: " + priv + "}\n"

@@ -100,13 +100,13 @@ Config parse(const std::string& sources) {
 
 std::string v2c_source(const std::string& name, const std::string& endpoint, const std::string& community_file,
                        const std::vector<Expected>& points = kExpected) {
-  return "  - name: " + name + "\n    type: snmp\n    interval: 5s\n    timeout: 3s\n    request_timeout: 500ms\n"
+  return "  - name: " + name + "\n    type: snmp\n    interval: 5s\n    timeout: 3s\n    request_timeout: 2s\n"
          "    host: " + endpoint + "\n    community_file: " + community_file + "\n" + points_text(points);
 }
 
 std::string v3_source(const std::string& name, const std::string& endpoint, const std::string& auth_protocol,
                       const std::string& auth_file, const std::string& priv_protocol, const std::string& priv_file) {
-  return "  - name: " + name + "\n    type: snmp\n    interval: 5s\n    timeout: 3s\n    request_timeout: 500ms\n"
+  return "  - name: " + name + "\n    type: snmp\n    interval: 5s\n    timeout: 3s\n    request_timeout: 2s\n"
          "    host: " + endpoint + "\n    version: 3\n    user: ops\n    context: pdu\n"
          "    auth: {protocol: " + auth_protocol + ", passphrase_file: " + auth_file + "}\n"
          "    priv: {protocol: " + priv_protocol + ", passphrase_file: " + priv_file + "}\n" + points_text(kExpected);
