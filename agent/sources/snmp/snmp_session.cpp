@@ -217,6 +217,7 @@ Result<bool, Error> Session::open() {
 }
 
 void Session::close() {
+  pending_ = nullptr;
   if (socket_) {
     socket_->release();  // the library closes its socket
     socket_.reset();
@@ -326,6 +327,12 @@ asio::awaitable<Result<std::vector<VarBind>, Error>> Session::exchange(snmp_pdu*
   snmp_sess_timeout(handle_);  // the library forgets what it still waited for
   Pending p;
   pending_ = &p;
+  // However this coroutine ends (its frame may be destroyed at any wait
+  // when the agent stops), the library's callback must not find `p` after.
+  struct Forget {
+    Pending*& pending;
+    ~Forget() { pending = nullptr; }
+  } forget{pending_};
   const int reqid = snmp_sess_async_send(handle_, pdu, &Session::on_event, this);
   if (reqid == 0) {
     pending_ = nullptr;
