@@ -1,7 +1,9 @@
 #include "sources/snmp/snmp_session.hpp"
 
 #include <sys/select.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -213,6 +215,9 @@ Result<bool, Error> Session::open() {
   snmp_sess_session(handle_)->flags |= SNMP_FLAGS_DONT_PROBE;
   netsnmp_transport* transport = snmp_sess_transport(handle_);
   socket_ = std::make_unique<asio::posix::stream_descriptor>(executor_, transport->sock);
+  // A read must never wait: the agent's executor is everyone's.
+  boost::system::error_code ignored;
+  socket_->native_non_blocking(true, ignored);
   return true;
 }
 
@@ -346,6 +351,10 @@ asio::awaitable<Result<std::vector<VarBind>, Error>> Session::exchange(snmp_pdu*
   while (!p.done) {
     auto woke = co_await before(wait_readable(), deadline);
     if (!woke || *woke) break;
+    // The library reads the socket behind the reactor's back, which may
+    // then wake us for a datagram already read: look before it reads.
+    std::uint8_t first = 0;
+    if (::recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
     fd_set fds;
     FD_ZERO(&fds);
     FD_SET(fd, &fds);
