@@ -328,6 +328,28 @@ Error Session::report_error(int report_type) const {
   return {ErrorKind::report, endpoint() + " answered with a report: " + snmp_api_errstring(report_type)};
 }
 
+void Session::read_one(Pending& p) {
+  const int fd = snmp_sess_transport(handle_)->sock;
+  fd_set fds;
+  FD_ZERO(&fds);
+  FD_SET(fd, &fds);
+  // The library drops a message that fails our key without a callback,
+  // but counts it: a rise while this datagram was read is its verdict.
+  const auto digests = snmp_get_statistic(STAT_USMSTATSWRONGDIGESTS);
+  const auto decryption = snmp_get_statistic(STAT_USMSTATSDECRYPTIONERRORS);
+  snmp_sess_read(handle_, &fds);
+  if (p.done) return;
+  if (snmp_get_statistic(STAT_USMSTATSWRONGDIGESTS) != digests) {
+    p.done = p.is_report = true;
+    p.report_type = SNMPERR_AUTHENTICATION_FAILURE;
+  } else if (snmp_get_statistic(STAT_USMSTATSDECRYPTIONERRORS) != decryption) {
+    p.done = p.is_report = true;
+    p.report_type = SNMPERR_DECRYPTION_ERR;
+  } else {
+    ++counters_.datagrams_dropped;
+  }
+}
+
 asio::awaitable<Result<std::vector<VarBind>, Error>> Session::exchange(snmp_pdu* pdu, bool discovery) {
   snmp_sess_timeout(handle_);  // the library forgets what it still waited for
   Pending p;
@@ -348,31 +370,19 @@ asio::awaitable<Result<std::vector<VarBind>, Error>> Session::exchange(snmp_pdu*
   ++counters_.requests;
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   const int fd = snmp_sess_transport(handle_)->sock;
+  // Reads what the socket holds, a datagram at a time, before it waits
+  // again: the reactor says when datagrams arrive, not how many (two that
+  // came together, a late answer and the awaited one, are one wake-up), and
+  // the library reads behind its back (a wake-up may find nothing).
+  auto datagram_waiting = [fd] {
+    std::uint8_t first = 0;
+    return ::recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
+  };
   while (!p.done) {
+    while (!p.done && datagram_waiting()) read_one(p);
+    if (p.done) break;
     auto woke = co_await before(wait_readable(), deadline);
     if (!woke || *woke) break;
-    // The library reads the socket behind the reactor's back, which may
-    // then wake us for a datagram already read: look before it reads.
-    std::uint8_t first = 0;
-    if (::recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
-    fd_set fds;
-    FD_ZERO(&fds);
-    FD_SET(fd, &fds);
-    // The library drops a message that fails our key without a callback,
-    // but counts it: a rise while this datagram was read is its verdict.
-    const auto digests = snmp_get_statistic(STAT_USMSTATSWRONGDIGESTS);
-    const auto decryption = snmp_get_statistic(STAT_USMSTATSDECRYPTIONERRORS);
-    snmp_sess_read(handle_, &fds);
-    if (p.done) break;
-    if (snmp_get_statistic(STAT_USMSTATSWRONGDIGESTS) != digests) {
-      p.done = p.is_report = true;
-      p.report_type = SNMPERR_AUTHENTICATION_FAILURE;
-    } else if (snmp_get_statistic(STAT_USMSTATSDECRYPTIONERRORS) != decryption) {
-      p.done = p.is_report = true;
-      p.report_type = SNMPERR_DECRYPTION_ERR;
-    } else {
-      ++counters_.datagrams_dropped;
-    }
   }
   pending_ = nullptr;
   if (!p.done || p.timed_out) {

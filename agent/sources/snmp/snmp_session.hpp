@@ -97,6 +97,8 @@ class Session {
   // Sends `pdu` (owned from here on) and waits for its answer or the deadline.
   boost::asio::awaitable<Result<std::vector<VarBind>, Error>> exchange(snmp_pdu* pdu, bool discovery);
   boost::asio::awaitable<boost::system::error_code> wait_readable();
+  // Reads one datagram that is there, and judges it for the request `p`.
+  void read_one(Pending& p);
   Error report_error(int report_type) const;
   Error timeout_error(bool discovery) const;
   static int on_event(int op, snmp_session* session, int reqid, snmp_pdu* pdu, void* magic);
