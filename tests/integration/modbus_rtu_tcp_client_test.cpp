@@ -43,7 +43,7 @@ ReadRequest holding(std::uint16_t address, std::uint16_t quantity) {
   return {FunctionCode::read_holding_registers, address, quantity};
 }
 
-class ModbusRtuTcpClientTest : public ::testing::Test {
+class ModbusRtuTcpClientTest : public test::LinkClientTest<RtuOverTcpClient> {
  protected:
   void start(std::vector<int> units = {}, std::chrono::milliseconds inter_request_delay = 0ms,
              bool manual_clock = true) {
@@ -56,23 +56,6 @@ class ModbusRtuTcpClientTest : public ::testing::Test {
     client_.emplace(io_.get_executor(),
                     RtuOverTcpClient::Options{peer_->host(), peer_->port(), inter_request_delay});
   }
-
-  void spawn_read(std::uint8_t unit, ReadRequest request, std::chrono::milliseconds timeout,
-                  std::optional<ReadResult>& out) {
-    reader_.spawn_read(*client_, unit, request, timeout, out);
-  }
-  void run() { reader_.run(); }
-  ReadResult read(std::uint8_t unit, ReadRequest request, std::chrono::milliseconds timeout = 2s) {
-    return reader_.read(*client_, unit, request, timeout);
-  }
-  void expect_served_read(std::uint8_t unit, ReadRequest request) {
-    test::expect_served_read(reader_, *client_, *peer_, unit, request);
-  }
-
-  asio::io_context io_;
-  test::LinkReader reader_{io_};
-  std::optional<ModbusPeer> peer_;
-  std::optional<RtuOverTcpClient> client_;
 };
 
 TEST_F(ModbusRtuTcpClientTest, ReadsEachTableOfSeveralUnitsOverOneConnection) {

@@ -43,7 +43,7 @@ ReadRequest holding(std::uint16_t address, std::uint16_t quantity) {
   return {FunctionCode::read_holding_registers, address, quantity};
 }
 
-class ModbusTcpClientTest : public ::testing::Test {
+class ModbusTcpClientTest : public test::LinkClientTest<TcpClient> {
  protected:
   void start(ModbusPeer::Options options) {
     peer_.emplace(std::move(options));
@@ -55,23 +55,6 @@ class ModbusTcpClientTest : public ::testing::Test {
     options.map = kMap;
     start(std::move(options));
   }
-
-  void spawn_read(std::uint8_t unit, ReadRequest request, std::chrono::milliseconds timeout,
-                  std::optional<ReadResult>& out) {
-    reader_.spawn_read(*client_, unit, request, timeout, out);
-  }
-  void run() { reader_.run(); }
-  ReadResult read(std::uint8_t unit, ReadRequest request, std::chrono::milliseconds timeout = 2s) {
-    return reader_.read(*client_, unit, request, timeout);
-  }
-  void expect_served_read(std::uint8_t unit, ReadRequest request) {
-    test::expect_served_read(reader_, *client_, *peer_, unit, request);
-  }
-
-  asio::io_context io_;
-  test::LinkReader reader_{io_};
-  std::optional<ModbusPeer> peer_;
-  std::optional<TcpClient> client_;
 };
 
 TEST_F(ModbusTcpClientTest, ReadsEachTableAsServed) {

@@ -74,4 +74,29 @@ inline void expect_served_read(LinkReader& reader, modbus::Link& link, const Mod
   EXPECT_EQ(r->values, as_u16(last->data));
 }
 
+// The fixture of one link kind's client tests: a peer, a client of kind
+// `Client` talking to it (each test's start() makes both), and bounded
+// reads through a LinkReader.
+template <class Client>
+class LinkClientTest : public ::testing::Test {
+ protected:
+  void spawn_read(std::uint8_t unit, modbus::ReadRequest request, std::chrono::milliseconds timeout,
+                  std::optional<modbus::ReadResult>& out) {
+    reader_.spawn_read(*client_, unit, request, timeout, out);
+  }
+  void run() { reader_.run(); }
+  modbus::ReadResult read(std::uint8_t unit, modbus::ReadRequest request,
+                          std::chrono::milliseconds timeout = std::chrono::seconds{2}) {
+    return reader_.read(*client_, unit, request, timeout);
+  }
+  void expect_served_read(std::uint8_t unit, modbus::ReadRequest request) {
+    test::expect_served_read(reader_, *client_, *peer_, unit, request);
+  }
+
+  boost::asio::io_context io_;
+  LinkReader reader_{io_};
+  std::optional<ModbusPeer> peer_;
+  std::optional<Client> client_;
+};
+
 }  // namespace rackwatch::test
