@@ -36,4 +36,9 @@ std::optional<HostPort> parse_host_port(const std::string& text) {
   return out;
 }
 
+std::string format_host_port(const std::string& host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 }  // namespace rackwatch

@@ -15,4 +15,7 @@ struct HostPort {
 
 std::optional<HostPort> parse_host_port(const std::string& text);
 
+// "host:port", with brackets around an IPv6 address: "[fd00::5]:161".
+std::string format_host_port(const std::string& host, std::uint16_t port);
+
 }  // namespace rackwatch

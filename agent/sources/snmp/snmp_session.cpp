@@ -12,6 +12,7 @@
 #include <net-snmp/net-snmp-includes.h>
 
 #include "core/deadline.hpp"
+#include "sources/host_port.hpp"
 #include "sources/snmp/snmp_library.hpp"
 #include "sources/snmp/snmp_varbinds.hpp"
 
@@ -134,10 +135,7 @@ Session::Session(asio::any_io_executor executor, std::string host, std::uint16_t
 
 Session::~Session() { close(); }
 
-std::string Session::endpoint() const {
-  const bool v6 = host_.find(':') != std::string::npos;
-  return (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
-}
+std::string Session::endpoint() const { return format_host_port(host_, port_); }
 
 std::string Session::engine_id() const {
   if (!handle_) return {};
@@ -362,7 +360,6 @@ asio::awaitable<Result<std::vector<VarBind>, Error>> Session::exchange(snmp_pdu*
   } forget{pending_};
   const int reqid = snmp_sess_async_send(handle_, pdu, &Session::on_event, this);
   if (reqid == 0) {
-    pending_ = nullptr;
     snmp_free_pdu(pdu);
     co_return Error{ErrorKind::send_failed, "cannot send to " + endpoint() + ": " + library_error(handle_)};
   }
@@ -384,7 +381,6 @@ asio::awaitable<Result<std::vector<VarBind>, Error>> Session::exchange(snmp_pdu*
     auto woke = co_await before(wait_readable(), deadline);
     if (!woke || *woke) break;
   }
-  pending_ = nullptr;
   if (!p.done || p.timed_out) {
     ++counters_.timeouts;
     co_return timeout_error(discovery);

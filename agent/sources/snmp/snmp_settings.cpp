@@ -1,5 +1,7 @@
 #include "sources/snmp/snmp_settings.hpp"
 
+#include "sources/host_port.hpp"
+
 namespace rackwatch::snmp {
 
 const char* security_level_name(SecurityLevel level) {
@@ -35,9 +37,6 @@ const char* priv_protocol_name(PrivProtocol protocol) {
   return "?";
 }
 
-std::string SnmpSettings::endpoint() const {
-  const bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
+std::string SnmpSettings::endpoint() const { return format_host_port(host, port); }
 
 }  // namespace rackwatch::snmp
