@@ -10,6 +10,7 @@
 #include <set>
 
 #include "sources/modbus/modbus_profile.hpp"
+#include "sources/profile_file.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rackwatch::modbus {

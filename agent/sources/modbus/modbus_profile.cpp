@@ -1,19 +1,16 @@
 #include "sources/modbus/modbus_profile.hpp"
 
-#include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
 #include "core/bounded_file.hpp"
+#include "sources/profile_file.hpp"
 #include "core/config_reader.hpp"
 #include "sources/modbus/sunspec_config.hpp"
 
 namespace rackwatch::modbus {
 
-namespace fs = std::filesystem;
 
 const std::vector<std::string_view> kRegisterPointKeys{
     "table", "address", "type", "order", "precision", "scale_factor", "bit", "sentinels"};
@@ -46,18 +43,11 @@ std::optional<std::uint16_t> address(ConfigReader& r, const YAML::Node& node, st
   return static_cast<std::uint16_t>(*v);
 }
 
-// A profile's `defaults` apply to every point for the keys it leaves out.
-// Added into the point's own node (YAML nodes are references), so that every
-// value keeps the line it was written on.
-YAML::Node with_defaults(const YAML::Node& point, const YAML::Node& defaults) {
-  YAML::Node merged = point;
-  if (!defaults.IsMap()) return merged;
-  const bool own_type = static_cast<bool>(merged["type"]);
-  for (const auto& kv : defaults) {
-    const auto key = kv.first.Scalar();
-    if (!merged[key]) merged[key] = kv.second;
-  }
-  // A default type is for registers; a coil or discrete input is a bit.
+// The shared defaults (sources/profile_file.hpp), and: a default type is
+// for registers; a coil or discrete input is a bit.
+YAML::Node with_register_defaults(const YAML::Node& point, const YAML::Node& defaults) {
+  const bool own_type = static_cast<bool>(point["type"]);
+  YAML::Node merged = with_defaults(point, defaults);
   if (!own_type && merged["table"] && merged["table"].IsScalar()) {
     const auto table = parse_table(merged["table"].Scalar());
     if (table && is_bit_table(*table)) merged.remove("type");
@@ -201,19 +191,9 @@ std::string Profile::point_names() const {
 }
 
 std::optional<Profile> load_profile(const std::string& path, Diagnostics& diags) {
-  auto file = read_bounded_file(path, kMaxConfigBytes);
-  if (!file.text) {
-    diags.error({path, 0, 0}, "cannot read profile: " + file.error);
-    return std::nullopt;
-  }
-  if (!within_yaml_bounds(*file.text, path, diags)) return std::nullopt;
-  YAML::Node root;
-  try {
-    root = YAML::Load(*file.text);
-  } catch (const YAML::Exception& e) {
-    diags.error({path, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
-    return std::nullopt;
-  }
+  auto yaml = read_profile_yaml(path, diags);
+  if (!yaml) return std::nullopt;
+  const YAML::Node root = *yaml;
   const auto before = diags.size();
   ConfigReader r(path, diags);
   if (!root.IsMap()) {
@@ -271,7 +251,7 @@ std::optional<Profile> load_profile(const std::string& path, Diagnostics& diags)
         continue;
       }
       r.check_keys(n, allowed, "a profile point");
-      const auto merged = with_defaults(n, defaults);
+      const auto merged = with_register_defaults(n, defaults);
       ProfilePoint p;
       p.point = parse_point_common(merged, r);
       if (!p.point.name.empty() && !names.insert(p.point.name).second) {
@@ -289,29 +269,6 @@ std::optional<Profile> load_profile(const std::string& path, Diagnostics& diags)
   profile.sunspec = parse_sunspec_model(root, profile.points, r);
   if (diags.size() > before) return std::nullopt;
   return profile;
-}
-
-std::optional<std::string> find_profile(const std::string& value, const std::string& config_file,
-                                        std::vector<std::string>& tried) {
-  const fs::path config_dir = fs::path(config_file).parent_path();
-  auto exists = [&](const fs::path& p) {
-    tried.push_back(p.string());
-    std::error_code ec;
-    return fs::is_regular_file(p, ec);
-  };
-  const bool is_path = value.find('/') != std::string::npos ||
-                       (value.size() > 5 && value.ends_with(".yaml"));
-  if (is_path) {
-    fs::path p(value);
-    if (p.is_relative()) p = config_dir / p;
-    if (exists(p)) return p.string();
-    return std::nullopt;
-  }
-  for (const auto& dir : {config_dir / "profiles", fs::path(RACKWATCH_PROFILE_DIR)}) {
-    const auto p = dir / (value + ".yaml");
-    if (exists(p)) return p.string();
-  }
-  return std::nullopt;
 }
 
 }  // namespace rackwatch::modbus

@@ -49,11 +49,4 @@ std::optional<RegisterPoint> parse_register_point(const YAML::Node& node, Config
 // Loads a profile file; every problem goes to `diags` as FILE:LINE:COL.
 std::optional<Profile> load_profile(const std::string& path, Diagnostics& diags);
 
-// The file a `profile:` value names, for a config file at `config_file`:
-// a value with '/' or ending in ".yaml" is a path relative to the config's
-// directory; a name is NAME.yaml in profiles/ beside the config, then in the
-// installed profiles. Nothing when not found; `tried` lists where it looked.
-std::optional<std::string> find_profile(const std::string& value, const std::string& config_file,
-                                        std::vector<std::string>& tried);
-
 }  // namespace rackwatch::modbus

@@ -12,6 +12,7 @@
 #include "sources/device_config.hpp"
 #include "sources/host_port.hpp"
 #include "sources/modbus/modbus_profile.hpp"
+#include "sources/profile_file.hpp"
 #include "sources/modbus/modbus_rtu_client.hpp"
 #include "sources/modbus/link_budget.hpp"
 #include "sources/modbus/modbus_rtu_tcp_client.hpp"

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -437,6 +438,27 @@ asio::awaitable<Result<bool, Error>> Session::discover() {
 }
 
 asio::awaitable<Result<std::vector<VarBind>, Error>> Session::get(const std::vector<Oid>& oids) {
+  auto answer = co_await request(oids, 0);
+  if (answer && answer->size() != oids.size()) {
+    co_return Error{ErrorKind::error_status, endpoint() + " answered " + std::to_string(answer->size()) +
+                                                 " varbinds to a GET of " + std::to_string(oids.size())};
+  }
+  co_return answer;
+}
+
+asio::awaitable<Result<std::vector<VarBind>, Error>> Session::get_bulk(const std::vector<Oid>& oids,
+                                                                      unsigned max_repetitions) {
+  auto answer = co_await request(oids, std::max(max_repetitions, 1U));
+  if (answer && answer->size() > oids.size() * std::max(max_repetitions, 1U)) {
+    co_return Error{ErrorKind::error_status, endpoint() + " answered " + std::to_string(answer->size()) +
+                                                 " varbinds to a GETBULK of " + std::to_string(oids.size()) + " × " +
+                                                 std::to_string(max_repetitions)};
+  }
+  co_return answer;
+}
+
+asio::awaitable<Result<std::vector<VarBind>, Error>> Session::request(const std::vector<Oid>& oids,
+                                                                     unsigned max_repetitions) {
   if (!handle_) {
     auto opened = open();
     if (!opened) co_return opened.error();
@@ -448,7 +470,11 @@ asio::awaitable<Result<std::vector<VarBind>, Error>> Session::get(const std::vec
       co_return found.error();
     }
   }
-  snmp_pdu* pdu = snmp_pdu_create(SNMP_MSG_GET);
+  snmp_pdu* pdu = snmp_pdu_create(max_repetitions > 0 ? SNMP_MSG_GETBULK : SNMP_MSG_GET);
+  if (max_repetitions > 0) {
+    pdu->non_repeaters = 0;
+    pdu->max_repetitions = static_cast<long>(max_repetitions);
+  }
   std::vector<oid> arcs;
   for (const auto& o : oids) {
     arcs.assign(o.begin(), o.end());
@@ -460,10 +486,6 @@ asio::awaitable<Result<std::vector<VarBind>, Error>> Session::get(const std::vec
   if (!answer && (answer.error().kind == ErrorKind::unknown_engine || answer.error().kind == ErrorKind::time_window ||
                   (answer.error().kind == ErrorKind::timeout && credentials_.version == Version::v3))) {
     close();  // the next request opens afresh and discovers the engine again
-  }
-  if (answer && answer->size() != oids.size()) {
-    co_return Error{ErrorKind::error_status, endpoint() + " answered " + std::to_string(answer->size()) +
-                                                 " varbinds to a GET of " + std::to_string(oids.size())};
   }
   co_return answer;
 }

@@ -82,6 +82,11 @@ class Session {
 
   // GET of `oids`: a varbind for each, in order, exceptions included.
   boost::asio::awaitable<Result<std::vector<VarBind>, Error>> get(const std::vector<Oid>& oids);
+  // GETBULK (RFC 3416 4.2.3) of `oids`, no non-repeaters: up to
+  // `max_repetitions` successors of each, interleaved (the successor of
+  // every OID, then the next of each, ...); the agent may send fewer.
+  boost::asio::awaitable<Result<std::vector<VarBind>, Error>> get_bulk(const std::vector<Oid>& oids,
+                                                                       unsigned max_repetitions);
 
   const Counters& counters() const { return counters_; }
   std::string endpoint() const;  // "host:port"
@@ -91,6 +96,9 @@ class Session {
  private:
   struct Pending;
 
+  // A GET (max_repetitions 0) or a GETBULK, after opening and discovery.
+  boost::asio::awaitable<Result<std::vector<VarBind>, Error>> request(const std::vector<Oid>& oids,
+                                                                      unsigned max_repetitions);
   Result<bool, Error> open();
   void close();
   boost::asio::awaitable<Result<bool, Error>> discover();

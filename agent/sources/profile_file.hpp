@@ -1,0 +1,36 @@
+// Device profiles as files: where a `profile:` value is looked for, the
+// directories `profile: auto` searches, and a profile's YAML read within the
+// bounds of a config file. What a profile holds is each protocol's own.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "core/diagnostics.hpp"
+
+namespace rackwatch {
+
+// The directories profiles are looked up in, in order: profiles/ beside the
+// config file, then the installed profiles.
+std::vector<std::string> profile_dirs(const std::string& config_file);
+
+// The file a `profile:` value names, for a config file at `config_file`:
+// a value with '/' or ending in ".yaml" is a path relative to the config's
+// directory; a name is NAME.yaml in the profile_dirs(), the first found.
+// Nothing when not found; `tried` lists where it looked.
+std::optional<std::string> find_profile(const std::string& value, const std::string& config_file,
+                                        std::vector<std::string>& tried);
+
+// A profile file's YAML, read within the bounds of a config; every problem
+// goes to `diags` as FILE:LINE:COL.
+std::optional<YAML::Node> read_profile_yaml(const std::string& path, Diagnostics& diags);
+
+// A profile's `defaults` apply to every point for the keys it leaves out.
+// Added into the point's own node (YAML nodes are references), so that
+// every value keeps the line it was written on.
+YAML::Node with_defaults(const YAML::Node& point, const YAML::Node& defaults);
+
+}  // namespace rackwatch
