@@ -326,12 +326,34 @@ const std::vector<std::string_view> kCommonPointKeys{
     "name", "quantity", "unit", "from_unit", "scale", "offset", "min", "max",
     "invalid", "location", "description", "thresholds", "deadband", "max_age"};
 
-PointConfig parse_point_common(const YAML::Node& node, ConfigReader& r) {
+namespace {
+
+// A name template with each {part} as a one-digit number, as the shortest
+// name it can make.
+std::string sample_name(const std::string& name) {
+  std::string out;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const auto close = name[i] == '{' ? name.find('}', i) : std::string::npos;
+    if (close == std::string::npos) {
+      out += name[i];
+      continue;
+    }
+    out += '1';
+    i = close;
+  }
+  return out;
+}
+
+}  // namespace
+
+PointConfig parse_point_common(const YAML::Node& node, ConfigReader& r, bool name_template) {
   PointConfig p;
   p.mark = r.mark(node);
   if (auto v = r.string(node, "name", true)) {
-    if (!valid_name(*v)) {
-      r.error(r.child(node, "name"), "point name '" + *v + "' must be 1-64 letters, digits, '-' or '_'");
+    if (!valid_name(name_template ? sample_name(*v) : *v)) {
+      r.error(r.child(node, "name"), std::string(name_template ? "point name template" : "point name") + " '" + *v +
+                                         "' must be 1-64 letters, digits, '-' or '_'" +
+                                         (name_template ? ", with {part} for a part of the row's index" : ""));
     }
     p.name = *v;
   }

@@ -163,7 +163,9 @@ bool valid_name(const std::string& s);
 // The point keys every source type accepts, and their parsing: a source type
 // that finds points elsewhere (a device profile) reads them alike.
 extern const std::vector<std::string_view> kCommonPointKeys;
-PointConfig parse_point_common(const YAML::Node& node, ConfigReader& reader);
+// `name_template`: the name may hold {part} placeholders (an SNMP table's
+// point template), filled in for each row.
+PointConfig parse_point_common(const YAML::Node& node, ConfigReader& reader, bool name_template = false);
 
 // Bounds on what a config may hold: it is read by a privileged service and
 // must not be able to exhaust it, whatever it says.

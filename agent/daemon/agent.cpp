@@ -147,6 +147,7 @@ void Agent::start() {
   schedule_status();
 
   last_poll_.assign(config().sources.size(), LastPoll{});
+  points_seen_.assign(config().sources.size(), 0);
   for (const auto& sc : config().sources) {
     startup_.awaiting.insert(sc.name);
     runners_.push_back(make_runner(sc));
@@ -218,6 +219,7 @@ void Agent::deliver(const std::string& name, TimePoint tick, std::vector<RawRead
   const auto found = model_->catalog.find_source(name);
   if (!found) return;  // removed by a reload while it polled
   const auto source = *found;
+  follow_found_points(source);
   auto out = model_->pipeline.process(source, tick, readings);
   last_poll_[source] = LastPoll{tick, true, out.bad_points, std::move(out.first_error)};
   if (!out.samples.empty()) {

@@ -159,6 +159,11 @@ class Agent {
   // (status offline on its topic) and disconnects cleanly.
   void replace_session(std::optional<Message> farewell);
   void deliver(const std::string& source, TimePoint tick, std::vector<RawReading> readings);
+  // When the source found other points on its device since the catalog was
+  // made (an SNMP table's rows, a profile chosen by what the device says),
+  // remakes the catalog with them, as a reload that changes only those
+  // points would: the state of the points that stay is kept.
+  void follow_found_points(std::size_t source);
   std::unique_ptr<SourceRunner> make_runner(const SourceConfig& source);
   void check_ready();
   void start_diag();
@@ -189,6 +194,7 @@ class Agent {
   Timers timers_;
   std::vector<std::unique_ptr<SourceRunner>> runners_;  // by source
   std::vector<LastPoll> last_poll_;                     // by source
+  std::vector<std::uint64_t> points_seen_;  // by source: the points_generation() the catalog holds
   Startup startup_;
   std::uint64_t sequence_ = 0;  // of the last telemetry message
   Alarms alarms_;

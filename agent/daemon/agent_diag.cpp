@@ -214,6 +214,7 @@ asio::awaitable<v1::DiagResponse> Agent::handle(const v1::DiagRequest& request) 
         response.set_error("source '" + request.poll().source() + "' was reloaded during the poll; try again");
         break;
       }
+      follow_found_points(i);
       auto* values = response.mutable_poll();
       for (const auto& sample : model_->pipeline.condition_only(i, outcome.readings)) {
         fill_point(sample.point, sample, *values->add_points());

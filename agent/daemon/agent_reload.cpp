@@ -112,6 +112,15 @@ v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnosti
 
   keep_secrets_out_of_dumps(*next);
 
+  // A source kept running keeps the points it found on its device.
+  std::vector<std::uint64_t> points_seen;
+  for (auto& sc : next->sources) {
+    const auto found = model_->catalog.find_source(sc.name);
+    const bool kept = found && config().sources[*found].fingerprint == sc.fingerprint;
+    points_seen.push_back(kept ? runners_[*found]->source().points_generation() : 0);
+    if (kept) sc.points = runners_[*found]->source().config().points;
+  }
+
   // The new model takes over the pipeline's state of the points that stay.
   auto model = std::make_unique<Model>(std::move(*next));
   model->pipeline.carry_over(model_->pipeline);
@@ -166,6 +175,7 @@ v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnosti
     if (runners_[i]) encoder_->set_device(config().sources[i].name, runners_[i]->source().device_info());
   }
   last_poll_ = std::move(last_poll);
+  points_seen_ = std::move(points_seen);
   for (std::size_t i = 0; i < runners_.size(); ++i) {
     if (!runners_[i]) runners_[i] = make_runner(config().sources[i]);
   }
@@ -188,6 +198,31 @@ v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnosti
             session_changed ? "; broker session restarted" : "");
   for (const auto& advice : source_advice(config(), types_)) log::warning(advice);
   return result;
+}
+
+void Agent::follow_found_points(std::size_t source) {
+  if (!runners_[source]) return;
+  const Source& found = runners_[source]->source();
+  if (found.points_generation() == points_seen_[source]) return;
+  points_seen_[source] = found.points_generation();
+  Config next = config();
+  next.sources[source].points = found.config().points;
+  const auto old_id = encoder_->catalog_id();
+  const auto old_size = model_->catalog.size();
+  auto model = std::make_unique<Model>(std::move(next));
+  model->pipeline.carry_over(model_->pipeline);
+  auto identity = encoder_->identity();
+  model_ = std::move(model);
+  encoder_ = std::make_unique<NativeEncoder>(config(), model_->catalog, std::move(identity));
+  for (std::size_t i = 0; i < runners_.size(); ++i) {
+    if (runners_[i]) encoder_->set_device(config().sources[i].name, runners_[i]->source().device_info());
+  }
+  const auto now = Clock::now();
+  log::info("source ", found.config().name, " now has ", plural(found.config().points.size(), "point"),
+            " as found on its device; catalog ", old_id, " (", plural(old_size, "point"), ") is now ",
+            encoder_->catalog_id(), " (", plural(model_->catalog.size(), "point"), ")");
+  publish_state(encoder_->catalog(now));
+  if (prune_active_alarms()) publish_active_alarms(now);
 }
 
 }  // namespace rackwatch

@@ -107,8 +107,10 @@ int probe(const Args& args, const SourceTypes& types) {
     asio::co_spawn(
         io, poll_with_deadline(source, sc.timeout, std::make_shared<bool>(false)),
         [&results, &sc, i, source](std::exception_ptr, PollOutcome outcome) {
-          for (std::size_t k = 0; k < outcome.readings.size(); ++k) {
-            const auto& p = sc.points[k];
+          // The source's points as the poll left them: found ones included.
+          const auto& points = source->config().points;
+          for (std::size_t k = 0; k < outcome.readings.size() && k < points.size(); ++k) {
+            const auto& p = points[k];
             results[i].push_back({sc.name, p.name,
                                   condition(p, static_cast<std::uint32_t>(k), outcome.readings[k]),
                                   std::string(unit_symbol(p.unit))});

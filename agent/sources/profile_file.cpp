@@ -50,6 +50,13 @@ std::optional<YAML::Node> read_profile_yaml(const std::string& path, Diagnostics
   }
 }
 
+std::optional<ProfileKind> profile_kind(const std::string& path) {
+  Diagnostics ignored;
+  auto yaml = read_profile_yaml(path, ignored);
+  if (!yaml) return std::nullopt;
+  return yaml->IsMap() && (*yaml)["snmp"].IsDefined() ? ProfileKind::snmp : ProfileKind::modbus;
+}
+
 YAML::Node with_defaults(const YAML::Node& point, const YAML::Node& defaults) {
   YAML::Node merged = point;
   if (!defaults.IsMap()) return merged;

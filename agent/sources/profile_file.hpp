@@ -3,6 +3,7 @@
 // bounds of a config file. What a profile holds is each protocol's own.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,12 @@ std::vector<std::string> profile_dirs(const std::string& config_file);
 // Nothing when not found; `tried` lists where it looked.
 std::optional<std::string> find_profile(const std::string& value, const std::string& config_file,
                                         std::vector<std::string>& tried);
+
+// Which protocol's profile a file holds: an SNMP profile has a mapping
+// `snmp:`; every other profile is a Modbus one. Nothing when the file cannot
+// be read as YAML.
+enum class ProfileKind : std::uint8_t { modbus, snmp };
+std::optional<ProfileKind> profile_kind(const std::string& path);
 
 // A profile file's YAML, read within the bounds of a config; every problem
 // goes to `diags` as FILE:LINE:COL.

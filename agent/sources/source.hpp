@@ -69,8 +69,14 @@ class Source {
 
   const SourceConfig& config() const { return config_; }
 
-  // Reads every point once: exactly one RawReading per configured point, in
-  // config order. Device errors are readings with an error, never exceptions.
+  // A source that finds points on its device (an SNMP table's rows, a
+  // profile chosen by what the device says it is) changes config().points
+  // between polls, its configured points first and unchanged; the count of
+  // such changes tells the agent to remake its catalog.
+  std::uint64_t points_generation() const { return points_generation_; }
+
+  // Reads every point once: exactly one RawReading per point of config(),
+  // in its order, as config() is when poll() returns. Device errors are readings with an error, never exceptions.
   // Runs on the agent's executor; must not block it.
   virtual boost::asio::awaitable<std::vector<RawReading>> poll() = 0;
 
@@ -83,8 +89,15 @@ class Source {
   // whose devices cannot say.
   virtual std::optional<DeviceInfo> device_info() const { return std::nullopt; }
 
+ protected:
+  void replace_points(std::vector<PointConfig> points) {
+    config_.points = std::move(points);
+    ++points_generation_;
+  }
+
  private:
   SourceConfig config_;
+  std::uint64_t points_generation_ = 0;
 };
 
 // A SourceParser (core/source_parser.hpp) that also makes Sources of its kind.

@@ -64,6 +64,7 @@
 #include "support/modbus_profile_maps.hpp"
 #include "support/run.hpp"
 #include "sources/builtin/builtin_types.hpp"
+#include "sources/profile_file.hpp"
 
 namespace rackwatch {
 namespace {
@@ -122,7 +123,9 @@ Config parse(const std::string& text) { return test::parse_config_text(text); }
 std::vector<std::string> shipped_profiles() {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(test::source_path("config/profiles"))) {
-    if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+    if (entry.path().extension() == ".yaml" && profile_kind(entry.path().string()) == ProfileKind::modbus) {
+      names.push_back(entry.path().stem().string());
+    }
   }
   std::sort(names.begin(), names.end());
   return names;

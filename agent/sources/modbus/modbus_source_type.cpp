@@ -150,6 +150,11 @@ class ModbusSourceType final : public SourceType {
       std::vector<std::string> tried;
       if (auto file = find_profile(*v, r.file(), tried)) {
         s->profile_file = *file;
+        if (profile_kind(*file) == ProfileKind::snmp) {
+          r.error(r.child(source, "profile"), "profile '" + *v + "' (" + *file +
+                                                  ") is an SNMP profile; a modbus source needs a register map");
+          return s;
+        }
         profile = load_profile(*file, r.diags());
         if (!profile) r.error(r.child(source, "profile"), "profile '" + *v + "' (" + *file + ") has errors");
       } else {

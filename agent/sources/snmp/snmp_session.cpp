@@ -34,6 +34,7 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::time_window: return "not in time window";
     case ErrorKind::report: return "report";
     case ErrorKind::error_status: return "error status";
+    case ErrorKind::bad_walk: return "bad table walk";
   }
   return "error";
 }
@@ -404,7 +405,7 @@ asio::awaitable<Result<std::vector<VarBind>, Error>> Session::exchange(snmp_pdu*
     ++counters_.error_status;
     std::string message = endpoint() + " answered " + status_name(p.error_status) + "(" +
                           std::to_string(p.error_status) + ") at varbind " + std::to_string(p.error_index);
-    if (p.error_status == SNMP_ERR_TOOBIG) message += ": the answer would not fit in one message; lower max_varbinds";
+    if (p.error_status == SNMP_ERR_TOOBIG) message += ": the answer would not fit in one message; lower max_varbinds (GET) or max_repetitions (table walks)";
     co_return Error{ErrorKind::error_status, message};
   }
   co_return std::move(p.vars);

@@ -49,6 +49,7 @@ enum class ErrorKind : std::uint8_t {
   time_window,     // v3: still notInTimeWindow after the library's re-sync
   report,          // another report
   error_status,    // a response with error-status (tooBig, genErr, ...)
+  bad_walk,        // a table walk's answers out of order, empty, or too many rows
 };
 
 const char* error_kind_name(ErrorKind kind);

@@ -1,10 +1,11 @@
 // What a `type: snmp` source is configured with: the agent it asks (address,
-// version, community or v3 user and keys), how long it waits, and its
-// points as OIDs.
+// version, community or v3 user and keys), how long it waits, its points as
+// OIDs, and its profile.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,14 +43,27 @@ struct SnmpPoint {
   Oid oid;
 };
 
+struct SnmpProfile;
+
 struct SnmpSettings final : SourceSettings {
   std::string host;
   std::uint16_t port = 161;
   Credentials credentials;
   std::chrono::milliseconds request_timeout{1'000};
   unsigned max_varbinds = 20;  // per GET
+  unsigned max_repetitions = 10;  // per GETBULK of a table walk
   HealthPolicy health;
-  std::vector<SnmpPoint> points;  // one per point of the source, in its order
+  // One per point of the source's config, in its order: its own points,
+  // then a named profile's.
+  std::vector<SnmpPoint> points;
+  // `profile: NAME`: its tables' rows are found at every poll.
+  std::shared_ptr<const SnmpProfile> profile;
+  // `profile: auto`: the profile is chosen among `candidates` by what the
+  // device says it is, else `fallback` (ENTITY-SENSOR-MIB); its points are
+  // found then.
+  bool auto_profile = false;
+  std::vector<std::shared_ptr<const SnmpProfile>> candidates;
+  std::shared_ptr<const SnmpProfile> fallback;
 
   std::string endpoint() const;  // "host:port", "[v6]:port"
   bool holds_secrets() const override {

@@ -1,7 +1,10 @@
 // The `type: snmp` config keys: the agent's address, the version and its
 // credentials (secrets only from files other users cannot read), the
 // request settings, and each point's OID.
+#include <algorithm>
+#include <filesystem>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -11,6 +14,8 @@
 #include "core/mqtt_config.hpp"
 #include "sources/device_config.hpp"
 #include "sources/host_port.hpp"
+#include "sources/profile_file.hpp"
+#include "sources/snmp/snmp_profile.hpp"
 #include "sources/snmp/snmp_settings.hpp"
 #include "sources/snmp/snmp_source.hpp"
 
@@ -19,6 +24,9 @@ namespace rackwatch::snmp {
 namespace {
 
 using std::chrono::milliseconds;
+
+// What `profile: auto` reads when the device is no vendor's it knows.
+constexpr const char* kFallbackProfile = "entity-sensor";
 
 // net-snmp refuses shorter passphrases (RFC 3414 11.2 recommends 8 or more).
 constexpr std::size_t kMinPassphrase = 8;
@@ -63,15 +71,15 @@ class SnmpSourceType final : public SourceType {
   std::vector<std::string_view> source_keys() const override {
     return {"host",           "version",      "community_file", "user",          "security",
             "auth",           "priv",         "context",        "request_timeout", "max_varbinds",
-            "dormant_after",  "reprobe_min",  "reprobe_max"};
+            "dormant_after",  "reprobe_min",  "reprobe_max",     "profile",      "max_repetitions"};
   }
   std::vector<std::string_view> point_keys() const override { return {"oid"}; }
+  bool points_optional() const override { return true; }
 
   std::shared_ptr<const SourceSettings> parse(const YAML::Node& source,
                                               const std::vector<YAML::Node>& point_nodes,
                                               std::vector<PointConfig>& points,
                                               ConfigReader& r) const override {
-    (void)points;
     auto s = std::make_shared<SnmpSettings>();
     if (auto v = r.string(source, "host", true)) {
       if (auto hp = parse_host_port(*v)) {
@@ -101,6 +109,13 @@ class SnmpSourceType final : public SourceType {
         s->max_varbinds = static_cast<unsigned>(*v);
       }
     }
+    if (auto v = r.integer(source, "max_repetitions")) {
+      if (*v < 1 || *v > 100) {
+        r.error(r.child(source, "max_repetitions"), "'max_repetitions' must be 1..100");
+      } else {
+        s->max_repetitions = static_cast<unsigned>(*v);
+      }
+    }
     parse_health_policy(source, r, s->health);
 
     for (const auto& node : point_nodes) {
@@ -114,6 +129,7 @@ class SnmpSourceType final : public SourceType {
       }
       s->points.push_back(std::move(p));
     }
+    parse_profile(source, points, *s, r);
     return s;
   }
 
@@ -147,13 +163,88 @@ class SnmpSourceType final : public SourceType {
 
   std::unique_ptr<Source> create(const SourceConfig& config, const SourceEnv& env) const override {
     auto settings = std::dynamic_pointer_cast<const SnmpSettings>(config.settings);
-    if (!settings || settings->points.size() != config.points.size()) {
+    if (!settings || settings->points.size() != config.points.size()) {  // the configured points
       throw std::invalid_argument("snmp source '" + config.name + "' has no valid settings");
     }
     return std::make_unique<SnmpSource>(config, std::move(settings), env.executor);
   }
 
  private:
+  // `profile: NAME` adds the profile's scalar points after the source's
+  // own; `profile: auto` loads every SNMP profile, to choose one later.
+  static void parse_profile(const YAML::Node& source, std::vector<PointConfig>& points, SnmpSettings& s,
+                            ConfigReader& r) {
+    const auto value = r.string(source, "profile");
+    if (!value) {
+      if (points.empty() && !r.child(source, "points").IsDefined()) {
+        r.error(source, "an snmp source needs a 'profile' (a name, or auto) or 'points' with OIDs");
+      }
+      return;
+    }
+    if (*value == "auto") {
+      s.auto_profile = true;
+      std::set<std::string> seen;
+      for (const auto& dir : profile_dirs(r.file())) {
+        std::error_code ec;
+        std::vector<std::filesystem::path> files;
+        for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+          if (entry.path().extension() == ".yaml") files.push_back(entry.path());
+        }
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) {
+          // The first directory's file of a name hides the installed one.
+          if (!seen.insert(f.stem().string()).second || profile_kind(f.string()) != ProfileKind::snmp) continue;
+          auto profile = load_snmp_profile(f.string(), r.diags());
+          if (!profile) {
+            r.error(r.child(source, "profile"), "profile: auto reads every SNMP profile, and " + f.string() +
+                                                    " has errors");
+            continue;
+          }
+          auto shared = std::make_shared<const SnmpProfile>(std::move(*profile));
+          if (shared->name == kFallbackProfile) s.fallback = shared;
+          s.candidates.push_back(std::move(shared));
+        }
+      }
+      if (!s.fallback) {
+        std::string where;
+        for (const auto& d : profile_dirs(r.file())) where += (where.empty() ? "" : ", ") + d;
+        r.error(r.child(source, "profile"), std::string("profile: auto falls back to ") + kFallbackProfile +
+                                                ".yaml, found in none of " + where);
+      }
+      return;
+    }
+    std::vector<std::string> tried;
+    const auto file = find_profile(*value, r.file(), tried);
+    if (!file) {
+      std::string where;
+      for (const auto& t : tried) where += (where.empty() ? "" : ", ") + t;
+      r.error(r.child(source, "profile"), "no profile '" + *value + "' (looked for " + where + ")");
+      return;
+    }
+    if (profile_kind(*file) == ProfileKind::modbus) {
+      r.error(r.child(source, "profile"), "profile '" + *value + "' (" + *file + ") is not an SNMP profile: it has "
+                                                                             "no 'snmp:' mapping");
+      return;
+    }
+    auto profile = load_snmp_profile(*file, r.diags());
+    if (!profile) {
+      r.error(r.child(source, "profile"), "profile '" + *value + "' (" + *file + ") has errors");
+      return;
+    }
+    std::set<std::string> names;
+    for (const auto& p : points) names.insert(p.name);
+    for (std::size_t i = 0; i < profile->points.size(); ++i) {
+      if (!names.insert(profile->points[i].name).second) {
+        r.error(r.child(source, "points"), "point '" + profile->points[i].name + "' is also a point of profile '" +
+                                               *value + "'; give yours another name");
+        continue;
+      }
+      points.push_back(profile->points[i]);
+      s.points.push_back(profile->oids[i]);
+    }
+    s.profile = std::make_shared<const SnmpProfile>(std::move(*profile));
+  }
+
   static void parse_credentials(const YAML::Node& source, ConfigReader& r, Credentials& c) {
     std::string version = "2c";
     if (auto v = r.string(source, "version")) version = *v;
