@@ -12,9 +12,11 @@
 
 namespace rackwatch::test {
 
-inline Config parse_config_text(const std::string& text) {
+// `file`: where the config is said to be, for what it names beside it
+// (profiles/ in its directory).
+inline Config parse_config_text(const std::string& text, const std::string& file = "/nonexistent/rackwatch.yaml") {
   Diagnostics diags;
-  auto config = parse_config(text, "/nonexistent/rackwatch.yaml", builtin_source_types(), diags);
+  auto config = parse_config(text, file, builtin_source_types(), diags);
   if (!config) {
     std::ostringstream out;
     diags.print(out);
