@@ -110,6 +110,7 @@ asio::awaitable<std::optional<Error>> SnmpSource::choose() {
   }
   plan_.scalar_points = points.size();
   plan_.rows = {};
+  rows_found_ = false;
   replace_points(std::move(points));
   co_return std::nullopt;
 }
@@ -162,8 +163,9 @@ void SnmpSource::adopt_rows(const std::vector<Rows>& rows) {
     plan_.rows.skipped = std::move(found.skipped);
     return;
   }
-  const bool first = plan_.rows.made.empty() && row_changes_ == 0;
-  ++row_changes_;
+  const bool first = !rows_found_;
+  rows_found_ = true;
+  if (!first) ++row_changes_;
   log::info("snmp source '", config().name, "' (", session_.endpoint(), "): ", first ? "found " : "rows changed: ",
             plural(found.made.size(), "table point"), first ? "" : " (were " + std::to_string(plan_.rows.made.size()) + ")");
   for (const auto& s : found.skipped) log::warning("snmp source '", config().name, "': ", s);
