@@ -169,6 +169,7 @@ Number row_value(const TableSpec& table, const TablePoint& point, const Oid& row
     }
     *n.value *= std::pow(10.0, 3.0 * static_cast<double>(*s - 9));
   }
+  if (!std::isfinite(*n.value)) return {std::nullopt, "its value is out of range once scaled"};
   return n;
 }
 
