@@ -123,6 +123,9 @@ class SourceSettings {
   virtual ~SourceSettings() = default;
   // True when they keep a secret in memory (an SNMP community or key).
   virtual bool holds_secrets() const { return false; }
+  // True when the source finds more points on its device at run time (an
+  // SNMP table's rows, a profile chosen by the device).
+  virtual bool finds_points() const { return false; }
 };
 
 struct SourceConfig {

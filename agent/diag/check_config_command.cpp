@@ -40,6 +40,16 @@ int check_config(const Args& args, const SourceTypes& types) {
     std::cout << ", " << config->derived.size() << " derived point" << (config->derived.size() == 1 ? "" : "s");
   }
   std::cout << ")\n";
+  std::vector<std::string> finders;
+  for (const auto& s : config->sources) {
+    if (s.settings && s.settings->finds_points()) finders.push_back(s.name);
+  }
+  if (!finders.empty()) {
+    std::string names;
+    for (const auto& n : finders) names += (names.empty() ? "" : ", ") + n;
+    std::cout << "  and the points found on the devices of " << names
+              << " (SNMP table rows, profile: auto): rackwatch probe lists them\n";
+  }
   // Where it will connect, ports included (1883 or 8883 when the URI has none).
   for (const auto& b : config->mqtt.brokers) std::cout << "  broker " << b << '\n';
   // Valid, but not what its operator expects: said, without failing the check.

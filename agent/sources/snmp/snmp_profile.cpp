@@ -229,6 +229,8 @@ std::optional<SnmpProfile> load_snmp_profile(const std::string& path, Diagnostic
   return profile;
 }
 
+bool SnmpSettings::finds_points() const { return auto_profile || (profile && !profile->tables.empty()); }
+
 ProfileChoice choose_profile(const std::vector<std::shared_ptr<const SnmpProfile>>& candidates,
                              std::shared_ptr<const SnmpProfile> fallback, const std::optional<Oid>& sys_object_id,
                              std::string_view sys_descr) {

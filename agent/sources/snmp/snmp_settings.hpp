@@ -66,6 +66,7 @@ struct SnmpSettings final : SourceSettings {
   std::shared_ptr<const SnmpProfile> fallback;
 
   std::string endpoint() const;  // "host:port", "[v6]:port"
+  bool finds_points() const override;
   bool holds_secrets() const override {
     return !credentials.community.empty() || !credentials.auth_passphrase.empty() ||
            !credentials.priv_passphrase.empty();

@@ -90,7 +90,10 @@ Expansion expand_rows(const std::vector<TableSpec>& tables, const std::vector<Ro
   for (std::size_t t = 0; t < tables.size() && t < rows.size(); ++t) {
     const auto& table = tables[t];
     std::size_t odd_rows = 0;
-    for (const auto& [row, cells] : rows[t]) {
+    for (const auto& entry : rows[t]) {
+      // Named, not bound: Clang 14 lambdas cannot capture structured bindings.
+      const Oid& row = entry.first;
+      const auto& cells = entry.second;
       if (row.size() != table.index.size()) {
         ++odd_rows;
         continue;
