@@ -6,6 +6,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
 #include <iostream>
+#include <sstream>
 #include <memory>
 
 #include "core/config.hpp"
@@ -41,13 +42,6 @@ struct Device {
 
 std::string time_text(const std::optional<TimePoint>& t) {
   return t ? format_time_ms(to_unix_ms(*t)) : "never";
-}
-
-std::uint64_t counter(const SourceHealth& h, std::string_view name) {
-  for (const auto& [k, v] : h.counters) {
-    if (k == name) return v;
-  }
-  return 0;
 }
 
 struct Row {
@@ -184,17 +178,32 @@ int probe(const Args& args, const SourceTypes& types) {
     print_table(std::cout, table, {false, false, true, false, false, false});
     if (!devices.empty()) {
       std::cout << '\n';
-      std::vector<std::vector<std::string>> health{
-          {"SOURCE", "STATE", "REQ", "OK", "TIMEOUT", "CRC", "FRAMING", "IO", "EXCEPT", "LAST SUCCESS"}};
+      // As `rackwatch devices` shows them: a line a device, then its
+      // counters (each protocol has its own), wrapped to fit 100 columns.
+      std::vector<std::vector<std::string>> health{{"SOURCE", "STATE", "LAST SUCCESS"}};
       for (const auto& d : devices) {
-        const auto& h = d.health;
-        health.push_back({d.source, std::string(device_state_name(*h.state)), std::to_string(counter(h, "requests")),
-                          std::to_string(counter(h, "answers")), std::to_string(counter(h, "timeouts")),
-                          std::to_string(counter(h, "crc_errors")), std::to_string(counter(h, "framing_errors")),
-                          std::to_string(counter(h, "io_errors")), std::to_string(counter(h, "exceptions")),
-                          time_text(h.last_success)});
+        health.push_back({d.source, std::string(device_state_name(*d.health.state)), time_text(d.health.last_success)});
       }
-      print_table(std::cout, health, {false, false, true, true, true, true, true, true, true, false});
+      std::ostringstream head;
+      print_table(head, health);
+      std::istringstream lines(head.str());
+      std::string line;
+      std::getline(lines, line);
+      std::cout << line << '\n';
+      for (const auto& d : devices) {
+        std::getline(lines, line);
+        std::cout << line << '\n';
+        std::string out = "   ";
+        for (const auto& [name, value] : d.health.counters) {
+          const std::string item = " " + name + "=" + std::to_string(value);
+          if (out.size() + item.size() > 98) {
+            std::cout << out << '\n';
+            out = "   ";
+          }
+          out += item;
+        }
+        if (out.size() > 3) std::cout << out << '\n';
+      }
       for (const auto& d : devices) {
         if (!d.health.detail.empty()) std::cout << d.source << ": " << d.health.detail << '\n';
         for (const auto& n : d.health.notes) std::cout << d.source << ": " << n << '\n';

@@ -153,8 +153,8 @@ TEST_F(ModbusDaemonTest, ProbeShowsValuesAndDeviceHealth) {
 
   auto human = run({bin("rackwatch"), "probe", "--config", (dir_ / "agent.yaml").string()});
   EXPECT_THAT(human.out, HasSubstr("SOURCE  STATE"));
-  EXPECT_THAT(human.out, ::testing::ContainsRegex("ghost +degraded +1 +0 +1 "));
-  EXPECT_THAT(human.out, ::testing::ContainsRegex("psu +ok +1 +1 +0 "));
+  EXPECT_THAT(human.out, ::testing::ContainsRegex("ghost +degraded +never\n +polls=1 requests=1 not_sent=0 probes=1 answers=0 timeouts=1 "));
+  EXPECT_THAT(human.out, ::testing::ContainsRegex("psu +ok +[0-9-]+ [0-9:.]+\n +polls=1 requests=1 not_sent=0 probes=1 answers=1 timeouts=0 "));
 }
 
 // Two devices behind one serial device server, RTU frames over TCP: both
