@@ -264,6 +264,30 @@ tables:
   EXPECT_THAT(text, HasSubstr("p.yaml:14:14: 'columns' must be a mapping of aliases to column OIDs"));
 }
 
+// A row test compares integers: a value that is not one (1.5, .nan, 1e300)
+// would be cut to another value, or be undefined, and is refused.
+TEST_F(SnmpProfileFileTest, RowTestValuesMustBeIntegers) {
+  EXPECT_FALSE(load(R"(description: broken
+snmp: {}
+tables:
+  - name: t
+    index: [sensor]
+    columns: {status: 1.3.6.1.4.1.99.1.1, v: 1.3.6.1.4.1.99.1.2}
+    points:
+      - name: v{sensor}
+        value: v
+        quantity: power
+        where: {sensor: 1.5}
+        ok_when: {status: [1, .nan, 1e300, -9007199254740993]}
+)"));
+  const auto text = lines_of(diags_);
+  EXPECT_THAT(text, HasSubstr("p.yaml:11:25: a value of 'sensor' must be an integer, found '1.5'")) << text;
+  EXPECT_THAT(text, HasSubstr("p.yaml:12:31: a value of 'status' must be an integer, found '.nan'"));
+  EXPECT_THAT(text, HasSubstr("p.yaml:12:37: a value of 'status' must be an integer, found '1e300'"));
+  EXPECT_THAT(text, HasSubstr("p.yaml:12:44: a value of 'status' must be an integer, found '-9007199254740993'"));
+  EXPECT_EQ(diags_.size(), 4u) << text;
+}
+
 TEST_F(SnmpProfileFileTest, ProfileWithNeitherPointsNorTablesIsRefused) {
   EXPECT_FALSE(load("description: empty\nsnmp: {}\n"));
   EXPECT_THAT(lines_of(diags_), HasSubstr("p.yaml:1:1: an SNMP profile needs 'points', 'tables' or both"));

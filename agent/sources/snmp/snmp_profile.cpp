@@ -1,5 +1,6 @@
 #include "sources/snmp/snmp_profile.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <set>
 #include <utility>
@@ -67,8 +68,16 @@ std::vector<RowTest> row_tests(const YAML::Node& map, const char* key, const Tab
       r.error(kv.first, "'" + test.name + "' is neither an index part nor a column of table '" + t.name + "'");
       continue;
     }
+    // Integers only: 1.5 would be cut to 1, and .nan or 1e300 have no
+    // int64 at all (the cast would be undefined).
     auto add = [&](const YAML::Node& v) {
-      if (auto n = r.as_number(v, "a value of '" + test.name + "'")) test.values.push_back(static_cast<std::int64_t>(*n));
+      const auto n = r.as_number(v, "a value of '" + test.name + "'");
+      if (!n) return;
+      if (std::trunc(*n) != *n || std::fabs(*n) > 9.0e15) {
+        r.error(v, "a value of '" + test.name + "' must be an integer, found '" + v.Scalar() + "'");
+        return;
+      }
+      test.values.push_back(static_cast<std::int64_t>(*n));
     };
     if (kv.second.IsSequence()) {
       for (const auto& v : kv.second) add(v);
