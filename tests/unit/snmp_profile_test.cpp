@@ -288,6 +288,31 @@ tables:
   EXPECT_EQ(diags_.size(), 4u) << text;
 }
 
+// A name template's {placeholder} is a part of the table's index or the
+// row's label: any other stays braces in every name made, so that the
+// template would make no point at all.
+TEST_F(SnmpProfileFileTest, NameTemplatePlaceholdersMustBeIndexPartsOrTheLabel) {
+  EXPECT_FALSE(load(R"(description: broken
+snmp: {}
+tables:
+  - name: outletTable
+    index: [pdu, outlet]
+    columns: {name: 1.3.6.1.4.1.99.1.1, power: 1.3.6.1.4.1.99.1.2}
+    label: name
+    points:
+      - {name: "pdu{pdu}_outlet{oultet}_power", value: power, quantity: power}
+      - {name: "outlet{}_power", value: power, quantity: power}
+      - {name: "pdu{pdu}_{label}_power", value: power, quantity: power}
+)"));
+  const auto text = lines_of(diags_);
+  EXPECT_THAT(text, HasSubstr("p.yaml:9:16: point name template 'pdu{pdu}_outlet{oultet}_power' has {oultet}, "
+                              "which is neither a part of the index of table 'outletTable' (pdu, outlet) nor "
+                              "{label}"))
+      << text;
+  EXPECT_THAT(text, HasSubstr("p.yaml:10:16: point name template 'outlet{}_power' has {}"));
+  EXPECT_EQ(diags_.size(), 2u) << text;
+}
+
 TEST_F(SnmpProfileFileTest, ProfileWithNeitherPointsNorTablesIsRefused) {
   EXPECT_FALSE(load("description: empty\nsnmp: {}\n"));
   EXPECT_THAT(lines_of(diags_), HasSubstr("p.yaml:1:1: an SNMP profile needs 'points', 'tables' or both"));

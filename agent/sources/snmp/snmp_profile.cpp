@@ -1,5 +1,6 @@
 #include "sources/snmp/snmp_profile.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -89,6 +90,23 @@ std::vector<RowTest> row_tests(const YAML::Node& map, const char* key, const Tab
   return out;
 }
 
+// Each {placeholder} of a name template is filled in per row from an index
+// part or the label; any other would stay braces in every name made, which
+// is no valid name, and the template would make no point.
+void check_placeholders(const YAML::Node& point, const std::string& name, const TableSpec& t, ConfigReader& r) {
+  for (auto open = name.find('{'); open != std::string::npos; open = name.find('{', open + 1)) {
+    const auto close = name.find('}', open);
+    if (close == std::string::npos) return;  // no placeholder: parse_point_common reports the name
+    const auto key = name.substr(open + 1, close - open - 1);
+    if (key == "label" || std::find(t.index.begin(), t.index.end(), key) != t.index.end()) continue;
+    std::string parts;
+    for (const auto& p : t.index) parts += (parts.empty() ? "" : ", ") + p;
+    r.error(r.child(point, "name"), "point name template '" + name + "' has {" + key +
+                                        "}, which is neither a part of the index of table '" + t.name + "' (" +
+                                        parts + ") nor {label}");
+  }
+}
+
 void parse_table(const YAML::Node& node, const YAML::Node& defaults, SnmpProfile& profile, ConfigReader& r) {
   if (!node.IsMap()) {
     r.error(node, "a table is a mapping with name, index, columns and points");
@@ -136,6 +154,7 @@ void parse_table(const YAML::Node& node, const YAML::Node& defaults, SnmpProfile
       r.error(r.child(n, "name"), "duplicate template '" + tp.point.name + "' in table '" + t.name + "'");
     }
     if (tp.point.unit == Unit::unspecified) r.error(n, "point '" + tp.point.name + "' needs a quantity or a unit");
+    check_placeholders(n, tp.point.name, t, r);
     if (auto c = column_of(n, "value", t, r, true)) tp.value = *c;
     tp.where = row_tests(n, "where", t, r);
     tp.ok_when = row_tests(n, "ok_when", t, r);
