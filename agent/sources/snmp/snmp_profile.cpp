@@ -1,5 +1,7 @@
 #include "sources/snmp/snmp_profile.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 #include <utility>
@@ -67,8 +69,16 @@ std::vector<RowTest> row_tests(const YAML::Node& map, const char* key, const Tab
       r.error(kv.first, "'" + test.name + "' is neither an index part nor a column of table '" + t.name + "'");
       continue;
     }
+    // Integers only: 1.5 would be cut to 1, and .nan or 1e300 have no
+    // int64 at all (the cast would be undefined).
     auto add = [&](const YAML::Node& v) {
-      if (auto n = r.as_number(v, "a value of '" + test.name + "'")) test.values.push_back(static_cast<std::int64_t>(*n));
+      const auto n = r.as_number(v, "a value of '" + test.name + "'");
+      if (!n) return;
+      if (std::trunc(*n) != *n || std::fabs(*n) > 9.0e15) {
+        r.error(v, "a value of '" + test.name + "' must be an integer, found '" + v.Scalar() + "'");
+        return;
+      }
+      test.values.push_back(static_cast<std::int64_t>(*n));
     };
     if (kv.second.IsSequence()) {
       for (const auto& v : kv.second) add(v);
@@ -78,6 +88,23 @@ std::vector<RowTest> row_tests(const YAML::Node& map, const char* key, const Tab
     out.push_back(std::move(test));
   }
   return out;
+}
+
+// Each {placeholder} of a name template is filled in per row from an index
+// part or the label; any other would stay braces in every name made, which
+// is no valid name, and the template would make no point.
+void check_placeholders(const YAML::Node& point, const std::string& name, const TableSpec& t, ConfigReader& r) {
+  for (auto open = name.find('{'); open != std::string::npos; open = name.find('{', open + 1)) {
+    const auto close = name.find('}', open);
+    if (close == std::string::npos) return;  // no placeholder: parse_point_common reports the name
+    const auto key = name.substr(open + 1, close - open - 1);
+    if (key == "label" || std::find(t.index.begin(), t.index.end(), key) != t.index.end()) continue;
+    std::string parts;
+    for (const auto& p : t.index) parts += (parts.empty() ? "" : ", ") + p;
+    r.error(r.child(point, "name"), "point name template '" + name + "' has {" + key +
+                                        "}, which is neither a part of the index of table '" + t.name + "' (" +
+                                        parts + ") nor {label}");
+  }
 }
 
 void parse_table(const YAML::Node& node, const YAML::Node& defaults, SnmpProfile& profile, ConfigReader& r) {
@@ -127,6 +154,7 @@ void parse_table(const YAML::Node& node, const YAML::Node& defaults, SnmpProfile
       r.error(r.child(n, "name"), "duplicate template '" + tp.point.name + "' in table '" + t.name + "'");
     }
     if (tp.point.unit == Unit::unspecified) r.error(n, "point '" + tp.point.name + "' needs a quantity or a unit");
+    check_placeholders(n, tp.point.name, t, r);
     if (auto c = column_of(n, "value", t, r, true)) tp.value = *c;
     tp.where = row_tests(n, "where", t, r);
     tp.ok_when = row_tests(n, "ok_when", t, r);
