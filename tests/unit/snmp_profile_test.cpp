@@ -389,12 +389,12 @@ TEST_F(SnmpChooseProfileTest, EmptySysDescrSubstringMatchesNothing) {
 TEST_F(SnmpChooseProfileTest, WithoutSysObjectIdSysDescrOrTheFallbackChooses) {
   const auto by_descr = choose_profile({vendor_, model_}, fallback_, std::nullopt, "APC Web/SNMP rpdu2g");
   EXPECT_EQ(by_descr.profile, vendor_) << "the first whose substring is found";
-  EXPECT_THAT(by_descr.why, HasSubstr("no sysObjectID"));
+  EXPECT_THAT(by_descr.why, HasSubstr("the device gave no sysObjectID; sysDescr contains"));
   EXPECT_THAT(by_descr.why, HasSubstr("sysDescr contains \"APC\" (/profiles/apc-any.yaml)"));
 
   const auto fallen = choose_profile({vendor_, model_}, fallback_, std::nullopt, "Linux 6.1");
   EXPECT_EQ(fallen.profile, fallback_);
-  EXPECT_THAT(fallen.why, HasSubstr("no sysObjectID and sysDescr match no vendor profile"));
+  EXPECT_THAT(fallen.why, HasSubstr("the device gave no sysObjectID; its sysDescr matches no vendor profile"));
 }
 
 }  // namespace

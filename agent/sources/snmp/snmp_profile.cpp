@@ -262,7 +262,8 @@ bool SnmpSettings::finds_points() const { return auto_profile || (profile && !pr
 ProfileChoice choose_profile(const std::vector<std::shared_ptr<const SnmpProfile>>& candidates,
                              std::shared_ptr<const SnmpProfile> fallback, const std::optional<Oid>& sys_object_id,
                              std::string_view sys_descr) {
-  const std::string said = sys_object_id ? "sysObjectID " + format_oid(*sys_object_id) : "no sysObjectID";
+  // What the device said, as the start of each answer.
+  const std::string said = sys_object_id ? "sysObjectID " + format_oid(*sys_object_id) : "the device gave no sysObjectID";
   std::shared_ptr<const SnmpProfile> best;
   const Oid* best_prefix = nullptr;
   if (sys_object_id) {
@@ -279,11 +280,13 @@ ProfileChoice choose_profile(const std::vector<std::shared_ptr<const SnmpProfile
   for (const auto& p : candidates) {
     for (const auto& text : p->match_descr) {
       if (!text.empty() && sys_descr.find(text) != std::string_view::npos) {
-        return {p, said + " matches no profile; sysDescr contains \"" + text + "\" (" + p->file + ")"};
+        return {p, said + (sys_object_id ? " matches no profile" : "") + "; sysDescr contains \"" + text + "\" (" +
+                       p->file + ")"};
       }
     }
   }
-  return {fallback, said + " and sysDescr match no vendor profile: the standard ENTITY-SENSOR-MIB (" +
+  return {fallback, said + (sys_object_id ? " and sysDescr match" : "; its sysDescr matches") +
+                        " no vendor profile: the standard ENTITY-SENSOR-MIB (" +
                         (fallback ? fallback->file : std::string("none")) + ")"};
 }
 
