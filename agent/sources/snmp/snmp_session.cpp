@@ -401,6 +401,7 @@ asio::awaitable<Result<std::vector<VarBind>, Error>> Session::exchange(snmp_pdu*
     co_return error;
   }
   ++counters_.responses;
+  counters_.varbinds += p.vars.size();
   if (p.error_status != SNMP_ERR_NOERROR) {
     ++counters_.error_status;
     std::string message = endpoint() + " answered " + status_name(p.error_status) + "(" +

@@ -62,6 +62,7 @@ struct Error {
 struct Counters {
   std::uint64_t requests = 0;     // sent, discovery included
   std::uint64_t responses = 0;
+  std::uint64_t varbinds = 0;     // in the responses: what a walk's overshoot costs shows here
   std::uint64_t timeouts = 0;
   std::uint64_t auth_errors = 0;  // reports of wrong digests, unknown users, decryption, security level
   std::uint64_t other_reports = 0;

@@ -137,10 +137,21 @@ asio::awaitable<std::optional<Error>> SnmpSource::read_scalars(std::vector<RawRe
 
 asio::awaitable<Result<std::vector<Rows>, Error>> SnmpSource::walk_tables() {
   std::vector<Rows> out;
-  for (const auto& table : plan_.profile->tables) {
+  last_rows_.resize(plan_.profile->tables.size());
+  for (std::size_t t = 0; t < plan_.profile->tables.size(); ++t) {
+    const auto& table = plan_.profile->tables[t];
     TableWalk walk(table.columns, kMaxPointsPerSource);
     while (!walk.done()) {
-      auto answer = co_await session_.get_bulk(walk.next_request(), settings_->max_repetitions);
+      // A GETBULK's repetitions run on past the table's end into whatever
+      // follows: asking for the rows the last walk found, and one more to
+      // see the end, spares the device and the agent the rest.
+      unsigned repetitions = settings_->max_repetitions;
+      if (last_rows_[t]) {
+        const std::size_t seen = walk.rows().size();
+        const std::size_t left = *last_rows_[t] > seen ? *last_rows_[t] - seen : 0;
+        repetitions = static_cast<unsigned>(std::clamp<std::size_t>(left + 1, 1, settings_->max_repetitions));
+      }
+      auto answer = co_await session_.get_bulk(walk.next_request(), repetitions);
       ++walk_requests_;
       if (!answer) co_return answer.error();
       if (auto wrong = walk.take(*answer)) {
@@ -149,6 +160,7 @@ asio::awaitable<Result<std::vector<Rows>, Error>> SnmpSource::walk_tables() {
       }
     }
     answered();
+    last_rows_[t] = walk.rows().size();
     out.push_back(walk.rows());
   }
   co_return out;
@@ -230,6 +242,7 @@ SourceHealth SnmpSource::health() const {
   h.counters = {{"polls", polls_},
                 {"requests", c.requests},
                 {"responses", c.responses},
+                {"varbinds", c.varbinds},
                 {"timeouts", c.timeouts},
                 {"auth_errors", c.auth_errors},
                 {"other_reports", c.other_reports},
