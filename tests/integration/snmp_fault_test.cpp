@@ -4,7 +4,9 @@
 // GET it may first send a truncated datagram, a response to another
 // request id and a garbled one, then the right answer. The source must drop
 // the first three, counting them, and take the answer; and datagrams that
-// come alone must not be taken for one. (A response's community is not
+// come alone must not be taken for one. Its answer to every GETBULK is the
+// same OID: a table walk that would go round for ever, which the source
+// must refuse after one turn. (A response's community is not
 // checked, by net-snmp as by the RFCs: it is matched by its request id.)
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -68,7 +70,9 @@ std::optional<Bytes> request_id(const Bytes& d) {
   auto community = header(0x04);
   if (!community) return std::nullopt;
   i += *community;
-  if (!header(0xA0)) return std::nullopt;
+  // GET or GETBULK
+  if (i + 2 > d.size() || (d[i] != 0xA0 && d[i] != 0xA5)) return std::nullopt;
+  if (!header(d[i])) return std::nullopt;
   auto id = header(0x02);
   if (!id || i + *id > d.size()) return std::nullopt;
   return Bytes(d.begin() + static_cast<std::ptrdiff_t>(i), d.begin() + static_cast<std::ptrdiff_t>(i + *id));
@@ -153,6 +157,23 @@ class SnmpFaultTest : public ::testing::Test {
         "    points: [{name: p, quantity: power, oid: 1.3.6.1.4.1.99999.1.1.0}]\n");
     return snmp::snmp_source_type().create(config_.sources[0], SourceEnv{io_.get_executor(), pool_.get_executor()});
   }
+  // A source with the GET point above and a profile whose table the agent
+  // walks in a circle.
+  std::unique_ptr<Source> make_with_table(const std::string& endpoint) {
+    const auto community = dir_ / "community";
+    std::ofstream(community) << "public\n";
+    ::chmod(community.c_str(), 0600);
+    const auto profile = dir_ / "circle.yaml";
+    std::ofstream(profile) << "description: one table\nsnmp: {}\ntables:\n  - name: t\n    index: [n]\n"
+                              "    columns: {v: 1.3.6.1.4.1.99999.1.1}\n"
+                              "    points: [{name: 'row{n}', value: v, quantity: power}]\n";
+    config_ = test::parse_config_text(
+        "agent: {site: s, rack: r}\nmqtt: {brokers: [\"tcp://127.0.0.1:1883\"]}\nsources:\n"
+        "  - name: pdu\n    type: snmp\n    interval: 5s\n    timeout: 3s\n    request_timeout: 2s\n"
+        "    host: " + endpoint + "\n    community_file: " + community.string() + "\n    profile: " +
+        profile.string() + "\n    points: [{name: p, quantity: power, oid: 1.3.6.1.4.1.99999.1.1.0}]\n");
+    return snmp::snmp_source_type().create(config_.sources[0], SourceEnv{io_.get_executor(), pool_.get_executor()});
+  }
   static const snmp::Counters& counters(const Source& s) {
     return dynamic_cast<const snmp::SnmpSource&>(s).session_counters();
   }
@@ -189,6 +210,23 @@ TEST_F(SnmpFaultTest, DatagramsThatAnswerNothingAreNotAnAnswer) {
                                                     << counters(*source).requests;
   EXPECT_EQ(counters(*source).responses, 0u);
   EXPECT_EQ(counters(*source).timeouts, 1u);
+}
+
+TEST_F(SnmpFaultTest, AWalkThatGoesRoundInACircleIsRefusedAfterOneTurn) {
+  FaultyAgent agent;
+  agent.misbehave = false;
+  auto source = make_with_table(agent.endpoint());
+  for (int poll = 1; poll <= 2; ++poll) {
+    const auto readings = test::poll(io_, *source);
+    ASSERT_EQ(readings.size(), 1u) << "the table's rows are never taken from a walk that failed";
+    EXPECT_TRUE(readings[0].ok()) << "the device's other points still read: " << readings[0].error;
+    // A GET, then a GETBULK whose answer is fine, then one that repeats it.
+    EXPECT_EQ(counters(*source).requests, 3u * static_cast<unsigned>(poll));
+  }
+  const auto health = source->health();
+  EXPECT_EQ(health.state, DeviceState::degraded) << "the device answers, wrongly";
+  EXPECT_THAT(health.detail, HasSubstr("answered 1.3.6.1.4.1.99999.1.1.0 as the successor of 1.3.6.1.4.1.99999.1.1.0"));
+  EXPECT_THAT(health.detail, HasSubstr("the walk would not end (table t of profile circle)"));
 }
 
 }  // namespace
