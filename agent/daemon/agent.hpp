@@ -148,8 +148,9 @@ class Agent {
   std::string tls_note() const;
   // Drops from the active set the alarms whose point is gone or whose
   // thresholds changed (the pipeline decides those afresh) and refers the
-  // others to the current catalog; true if the set changed.
-  bool prune_active_alarms();
+  // others to the current catalog; true if the set changed. Each alarm
+  // dropped is published as cleared, with `why` as its reason.
+  bool prune_active_alarms(const std::string& why);
   void publish_alarms(const std::vector<PointAlarm>& alarms, TimePoint tick);
   // The active set as a record, and its publication (state: sent now when
   // connected, else with the next birth; never stored).

@@ -26,7 +26,7 @@ std::optional<AlarmKind> alarm_kind_of(const std::string& name) {
 
 }  // namespace
 
-bool Agent::prune_active_alarms() {
+bool Agent::prune_active_alarms(const std::string& why) {
   const auto& catalog = model_->catalog;
   bool changed = false;
   for (auto it = alarms_.active.begin(); it != alarms_.active.end();) {
@@ -48,7 +48,7 @@ bool Agent::prune_active_alarms() {
       cleared.set_raised(false);
       cleared.clear_value();
       cleared.clear_limit();
-      cleared.set_reason("withdrawn by a reload: the point or its thresholds changed");
+      cleared.set_reason(why);
       cleared.set_message(cleared.point_id() + " " + cleared.kind() + " cleared: " + cleared.reason());
       cleared.set_time_ms(to_unix_ms(Clock::now()));
       cleared.set_sequence(++alarms_.sequence);

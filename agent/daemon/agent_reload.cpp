@@ -190,7 +190,9 @@ v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnosti
   if (result.catalog_changed() || encoder_->devices() != devices_before) publish_state(encoder_->catalog(Clock::now()));
   // Alarms of points that are gone or whose thresholds changed leave the
   // active set; the others now refer to the catalog just sent.
-  if (prune_active_alarms()) publish_active_alarms(Clock::now());
+  if (prune_active_alarms("withdrawn by a reload: the point or its thresholds changed")) {
+    publish_active_alarms(Clock::now());
+  }
   log::info("reloaded ", config().file, ": ", result.added_size(), " added, ", result.removed_size(), " removed, ",
             result.restarted_size(), " restarted, ", runners_.size() - static_cast<std::size_t>(result.added_size()) -
                 static_cast<std::size_t>(result.restarted_size()),
@@ -222,7 +224,10 @@ void Agent::follow_found_points(std::size_t source) {
             " as found on its device; catalog ", old_id, " (", plural(old_size, "point"), ") is now ",
             encoder_->catalog_id(), " (", plural(model_->catalog.size(), "point"), ")");
   publish_state(encoder_->catalog(now));
-  if (prune_active_alarms()) publish_active_alarms(now);
+  if (prune_active_alarms("withdrawn: the point is no longer found on the device of source " +
+                          found.config().name)) {
+    publish_active_alarms(now);
+  }
 }
 
 }  // namespace rackwatch
