@@ -401,5 +401,36 @@ TEST(SnmpTableTest, RowValueGivesNoValueWithTheReason) {
   for (const auto& c : cases) check(c);
 }
 
+// A poll remakes the points only when they could differ: rows, labels and
+// the columns a `where` tests, not the readings.
+TEST(SnmpTableTest, SamePointsLooksAtRowsLabelsAndWhereColumnsNotReadings) {
+  TableSpec t = outlet_table();
+  t.points[1].where.push_back(column_is(kOutletCurrent, "current", {0, 1, 2}));
+  const Rows before{{{1, 1}, Cells{text("db1"), integer(1), integer(230)}},
+                    {{1, 2}, Cells{text("db2"), integer(2), integer(460)}}};
+  Rows readings_moved = before;
+  readings_moved[{1, 1}][kOutletPower] = integer(231);
+  EXPECT_TRUE(same_points(t, before, before));
+  EXPECT_TRUE(same_points(t, before, readings_moved)) << "a new reading is not a new point";
+
+  Rows relabelled = before;
+  relabelled[{1, 2}][kOutletName] = text("db2-renamed");
+  EXPECT_FALSE(same_points(t, before, relabelled)) << "the label is in the description";
+
+  Rows where_moved = before;
+  where_moved[{1, 2}][kOutletCurrent] = integer(7);
+  EXPECT_FALSE(same_points(t, before, where_moved)) << "the power point's where no longer holds";
+
+  Rows added = before;
+  added[{1, 3}] = Cells{text("db3"), integer(0), integer(0)};
+  EXPECT_FALSE(same_points(t, before, added));
+  Rows renumbered{{{1, 1}, before.at({1, 1})}, {{1, 9}, before.at({1, 2})}};
+  EXPECT_FALSE(same_points(t, before, renumbered));
+
+  Rows value_gone = before;
+  value_gone[{1, 1}][kOutletPower].reset();
+  EXPECT_FALSE(same_points(t, before, value_gone)) << "a row without the value column has no such point";
+}
+
 }  // namespace
 }  // namespace rackwatch::snmp

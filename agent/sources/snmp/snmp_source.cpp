@@ -111,6 +111,7 @@ asio::awaitable<std::optional<Error>> SnmpSource::choose() {
   plan_.scalar_points = points.size();
   plan_.rows = {};
   rows_found_ = false;
+  previous_rows_.clear();
   replace_points(std::move(points));
   co_return std::nullopt;
 }
@@ -167,6 +168,14 @@ asio::awaitable<Result<std::vector<Rows>, Error>> SnmpSource::walk_tables() {
 }
 
 void SnmpSource::adopt_rows(const std::vector<Rows>& rows) {
+  // Most polls find what the last one found: then nothing is remade.
+  if (rows_found_ && previous_rows_.size() == rows.size()) {
+    bool same = true;
+    for (std::size_t t = 0; t < rows.size() && same; ++t) {
+      same = same_points(plan_.profile->tables[t], previous_rows_[t], rows[t]);
+    }
+    if (same) return;
+  }
   std::vector<std::string> taken;
   for (std::size_t i = 0; i < plan_.scalar_points; ++i) taken.push_back(config().points[i].name);
   const std::size_t room = kMaxPointsPerSource - std::min(kMaxPointsPerSource, plan_.scalar_points);
@@ -225,6 +234,7 @@ asio::awaitable<std::vector<RawReading>> SnmpSource::poll() {
     const Number n = row_value(table, table.points[made.point], made.row, cells);
     out.push_back(n.value ? RawReading::success(*n.value, now) : RawReading::failure(n.error, now));
   }
+  previous_rows_ = std::move(*rows);
   co_return out;
 }
 

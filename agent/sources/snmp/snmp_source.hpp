@@ -68,6 +68,7 @@ class SnmpSource final : public Source {
   std::uint64_t dormant_polls_ = 0;
   std::uint64_t walk_requests_ = 0;
   std::vector<std::optional<std::size_t>> last_rows_;  // by table: the rows of its last complete walk
+  std::vector<Rows> previous_rows_;  // the last walk's, to see whether the points moved
   bool rows_found_ = false;          // the tables were walked once
   std::uint64_t row_changes_ = 0;   // rows that appeared or vanished since
   std::optional<Error> last_error_;

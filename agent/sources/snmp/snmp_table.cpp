@@ -136,6 +136,44 @@ Expansion expand_rows(const std::vector<TableSpec>& tables, const std::vector<Ro
   return out;
 }
 
+namespace {
+
+bool same_cell(const std::optional<VarBind>& a, const std::optional<VarBind>& b) {
+  if (!a || !b) return !a && !b;
+  return a->type == b->type && a->integer == b->integer && a->unsigned_value == b->unsigned_value &&
+         a->bytes == b->bytes;
+}
+
+}  // namespace
+
+bool same_points(const TableSpec& table, const Rows& a, const Rows& b) {
+  if (a.size() != b.size()) return false;
+  // By column: whether it counts (1: its presence, 2: its value too).
+  std::vector<std::uint8_t> counts(table.columns.size(), 0);
+  if (table.label && *table.label < counts.size()) counts[*table.label] = 2;
+  for (const auto& p : table.points) {
+    // A row without the value column makes no point: its presence counts.
+    if (p.value < counts.size()) counts[p.value] = std::max<std::uint8_t>(counts[p.value], 1);
+    for (const auto& w : p.where) {
+      if (!w.index_part && w.at < counts.size()) counts[w.at] = 2;
+    }
+  }
+  for (auto x = a.begin(), y = b.begin(); x != a.end(); ++x, ++y) {
+    if (x->first != y->first) return false;
+    for (std::size_t c = 0; c < counts.size(); ++c) {
+      if (counts[c] == 0) continue;
+      const auto* cx = c < x->second.size() && x->second[c] ? &x->second[c] : nullptr;
+      const auto* cy = c < y->second.size() && y->second[c] ? &y->second[c] : nullptr;
+      if (!cx || !cy) {
+        if (cx != cy) return false;
+        continue;
+      }
+      if (counts[c] == 2 && !same_cell(*cx, *cy)) return false;
+    }
+  }
+  return true;
+}
+
 Number row_value(const TableSpec& table, const TablePoint& point, const Oid& row_index,
                  const std::vector<std::optional<VarBind>>& cells) {
   for (const auto& test : point.ok_when) {

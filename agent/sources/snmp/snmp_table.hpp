@@ -66,6 +66,12 @@ struct Expansion {
 Expansion expand_rows(const std::vector<TableSpec>& tables, const std::vector<Rows>& rows,
                       std::vector<std::string> taken, std::size_t max_points);
 
+// True when `a` and `b` make the same points: the same rows, and in each
+// the same label and the same values in the columns a `where` tests. Much
+// cheaper than expanding the rows again, which a poll need not do when
+// nothing moved.
+bool same_points(const TableSpec& table, const Rows& a, const Rows& b);
+
 // The value of a row point, from its row, or why it has none.
 Number row_value(const TableSpec& table, const TablePoint& point, const Oid& row_index,
                  const std::vector<std::optional<VarBind>>& cells);
