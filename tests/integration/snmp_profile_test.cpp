@@ -206,5 +206,32 @@ TEST_F(SnmpProfileTest, A48OutletPduGives48OutletsAndTheScalingOfEachVendorHolds
   EXPECT_NEAR(value_of(*raritan, r, "pdu1_inlet1_current"), 0.680, 1e-12) << "raw 680, 3 decimal digits";
 }
 
+// The walk over SNMPv3 authPriv (SHA, AES), as the tables are walked with
+// GETBULK in the same secured session as the GETs.
+TEST_F(SnmpProfileTest, AProfileIsWalkedOverV3AuthPriv) {
+  Snmpsim::Options o;
+  o.records = {{"apc-rpdu2", read_text(test::source_path("tests/peers/snmp/apc-rpdu2.snmprec"))}};
+  o.v3 = Snmpsim::V3User{"ops", "SHA", "auth-secret-1", "AES", "priv-secret-1"};
+  Snmpsim v3_agent(o);
+  auto secret = [&](const std::string& name, const std::string& value) {
+    const auto path = *secrets_ / name;
+    std::ofstream(path) << value << "\n";
+    ::chmod(path.c_str(), 0600);
+    return path.string();
+  };
+  config_ = std::make_unique<Config>(test::parse_config_text(
+      "agent: {site: s, rack: r}\nmqtt: {brokers: [\"tcp://127.0.0.1:1883\"]}\nsources:\n"
+      "  - name: pdu\n    type: snmp\n    interval: 5s\n    timeout: 4s\n    request_timeout: 2s\n"
+      "    host: " + v3_agent.endpoint() + "\n    version: 3\n    user: ops\n    context: apc-rpdu2\n"
+      "    auth: {protocol: SHA, passphrase_file: " + secret("v3-auth", "auth-secret-1") + "}\n"
+      "    priv: {protocol: AES, passphrase_file: " + secret("v3-priv", "priv-secret-1") + "}\n"
+      "    profile: auto\n",
+      test::source_path("config/rackwatch.yaml")));
+  auto source =
+      snmp::snmp_source_type().create(config_->sources.at(0), SourceEnv{io_.get_executor(), pool_.get_executor()});
+  expect_as_listed(*source, "apc-rpdu2");
+  EXPECT_THAT(notes_of(*source), HasSubstr("v3 user 'ops' authPriv, engine "));
+}
+
 }  // namespace
 }  // namespace rackwatch
