@@ -57,6 +57,17 @@ std::optional<ProfileKind> profile_kind(const std::string& path) {
   return yaml->IsMap() && (*yaml)["snmp"].IsDefined() ? ProfileKind::snmp : ProfileKind::modbus;
 }
 
+YAML::Node read_defaults(const YAML::Node& root, ConfigReader& r, const std::vector<std::string_view>& allowed) {
+  auto defaults = r.child(root, "defaults");
+  if (!defaults.IsDefined()) return defaults;
+  if (!defaults.IsMap()) {
+    r.error(defaults, "'defaults' must be a mapping of point keys");
+    return YAML::Node();
+  }
+  r.check_keys(defaults, allowed, "the profile's defaults");
+  return defaults;
+}
+
 YAML::Node with_defaults(const YAML::Node& point, const YAML::Node& defaults) {
   YAML::Node merged = point;
   if (!defaults.IsMap()) return merged;

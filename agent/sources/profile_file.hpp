@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,8 @@
 #include "core/diagnostics.hpp"
 
 namespace rackwatch {
+
+class ConfigReader;
 
 // The directories profiles are looked up in, in order: profiles/ beside the
 // config file, then the installed profiles.
@@ -34,6 +37,11 @@ std::optional<ProfileKind> profile_kind(const std::string& path);
 // A profile file's YAML, read within the bounds of a config; every problem
 // goes to `diags` as FILE:LINE:COL.
 std::optional<YAML::Node> read_profile_yaml(const std::string& path, Diagnostics& diags);
+
+// A profile's `defaults:` mapping, checked: `allowed` are the keys a
+// default may set (a point's keys but those that make it one point, such as
+// its name). Undefined when absent or not a mapping (then said).
+YAML::Node read_defaults(const YAML::Node& root, ConfigReader& reader, const std::vector<std::string_view>& allowed);
 
 // A profile's `defaults` apply to every point for the keys it leaves out.
 // Added into the point's own node (YAML nodes are references), so that

@@ -11,6 +11,7 @@
 
 #include "sources/modbus/modbus_profile.hpp"
 #include "sources/profile_file.hpp"
+#include "support/shipped_profiles.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rackwatch::modbus {
@@ -19,22 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-std::vector<fs::path> shipped_profiles() {
-  std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(fs::path(RACKWATCH_SOURCE_DIR) / "config/profiles")) {
-    if (e.path().extension() == ".yaml" && profile_kind(e.path().string()) == ProfileKind::modbus) {
-      out.push_back(e.path());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::string lines_of(const Diagnostics& d) {
-  std::string out;
-  for (const auto& i : d.items()) out += format_mark(i.mark) + ": " + i.message + "\n";
-  return out;
-}
+std::vector<fs::path> shipped_profiles() { return test::shipped_profiles(ProfileKind::modbus); }
+using test::lines_of;
 
 bool overlaps(const RegisterRange& a, const RegisterRange& b) {
   return a.table == b.table && a.address < b.address + b.count && b.address < a.address + a.count;

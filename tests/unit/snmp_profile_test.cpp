@@ -15,6 +15,7 @@
 
 #include "sources/profile_file.hpp"
 #include "sources/snmp/snmp_profile.hpp"
+#include "support/shipped_profiles.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rackwatch::snmp {
@@ -23,22 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-std::vector<fs::path> shipped_profiles() {
-  std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(fs::path(RACKWATCH_SOURCE_DIR) / "config/profiles")) {
-    if (e.path().extension() == ".yaml" && profile_kind(e.path().string()) == ProfileKind::snmp) {
-      out.push_back(e.path());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::string lines_of(const Diagnostics& d) {
-  std::string out;
-  for (const auto& i : d.items()) out += format_mark(i.mark) + ": " + i.message + "\n";
-  return out;
-}
+std::vector<fs::path> shipped_profiles() { return test::shipped_profiles(ProfileKind::snmp); }
+using test::lines_of;
 
 TEST(SnmpProfileTest, TheProfilesAreShipped) {
   std::set<std::string> names;

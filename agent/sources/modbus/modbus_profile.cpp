@@ -205,22 +205,14 @@ std::optional<Profile> load_profile(const std::string& path, Diagnostics& diags)
   profile.file = path;
   if (auto v = r.string(root, "description", true)) profile.description = *v;
 
-  auto defaults = r.child(root, "defaults");
-  if (defaults.IsDefined()) {
-    if (!defaults.IsMap()) {
-      r.error(defaults, "'defaults' must be a mapping of point keys");
-      defaults = YAML::Node();
-    } else {
-      std::vector<std::string_view> allowed;
-      for (auto k : kCommonPointKeys) {
-        if (k != "name") allowed.push_back(k);
-      }
-      for (auto k : kRegisterPointKeys) {
-        if (k != "address") allowed.push_back(k);
-      }
-      r.check_keys(defaults, allowed, "the profile's defaults");
-    }
+  std::vector<std::string_view> default_keys;
+  for (auto k : kCommonPointKeys) {
+    if (k != "name") default_keys.push_back(k);
   }
+  for (auto k : kRegisterPointKeys) {
+    if (k != "address") default_keys.push_back(k);
+  }
+  const auto defaults = read_defaults(root, r, default_keys);
 
   auto unreadable = r.child(root, "unreadable");
   if (unreadable.IsDefined()) {

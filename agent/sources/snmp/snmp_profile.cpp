@@ -205,19 +205,11 @@ std::optional<SnmpProfile> load_snmp_profile(const std::string& path, Diagnostic
     }
   }
 
-  auto defaults = r.child(root, "defaults");
-  if (defaults.IsDefined()) {
-    if (!defaults.IsMap()) {
-      r.error(defaults, "'defaults' must be a mapping of point keys");
-      defaults = YAML::Node();
-    } else {
-      std::vector<std::string_view> allowed;
-      for (auto k : kCommonPointKeys) {
-        if (k != "name") allowed.push_back(k);
-      }
-      r.check_keys(defaults, allowed, "the profile's defaults");
-    }
+  std::vector<std::string_view> default_keys;
+  for (auto k : kCommonPointKeys) {
+    if (k != "name") default_keys.push_back(k);
   }
+  const auto defaults = read_defaults(root, r, default_keys);
 
   const auto points = r.child(root, "points");
   if (points.IsDefined()) {
