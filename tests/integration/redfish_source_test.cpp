@@ -305,6 +305,10 @@ TEST_F(RedfishSourceTest, PublicCoolingUnitIsDiscoveredWithItsPumpsAndSensors) {
   const auto flow = json_file(mockup / "Chassis/CDU/Sensors/PrimaryFlow/index.json");
   ASSERT_TRUE(r.count("PrimaryFlow"));
   EXPECT_DOUBLE_EQ(r.at("PrimaryFlow").value, flow.as_object().at("Reading").to_number<double>());
+  // Its SecondaryHeatLoad sensor says Id "PrimaryHeatLoad": named by its URI.
+  const auto secondary = json_file(mockup / "Chassis/CDU/Sensors/SecondaryHeatLoad/index.json");
+  ASSERT_TRUE(r.count("SecondaryHeatLoad"));
+  EXPECT_DOUBLE_EQ(r.at("SecondaryHeatLoad").value, secondary.as_object().at("Reading").to_number<double>());
   // A pump's speed has no Sensor: its excerpt is the point.
   const auto pump = json_file(mockup / "ThermalEquipment/CDUs/1/Pumps/1/index.json");
   ASSERT_TRUE(r.count("cdu1_pump1_speed"));

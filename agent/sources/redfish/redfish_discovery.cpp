@@ -64,7 +64,10 @@ class Walk {
         continue;
       }
       sensors_.insert(s);
-      add(std::move(point).value(), owner);
+      // Ids repeat where they should not (public-cooling-unit's
+      // SecondaryHeatLoad says "PrimaryHeatLoad"); its URI's last segment
+      // is unique within the collection.
+      add(std::move(point).value(), owner, point_name(s.substr(s.find_last_of('/') + 1)));
     }
     co_return std::nullopt;
   }
@@ -147,16 +150,19 @@ class Walk {
     co_return std::nullopt;
   }
 
-  // Names stay unique: a name taken already is tried again with its
-  // owner's name in front (a second chassis's sensor of the same Id).
-  void add(FoundPoint p, const std::string& owner) {
+  // Names stay unique: a name taken already is tried as `alternative`,
+  // then each with its owner's name in front (a second chassis's sensor of
+  // the same Id).
+  void add(FoundPoint p, const std::string& owner, const std::string& alternative = {}) {
     if (out_.points.size() >= max_points_) {
       if (!full_) out_.skipped.push_back("more than " + std::to_string(max_points_) + " points; the rest are left out");
       full_ = true;
       return;
     }
+    if (names_.count(p.name) && !alternative.empty() && !names_.count(alternative)) p.name = alternative;
     if (names_.count(p.name)) {
-      const auto other = point_name(owner + "_" + p.name);
+      auto other = point_name(owner + "_" + p.name);
+      if (names_.count(other) && !alternative.empty()) other = point_name(owner + "_" + alternative);
       if (other.empty() || names_.count(other)) {
         out_.skipped.push_back(p.resource + p.pointer + ": point '" + p.name + "' exists already");
         return;
