@@ -48,7 +48,7 @@ int check_config(const Args& args, const SourceTypes& types) {
     std::string names;
     for (const auto& n : finders) names += (names.empty() ? "" : ", ") + n;
     std::cout << "  and the points found on the devices of " << names
-              << " (SNMP table rows, profile: auto): rackwatch probe lists them\n";
+              << " (SNMP table rows, profile: auto, Redfish discovery): rackwatch probe lists them\n";
   }
   // Where it will connect, ports included (1883 or 8883 when the URI has none).
   for (const auto& b : config->mqtt.brokers) std::cout << "  broker " << b << '\n';

@@ -132,8 +132,8 @@ TEST(ConfigTest, UnknownSourceTypeListsKnownOnes) {
   text.replace(text.find("type: sim"), 9, "type: carrier-pigeon");
   Diagnostics d;
   EXPECT_FALSE(parse_config(text, "t.yaml", builtin_source_types(), d));
-#if RACKWATCH_WITH_HWMON && RACKWATCH_WITH_MODBUS && RACKWATCH_WITH_SIM && RACKWATCH_WITH_SNMP
-  const std::string known = "hwmon, modbus, sim, snmp";
+#if RACKWATCH_WITH_HWMON && RACKWATCH_WITH_MODBUS && RACKWATCH_WITH_REDFISH && RACKWATCH_WITH_SIM && RACKWATCH_WITH_SNMP
+  const std::string known = "hwmon, modbus, redfish, sim, snmp";
 #else
   const std::string known = builtin_source_types().names();  // a build without some protocol
 #endif

@@ -6,6 +6,9 @@
 #if RACKWATCH_WITH_MODBUS
 #include "sources/modbus/modbus_source.hpp"
 #endif
+#if RACKWATCH_WITH_REDFISH
+#include "sources/redfish/redfish_source.hpp"
+#endif
 #if RACKWATCH_WITH_SIM
 #include "sources/sim/sim_source.hpp"
 #endif
@@ -24,6 +27,9 @@ const SourceTypes& builtin_source_types() {
 #endif
 #if RACKWATCH_WITH_MODBUS
     t.add(modbus::modbus_source_type());
+#endif
+#if RACKWATCH_WITH_REDFISH
+    t.add(redfish::redfish_source_type());
 #endif
 #if RACKWATCH_WITH_SIM
     t.add(sim_source_type());

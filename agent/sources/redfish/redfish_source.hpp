@@ -1,0 +1,78 @@
+// RedfishSource: one Redfish service (a BMC, a rack PDU's or a CDU's
+// controller). At its first answer it walks the service from the root and
+// makes every reading it finds a point (sources/redfish/redfish_discovery.hpp);
+// after that each poll GETs only the resources that hold those readings,
+// once each.
+//
+// Judged as the other network sources are: a service that does not answer
+// (no connection, a timeout, a TLS failure) or refuses the login goes
+// dormant after repeated failures and is re-probed with a growing
+// back-off, so that a wrong password costs one login a probe, not a loop.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "sources/device_health.hpp"
+#include "sources/redfish/redfish_discovery.hpp"
+#include "sources/redfish/redfish_session.hpp"
+#include "sources/redfish/redfish_settings.hpp"
+#include "sources/source.hpp"
+
+namespace rackwatch::redfish {
+
+const SourceType& redfish_source_type();
+
+class RedfishSource final : public Source {
+ public:
+  RedfishSource(const SourceConfig& config, std::shared_ptr<const RedfishSettings> settings,
+                boost::asio::any_io_executor executor);
+  // Ends the service's session, in the background and bounded by the
+  // request timeout: the source is gone, the session need not stay open.
+  ~RedfishSource() override;
+
+  boost::asio::awaitable<std::vector<RawReading>> poll() override;
+  SourceHealth health() const override;
+
+  const RedfishSession& session() const { return *session_; }
+  std::uint64_t requests_last_poll() const { return requests_last_poll_; }
+
+ private:
+  // A resource a poll GETs, and the points (indices into points_) it holds.
+  struct Resource {
+    std::string uri;
+    std::vector<std::size_t> points;
+  };
+
+  void adopt(Discovery found);
+  std::vector<RawReading> failures(const std::string& why) const;
+  void failed(const Error& error);
+  void answered();
+
+  boost::asio::any_io_executor executor_;
+  std::shared_ptr<const RedfishSettings> settings_;
+  std::shared_ptr<RedfishSession> session_;  // shared with the logout that outlives the source
+  DeviceHealth health_;
+  std::vector<FoundPoint> points_;
+  std::vector<Resource> resources_;
+  bool discovered_ = false;
+  std::vector<std::string> skipped_;
+  std::vector<std::string> absent_;  // links that answered 404 at discovery
+  std::uint64_t polls_ = 0;
+  std::uint64_t dormant_polls_ = 0;
+  std::uint64_t discoveries_ = 0;
+  std::uint64_t discovery_requests_ = 0;
+  std::uint64_t copies_ = 0;
+  std::uint64_t requests_last_poll_ = 0;
+  std::uint64_t absent_reads_ = 0;  // resources of points that answered 404 at a poll
+  std::optional<Error> last_error_;
+  std::optional<TimePoint> last_success_;
+};
+
+}  // namespace rackwatch::redfish
