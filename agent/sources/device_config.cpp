@@ -1,6 +1,7 @@
 #include "sources/device_config.hpp"
 
 #include <algorithm>
+#include <string>
 
 #include <yaml-cpp/yaml.h>
 
@@ -20,6 +21,18 @@ milliseconds source_timeout(const YAML::Node& source) {
     if (auto d = parse_duration(n.Scalar())) timeout = *d;
   }
   return timeout;
+}
+
+milliseconds parse_step_timeout(const YAML::Node& source, const char* key, ConfigReader& r, milliseconds fallback) {
+  const auto timeout = source_timeout(source);
+  const auto d = r.duration(source, key);
+  if (!d) return fallback;
+  if (*d < milliseconds{10} || *d > timeout) {
+    r.error(r.child(source, key), "'" + std::string(key) + "' must be at least 10ms and at most the source's timeout (" +
+                                      std::to_string(timeout.count()) + "ms)");
+    return fallback;
+  }
+  return *d;
 }
 
 void parse_health_policy(const YAML::Node& source, ConfigReader& r, HealthPolicy& out) {

@@ -348,25 +348,10 @@ class ModbusSourceType final : public SourceType {
   }
 
   static void parse_reading(const YAML::Node& source, ConfigReader& r, ModbusSettings& s) {
-    const auto timeout = source_timeout(source);
-    s.request_timeout = std::min(timeout, milliseconds{1'000});
-    if (auto d = r.duration(source, "request_timeout")) {
-      if (*d < milliseconds{10} || *d > timeout) {
-        r.error(r.child(source, "request_timeout"), "'request_timeout' must be at least 10ms and at most the source's timeout (" +
-                                                        std::to_string(timeout.count()) + "ms)");
-      } else {
-        s.request_timeout = *d;
-      }
-    }
-    s.probe_timeout = std::min(default_probe_timeout(s.link), s.request_timeout);
-    if (auto d = r.duration(source, "probe_timeout")) {
-      if (*d < milliseconds{10} || *d > timeout) {
-        r.error(r.child(source, "probe_timeout"), "'probe_timeout' must be at least 10ms and at most the source's timeout (" +
-                                                      std::to_string(timeout.count()) + "ms)");
-      } else {
-        s.probe_timeout = *d;
-      }
-    }
+    s.request_timeout =
+        parse_step_timeout(source, "request_timeout", r, std::min(source_timeout(source), milliseconds{1'000}));
+    s.probe_timeout = parse_step_timeout(source, "probe_timeout", r,
+                                         std::min(default_probe_timeout(s.link), s.request_timeout));
     if (auto v = r.integer(source, "max_gap")) {
       if (*v < 0 || *v > 124) {
         r.error(r.child(source, "max_gap"), "'max_gap' must be 0..124 registers");

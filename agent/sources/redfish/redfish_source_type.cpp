@@ -108,17 +108,7 @@ class RedfishSourceType final : public SourceType {
         if (r.child(source, key).IsDefined()) r.error(r.child(source, key), std::string("'") + key + "' is for https:// URLs");
       }
     }
-    const auto timeout = source_timeout(source);
-    s->request_timeout = timeout;
-    if (auto d = r.duration(source, "request_timeout")) {
-      if (*d < milliseconds{10} || *d > timeout) {
-        r.error(r.child(source, "request_timeout"),
-                "'request_timeout' must be at least 10ms and at most the source's timeout (" +
-                    std::to_string(timeout.count()) + "ms)");
-      } else {
-        s->request_timeout = *d;
-      }
-    }
+    s->request_timeout = parse_step_timeout(source, "request_timeout", r, source_timeout(source));
     if (auto v = r.integer(source, "max_body")) {
       if (*v < kMinBody || *v > kMaxBody) {
         r.error(r.child(source, "max_body"), "'max_body' must be " + std::to_string(kMinBody) + ".." +

@@ -91,17 +91,8 @@ class SnmpSourceType final : public SourceType {
     }
     parse_credentials(source, r, s->credentials);
 
-    const auto timeout = source_timeout(source);
-    s->request_timeout = std::min(timeout, milliseconds{1'000});
-    if (auto d = r.duration(source, "request_timeout")) {
-      if (*d < milliseconds{10} || *d > timeout) {
-        r.error(r.child(source, "request_timeout"),
-                "'request_timeout' must be at least 10ms and at most the source's timeout (" +
-                    std::to_string(timeout.count()) + "ms)");
-      } else {
-        s->request_timeout = *d;
-      }
-    }
+    s->request_timeout =
+        parse_step_timeout(source, "request_timeout", r, std::min(source_timeout(source), milliseconds{1'000}));
     if (auto v = r.integer(source, "max_varbinds")) {
       if (*v < 1 || *v > 100) {
         r.error(r.child(source, "max_varbinds"), "'max_varbinds' must be 1..100");
