@@ -162,7 +162,7 @@ asio::awaitable<Result<std::vector<Rows>, Error>> SnmpSource::walk_tables() {
     }
     answered();
     last_rows_[t] = walk.rows().size();
-    out.push_back(walk.rows());
+    out.push_back(walk.take_rows());
   }
   co_return out;
 }
@@ -180,12 +180,12 @@ void SnmpSource::adopt_rows(const std::vector<Rows>& rows) {
   for (std::size_t i = 0; i < plan_.scalar_points; ++i) taken.push_back(config().points[i].name);
   const std::size_t room = kMaxPointsPerSource - std::min(kMaxPointsPerSource, plan_.scalar_points);
   auto found = expand_rows(plan_.profile->tables, rows, std::move(taken), room);
+  const bool first = !rows_found_;
+  rows_found_ = true;
   if (same_rows(found, plan_.rows)) {
     plan_.rows.skipped = std::move(found.skipped);
     return;
   }
-  const bool first = !rows_found_;
-  rows_found_ = true;
   if (!first) ++row_changes_;
   log::info("snmp source '", config().name, "' (", session_.endpoint(), "): ", first ? "found " : "rows changed: ",
             plural(found.made.size(), "table point"), first ? "" : " (were " + std::to_string(plan_.rows.made.size()) + ")");

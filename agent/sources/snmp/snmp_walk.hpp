@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sources/snmp/snmp_oid.hpp"
@@ -39,6 +40,8 @@ class TableWalk {
   std::optional<std::string> take(const std::vector<VarBind>& answer);
 
   const Rows& rows() const { return rows_; }
+  // The rows gathered, moved out: for a walk that is over.
+  Rows take_rows() { return std::move(rows_); }
   std::size_t requests() const { return requests_; }
 
  private:
