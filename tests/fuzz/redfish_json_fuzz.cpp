@@ -15,6 +15,7 @@
 
 #include "core/config.hpp"
 #include "fuzz_check.hpp"
+#include "sources/redfish/redfish_excerpts.hpp"
 #include "sources/redfish/redfish_readings.hpp"
 
 namespace {

@@ -253,16 +253,9 @@ TEST_F(RedfishSourceTest, ASelfSignedServiceIsRefusedWithOpenSslsReasonUnlessIts
   EXPECT_DOUBLE_EQ(ok.at("InletTemp").value, 24.5);
 }
 
-TEST_F(RedfishSourceTest, PublicPduIsDiscoveredAndItsReadingsAreThoseOfItsJson) {
-  const auto mockup = kShared / "public-pdu";
-  if (!fs::exists(mockup / "index.json")) GTEST_SKIP() << "no DMTF mockups at " << kShared << " (../shared is absent)";
-  test::RedfishServer server(served(mockup));
-  auto src = source(settings(server));
-  auto readings = test::poll(io_, *src);
-  const auto discovery_requests = src->requests_last_poll();
-  ASSERT_GT(src->config().points.size(), 60u) << src->health().detail;
-  auto r = by_name(*src, readings);
-  // Each Sensor of the PDU chassis, read from its file here.
+// Every Sensor of public-pdu's chassis and the excerpts without a Sensor,
+// against the mockup's files.
+void expect_public_pdu(const fs::path& mockup, const std::map<std::string, RawReading>& r) {
   std::size_t checked = 0;
   const auto collection = json_file(mockup / "Chassis/PDU/Sensors/index.json");
   for (const auto& member : collection.as_object().at("Members").as_array()) {
@@ -286,13 +279,73 @@ TEST_F(RedfishSourceTest, PublicPduIsDiscoveredAndItsReadingsAreThoseOfItsJson) 
   EXPECT_DOUBLE_EQ(r.at("branch_A_energy").value, branch.at_pointer("/EnergykWh/Reading").to_number<double>());
   // An outlet's excerpts copy Sensors that are points already.
   EXPECT_FALSE(r.count("outlet_A1_power"));
-  EXPECT_GT(counter(src->health(), "excerpts_of_sensors"), 0u);
+}
 
+TEST_F(RedfishSourceTest, PublicPduIsDiscoveredWithExpandAndItsReadingsAreThoseOfItsJson) {
+  const auto mockup = kShared / "public-pdu";
+  if (!fs::exists(mockup / "index.json")) GTEST_SKIP() << "no DMTF mockups at " << kShared << " (../shared is absent)";
+  test::RedfishServer server(served(mockup));
+  auto src = source(settings(server));
+  auto readings = test::poll(io_, *src);
+  const auto discovery = counter(src->health(), "discovery_requests");
+  const auto first = src->requests_last_poll();
+  ASSERT_GT(src->config().points.size(), 60u) << src->health().detail;
+  expect_public_pdu(mockup, by_name(*src, readings));
+  EXPECT_GT(counter(src->health(), "excerpts_of_sensors"), 0u);
+  EXPECT_THAT(src->health().notes, ::testing::Contains(HasSubstr("$expand=.($levels=1)")));
+  // Root, Chassis, each chassis's Sensors, PowerEquipment, RackPDUs and
+  // each PDU's circuit collections, ThermalEquipment: each once, members
+  // and all.
+  EXPECT_LE(discovery, 25u);
+
+  const auto requests_before = server.requests().size();
+  auto again = by_name(*src, test::poll(io_, *src));
+  const auto steady = src->requests_last_poll();
+  EXPECT_EQ(steady, counter(src->health(), "resources_polled"));
+  EXPECT_EQ(server.requests().size() - requests_before, steady);
+  EXPECT_LE(steady, 10u);
+  expect_public_pdu(mockup, again);
+  std::cout << "public-pdu with $expand: " << src->config().points.size() << " points; discovery " << discovery
+            << " requests, first poll " << first << " (discovery included), steady poll " << steady << "\n";
+}
+
+TEST_F(RedfishSourceTest, PublicPduWithoutExpandIsReadMemberByMemberToTheSameValues) {
+  const auto mockup = kShared / "public-pdu";
+  if (!fs::exists(mockup / "index.json")) GTEST_SKIP() << "no DMTF mockups at " << kShared << " (../shared is absent)";
+  test::RedfishServer server(served(mockup));
+  auto s = settings(server);
+  s->expand = false;
+  auto src = source(s);
+  auto readings = test::poll(io_, *src);
+  const auto discovery = counter(src->health(), "discovery_requests");
+  ASSERT_GT(src->config().points.size(), 60u) << src->health().detail;
+  expect_public_pdu(mockup, by_name(*src, readings));
+  EXPECT_THAT(src->health().notes, ::testing::Contains(HasSubstr("no $expand")));
+  for (const auto& r : server.requests()) EXPECT_THAT(r, ::testing::Not(HasSubstr("$expand"))) << r;
   test::poll(io_, *src);
   const auto steady = src->requests_last_poll();
   EXPECT_EQ(steady, counter(src->health(), "resources_polled"));
-  std::cout << "public-pdu: " << src->config().points.size() << " points; discovery and first read "
-            << discovery_requests << " requests; steady poll " << steady << " requests\n";
+  std::cout << "public-pdu without $expand: " << src->config().points.size() << " points; discovery " << discovery
+            << " requests, steady poll " << steady << "\n";
+}
+
+TEST_F(RedfishSourceTest, AServiceThatIgnoresExpandIsReadMemberByMember) {
+  const auto mockup = kShared / "public-pdu";
+  if (!fs::exists(mockup / "index.json")) GTEST_SKIP() << "no DMTF mockups at " << kShared << " (../shared is absent)";
+  auto options = served(mockup);
+  options.expand = false;  // it says it can, and answers with links only
+  test::RedfishServer server(options);
+  auto src = source(settings(server));
+  auto readings = test::poll(io_, *src);
+  ASSERT_GT(src->config().points.size(), 60u) << src->health().detail;
+  expect_public_pdu(mockup, by_name(*src, readings));
+  test::poll(io_, *src);
+  EXPECT_GT(src->requests_last_poll(), 60u);
+  for (const auto& r : server.requests()) {
+    if (r.find("/Sensors/") != std::string::npos) {
+      EXPECT_THAT(r, ::testing::Not(HasSubstr("$expand"))) << r;
+    }
+  }
 }
 
 TEST_F(RedfishSourceTest, PublicCoolingUnitIsDiscoveredWithItsPumpsAndSensors) {

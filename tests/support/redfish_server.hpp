@@ -33,7 +33,10 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+
+#include "support/redfish_expand.hpp"
 
 namespace rackwatch::test {
 
@@ -46,6 +49,7 @@ class RedfishServer {
     bool open = false;       // no login needed
     std::string cert_file;   // with key_file: HTTPS
     std::string key_file;
+    bool expand = true;      // answer $expand (support/redfish_expand.hpp); false: ignore it, as some services do
   };
 
   explicit RedfishServer(Options options) : state_(std::make_shared<State>()) {
@@ -158,6 +162,7 @@ class RedfishServer {
     std::lock_guard lock(st.mutex);
     std::string target(req.target());
     st.requests.push_back(std::string(req.method_string()) + " " + target);
+    const auto expansion = st.options.expand ? expand_of(target) : std::nullopt;
     if (const auto q = target.find('?'); q != std::string::npos) target.resize(q);
     while (target.size() > 1 && target.back() == '/') target.pop_back();
     const std::string sessions = "/redfish/v1/SessionService/Sessions";
@@ -197,14 +202,30 @@ class RedfishServer {
     if (target.rfind(root, 0) != 0 || (target.size() > root.size() && target[root.size()] != '/')) {
       return answer(req, 404, error_body("not a Redfish path"));
     }
-    const auto rest = target.substr(root.size());
-    if (rest.find("..") != std::string::npos) return answer(req, 404, error_body("no"));
-    const auto file = st.options.dir / (rest.empty() ? std::string() : rest.substr(1)) / "index.json";
-    std::ifstream in(file);
-    if (!in) return answer(req, 404, error_body("no resource at " + target));
+    auto text = read_resource(st.options.dir, target);
+    if (!text) return answer(req, 404, error_body("no resource at " + target));
+    if (!expansion) return answer(req, 200, std::move(*text));
+    auto body = boost::json::parse(*text);
+    const std::filesystem::path dir = st.options.dir;
+    expand(body, *expansion, [&dir](const std::string& uri) -> std::optional<boost::json::value> {
+      auto member = read_resource(dir, uri);
+      if (!member) return std::nullopt;
+      return boost::json::parse(*member);
+    });
+    return answer(req, 200, boost::json::serialize(body));
+  }
+  // The file of the resource at `path` (/redfish/v1/...), if there is one.
+  static std::optional<std::string> read_resource(const std::filesystem::path& dir, std::string path) {
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    const std::string root = "/redfish/v1";
+    if (path.rfind(root, 0) != 0) return std::nullopt;
+    const auto rest = path.substr(root.size());
+    if (rest.find("..") != std::string::npos) return std::nullopt;
+    std::ifstream in(dir / (rest.empty() ? std::string() : rest.substr(1)) / "index.json");
+    if (!in) return std::nullopt;
     std::ostringstream text;
     text << in.rdbuf();
-    return answer(req, 200, text.str());
+    return text.str();
   }
 
   template <class Stream>

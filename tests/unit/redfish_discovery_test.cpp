@@ -48,7 +48,9 @@ class FileFetcher final : public Fetcher {
 };
 
 asio::awaitable<void> run_discovery(Fetcher& f, std::optional<Result<Discovery, Error>>& out) {
-  out = co_await discover(f, 10'000);
+  DiscoveryOptions options;
+  options.max_points = 10'000;
+  out = co_await discover(f, options);
 }
 
 Result<Discovery, Error> walk(Fetcher& f) {

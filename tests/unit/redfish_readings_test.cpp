@@ -7,6 +7,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "sources/redfish/redfish_excerpts.hpp"
 #include "sources/redfish/redfish_readings.hpp"
 #include "sources/redfish/redfish_units.hpp"
 

@@ -1,7 +1,11 @@
 #include "sources/redfish/redfish_readings.hpp"
 
-#include <array>
+#include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <cmath>
+#include <initializer_list>
+#include <string>
 
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
@@ -14,42 +18,64 @@ namespace {
 
 constexpr std::size_t kMaxName = 64;
 
-// The excerpt properties that carry a reading, what they measure, and the
-// suffix their point is named with.
-struct Excerpt {
-  std::string_view key;
-  std::string_view suffix;
-  std::string_view quantity;
-  std::string_view unit;
-};
-
-constexpr std::array kExcerpts{
-    Excerpt{"Voltage", "voltage", "voltage", "V"},
-    Excerpt{"CurrentAmps", "current", "current", "A"},
-    Excerpt{"PowerWatts", "power", "power", "W"},
-    Excerpt{"EnergykWh", "energy", "energy", "kW.h"},
-    Excerpt{"FrequencyHz", "frequency", "frequency", "Hz"},
-    Excerpt{"FlowLitersPerMinute", "flow", "flow", "L/min"},
-    Excerpt{"SupplyTemperatureCelsius", "supply_temp", "temperature", "Cel"},
-    Excerpt{"ReturnTemperatureCelsius", "return_temp", "temperature", "Cel"},
-    Excerpt{"DeltaTemperatureCelsius", "delta_temp", "temperature", "Cel"},
-    Excerpt{"SupplyPressurekPa", "supply_pressure", "pressure", "kPa"},
-    Excerpt{"ReturnPressurekPa", "return_pressure", "pressure", "kPa"},
-    Excerpt{"DeltaPressurekPa", "delta_pressure", "pressure", "kPa"},
-    Excerpt{"HeatRemovedkW", "heat_removed", "power", "kW"},
-    Excerpt{"PumpSpeedPercent", "speed", "ratio", "%"},
-    Excerpt{"TemperatureCelsius", "temperature", "temperature", "Cel"},
-    Excerpt{"HumidityPercent", "humidity", "humidity", "%RH"},
-};
-
 const json::object* object_of(const json::value& v) { return v.if_object(); }
+
+std::optional<double> number(const json::value* v) {
+  if (!v) return std::nullopt;
+  if (v->is_double()) return v->get_double();
+  if (v->is_int64()) return static_cast<double>(v->get_int64());
+  if (v->is_uint64()) return static_cast<double>(v->get_uint64());
+  return std::nullopt;
+}
+
+// An ISO 8601 duration as Redfish writes DwellTime ("PT5M", "PT1M30S",
+// "P1DT2H", "PT0.5S"); none when it is not one.
+std::optional<std::chrono::milliseconds> iso_duration(std::string_view text) {
+  if (text.size() < 3 || text.front() != 'P') return std::nullopt;
+  double seconds = 0;
+  bool in_time = false;
+  bool any = false;
+  std::size_t i = 1;
+  while (i < text.size()) {
+    if (text[i] == 'T') {
+      in_time = true;
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
+    if (j == i || j == text.size()) return std::nullopt;
+    double n = 0;
+    try {
+      n = std::stod(std::string(text.substr(i, j - i)));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    const char unit = text[j];
+    if (unit == 'D' && !in_time) {
+      seconds += n * 86400;
+    } else if (unit == 'H' && in_time) {
+      seconds += n * 3600;
+    } else if (unit == 'M' && in_time) {
+      seconds += n * 60;
+    } else if (unit == 'S' && in_time) {
+      seconds += n;
+    } else {
+      return std::nullopt;
+    }
+    any = true;
+    i = j + 1;
+  }
+  if (!any || !(seconds < 1e9)) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+}  // namespace
 
 const json::value* member(const json::value& v, std::string_view key) {
   const auto* o = object_of(v);
   return o ? o->if_contains(key) : nullptr;
 }
-
-}  // namespace
 
 std::string point_name(std::string_view text) {
   std::string out;
@@ -104,29 +130,55 @@ Result<FoundPoint, std::string> sensor_point(const json::value& sensor, std::str
   p.resource = std::string(uri);
   p.pointer = "/Reading";
   p.description = text(sensor, "Name");
+  p.thresholds = sensor_thresholds(sensor, p.kind);
   return p;
 }
 
-std::vector<FoundPoint> excerpt_points(const json::value& body, std::string_view uri, std::string_view prefix) {
-  std::vector<FoundPoint> out;
-  for (const auto& e : kExcerpts) {
-    const auto* excerpt = member(body, e.key);
-    if (!excerpt || !member(*excerpt, "Reading")) continue;
-    FoundPoint p;
-    p.name = point_name(std::string(prefix) + "_" + std::string(e.suffix));
-    if (p.name.empty()) continue;
-    p.resource = std::string(uri);
-    p.pointer = "/" + std::string(e.key) + "/Reading";
-    p.source_uri = text(*excerpt, "DataSourceUri");
-    p.kind = {std::string(e.quantity), find_quantity(e.quantity)->unit, *device_unit(e.unit)};
-    const auto name = text(body, "Name");
-    p.description = (name.empty() ? std::string(prefix) : name) + " " + std::string(e.key);
-    out.push_back(std::move(p));
-  }
-  return out;
+std::optional<ThresholdConfig> sensor_thresholds(const json::value& sensor, const ReadingKind& kind) {
+  const auto* all = member(sensor, "Thresholds");
+  if (!all || !all->is_object()) return std::nullopt;
+  ThresholdConfig t;
+  double hysteresis = 0;
+  std::optional<std::chrono::milliseconds> dwell;
+  // The limit of the first of `names` that has a Reading, in the canonical unit.
+  auto limit = [&](std::initializer_list<std::string_view> names) -> std::optional<double> {
+    for (auto name : names) {
+      const auto* one = member(*all, name);
+      const auto value = one ? number(member(*one, "Reading")) : std::nullopt;
+      if (!value) continue;
+      const double canonical = *value * kind.from.factor + kind.from.offset;
+      if (!std::isfinite(canonical)) continue;
+      if (const auto h = number(member(*one, "HysteresisReading"))) {
+        const double width = std::fabs(*h * kind.from.factor);
+        if (std::isfinite(width)) hysteresis = std::max(hysteresis, width);
+      }
+      const auto* d = member(*one, "DwellTime");
+      if (const auto time = d && d->is_string() ? iso_duration(d->get_string()) : std::nullopt) {
+        dwell = dwell ? std::min(*dwell, *time) : *time;
+      }
+      return canonical;
+    }
+    return std::nullopt;
+  };
+  t.low_caution = limit({"LowerCaution"});
+  t.low_critical = limit({"LowerCritical", "LowerFatal"});
+  t.high_caution = limit({"UpperCaution"});
+  t.high_critical = limit({"UpperCritical", "UpperFatal"});
+  if (!t.low_caution && !t.low_critical && !t.high_caution && !t.high_critical) return std::nullopt;
+  // The pipeline wants limits in order; a service whose limits cross is
+  // taken at its critical ones.
+  if (t.low_caution && t.low_critical && *t.low_caution < *t.low_critical) t.low_caution.reset();
+  if (t.high_caution && t.high_critical && *t.high_caution > *t.high_critical) t.high_caution.reset();
+  const auto low = t.low_caution ? t.low_caution : t.low_critical;
+  const auto high = t.high_caution ? t.high_caution : t.high_critical;
+  if (low && high && *low >= *high) return std::nullopt;
+  t.hysteresis = hysteresis;
+  t.delay = dwell.value_or(std::chrono::milliseconds(0));
+  return t;
 }
 
-RawReading read_value(const json::value& body, std::string_view pointer, std::string_view uri, TimePoint now) {
+RawReading read_value(const json::value& body, std::string_view pointer, std::string_view uri, TimePoint now,
+                      const States& states) {
   boost::system::error_code ec;
   const json::value* v = body.find_pointer(pointer, ec);
   const std::string where = std::string(uri) + " " + std::string(pointer);
@@ -140,10 +192,48 @@ RawReading read_value(const json::value& body, std::string_view pointer, std::st
     }
     return RawReading::failure(why, now);
   }
-  if (v->is_double()) return RawReading::success(v->get_double(), now);
-  if (v->is_int64()) return RawReading::success(static_cast<double>(v->get_int64()), now);
-  if (v->is_uint64()) return RawReading::success(static_cast<double>(v->get_uint64()), now);
+  if (!states.empty()) {
+    if (v->is_string()) {
+      for (const auto& [state, value] : states) {
+        if (v->get_string() == state) return RawReading::success(value, now);
+      }
+      std::string known;
+      for (const auto& s : states) known += (known.empty() ? "" : ", ") + s.first;
+      return RawReading::failure(where + " is '" + std::string(v->get_string().subview().substr(0, 64)) +
+                                     "', none of " + known,
+                                 now);
+    }
+    return RawReading::failure(where + " is not a text", now);
+  }
+  if (const auto n = number(v); n && std::isfinite(*n)) return RawReading::success(*n, now);
   return RawReading::failure(where + " is not a number", now);
+}
+
+const json::value* expanded_member(const json::value& collection, std::string_view uri) {
+  const auto* list = member(collection, "Members");
+  if (!list || !list->is_array()) return nullptr;
+  for (const auto& m : list->get_array()) {
+    const auto* id = member(m, "@odata.id");
+    if (id && id->is_string() && id->get_string() == uri) return &m;
+  }
+  return nullptr;
+}
+
+bool members_expanded(const json::value& collection) {
+  const auto* list = member(collection, "Members");
+  if (!list || !list->is_array()) return false;
+  for (const auto& m : list->get_array()) {
+    const auto* o = m.if_object();
+    if (!o || o->size() < 2) return false;
+  }
+  return true;
+}
+
+RawReading read_point(const json::value& body, const FoundPoint& p, TimePoint now) {
+  if (p.via.empty()) return read_value(body, p.pointer, p.resource, now, p.states);
+  const auto* resource = expanded_member(body, p.resource);
+  if (!resource) return RawReading::failure(p.resource + " is no longer a member of " + p.via, now);
+  return read_value(*resource, p.pointer, p.resource, now, p.states);
 }
 
 }  // namespace rackwatch::redfish

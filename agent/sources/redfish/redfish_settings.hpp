@@ -32,6 +32,13 @@ struct RedfishSettings final : SourceSettings {
   bool tls_verify = true;
   std::chrono::milliseconds request_timeout{5'000};  // each request: connect, handshake, write, read
   std::size_t max_body = 4u << 20;                   // bytes a response body may have
+  // Read collections with $expand when the service root says it can
+  // (ProtocolFeaturesSupported.ExpandQuery): one request for a collection
+  // and its members, at discovery and at every poll.
+  bool expand = true;
+  // How often the walk from the service root runs again, to follow a
+  // hot-plugged power supply or an outlet that appeared; 0: never.
+  std::chrono::milliseconds rediscover{3'600'000};
   HealthPolicy health;
 
   std::string endpoint() const;  // "https://host:port"

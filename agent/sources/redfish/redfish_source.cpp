@@ -85,13 +85,38 @@ void RedfishSource::answered() {
   last_success_ = Clock::now();
 }
 
+bool RedfishSource::rediscovery_due(SteadyClock::time_point now) const {
+  if (!discovered_) return true;
+  return settings_->rediscover.count() > 0 && now - discovered_at_ >= settings_->rediscover;
+}
+
 void RedfishSource::adopt(Discovery found) {
+  const bool again = discovered_;
+  if (again && found.points.empty()) {
+    // A BMC that restarts answers with empty collections for a while: its
+    // points are not withdrawn for that, and the walk is tried again.
+    log::warning("redfish source '", config().name, "' (", settings_->endpoint(),
+                 "): a new walk of the service found no points; keeping the ", points_.size(), " found before");
+    ++discoveries_;
+    discovery_requests_ += found.requests;
+    return;
+  }
+  // A service that shows nothing yet (a BMC still starting) is walked
+  // again at the next poll.
   discovered_ = !found.points.empty();
+  discovered_at_ = SteadyClock::now();
   ++discoveries_;
   discovery_requests_ += found.requests;
   copies_ = found.copies;
   skipped_ = std::move(found.skipped);
   absent_ = std::move(found.absent);
+  expand_ = std::move(found.expand);
+  if (again && same_points(points_, found.points)) return;
+  if (again) {
+    ++discovery_changes_;
+    log::info("redfish source '", config().name, "' (", settings_->endpoint(), "): the service's points changed (",
+              points_.size(), " → ", found.points.size(), ")");
+  }
   points_ = std::move(found.points);
   resources_.clear();
   std::map<std::string, std::size_t> by_uri;
@@ -99,8 +124,9 @@ void RedfishSource::adopt(Discovery found) {
   configs.reserve(points_.size());
   for (std::size_t i = 0; i < points_.size(); ++i) {
     const auto& p = points_[i];
-    auto [it, fresh] = by_uri.emplace(p.resource, resources_.size());
-    if (fresh) resources_.push_back({p.resource, {}});
+    const auto& fetched = p.via.empty() ? p.resource : p.via;
+    auto [it, fresh] = by_uri.emplace(fetched, resources_.size());
+    if (fresh) resources_.push_back({fetched, {}});
     resources_[it->second].points.push_back(i);
     PointConfig c;
     c.name = p.name;
@@ -108,11 +134,13 @@ void RedfishSource::adopt(Discovery found) {
     c.unit = p.kind.unit;
     c.from = p.kind.from;
     c.description = p.description.substr(0, kMaxTextBytes);
+    c.thresholds = p.thresholds;
     configs.push_back(std::move(c));
   }
   log::info("redfish source '", config().name, "' (", settings_->endpoint(), "): found ",
             plural(points_.size(), "point"), " in ", plural(resources_.size(), "resource"), " with ",
-            plural(found.requests, "request"), "; ", plural(absent_.size(), "link"), " to absent resources");
+            plural(found.requests, "request"), expand_.empty() ? " (no $expand)" : " (" + expand_ + ")", "; ",
+            plural(absent_.size(), "link"), " to absent resources");
   replace_points(std::move(configs));
 }
 
@@ -127,8 +155,11 @@ asio::awaitable<std::vector<RawReading>> RedfishSource::poll() {
                        " failures (last: " + health_.last_error() + "); next probe in " + seconds_text(next - start));
   }
   const auto gets_before = session_->counters().gets;
-  if (!discovered_) {
-    auto found = co_await discover(*session_, kMaxPointsPerSource);
+  if (rediscovery_due(start)) {
+    DiscoveryOptions options;
+    options.max_points = kMaxPointsPerSource;
+    options.expand = settings_->expand;
+    auto found = co_await discover(*session_, options);
     requests_last_poll_ = session_->counters().gets - gets_before;
     if (!found) {
       failed(found.error());
@@ -159,7 +190,7 @@ asio::awaitable<std::vector<RawReading>> RedfishSource::poll() {
     }
     answered();
     const json::value value = std::move(body).value();
-    for (auto i : resource.points) out[i] = read_value(value, points_[i].pointer, resource.uri, now);
+    for (auto i : resource.points) out[i] = read_point(value, points_[i], now);
   }
   co_return out;
 }
@@ -190,6 +221,7 @@ SourceHealth RedfishSource::health() const {
                 {"not_found", s.not_found},
                 {"discoveries", discoveries_},
                 {"discovery_requests", discovery_requests_},
+                {"discovery_changes", discovery_changes_},
                 {"points", points_.size()},
                 {"resources_polled", resources_.size()},
                 {"excerpts_of_sensors", copies_},
@@ -202,6 +234,10 @@ SourceHealth RedfishSource::health() const {
   std::string where = "redfish " + settings_->endpoint() + ", " + auth_text(*settings_);
   if (settings_->scheme == Scheme::https && !settings_->tls_verify) where += ", TLS NOT VERIFIED";
   h.notes.push_back(where);
+  if (discoveries_ > 0) {
+    h.notes.push_back(expand_.empty() ? std::string("collections read member by member (no $expand)")
+                                      : "collections read with " + expand_);
+  }
   // The first few of each: a service with hundreds of broken links must
   // not flood `rackwatch probe`.
   constexpr std::size_t kShown = 10;

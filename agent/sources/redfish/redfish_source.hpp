@@ -2,7 +2,8 @@
 // controller). At its first answer it walks the service from the root and
 // makes every reading it finds a point (sources/redfish/redfish_discovery.hpp);
 // after that each poll GETs only the resources that hold those readings,
-// once each.
+// once each (an expanded collection once for all its members), and the
+// walk runs again every `rediscover` to follow parts that came or went.
 //
 // Judged as the other network sources are: a service that does not answer
 // (no connection, a timeout, a TLS failure) or refuses the login goes
@@ -44,12 +45,14 @@ class RedfishSource final : public Source {
   std::uint64_t requests_last_poll() const { return requests_last_poll_; }
 
  private:
-  // A resource a poll GETs, and the points (indices into points_) it holds.
+  // A resource a poll GETs (a resource, or an expanded collection), and
+  // the points (indices into points_) it holds.
   struct Resource {
     std::string uri;
     std::vector<std::size_t> points;
   };
 
+  bool rediscovery_due(std::chrono::steady_clock::time_point now) const;
   void adopt(Discovery found);
   std::vector<RawReading> failures(const std::string& why) const;
   void failed(const Error& error);
@@ -62,12 +65,15 @@ class RedfishSource final : public Source {
   std::vector<FoundPoint> points_;
   std::vector<Resource> resources_;
   bool discovered_ = false;
+  std::chrono::steady_clock::time_point discovered_at_{};
+  std::string expand_;  // the $expand query discovery used
   std::vector<std::string> skipped_;
   std::vector<std::string> absent_;  // links that answered 404 at discovery
   std::uint64_t polls_ = 0;
   std::uint64_t dormant_polls_ = 0;
   std::uint64_t discoveries_ = 0;
   std::uint64_t discovery_requests_ = 0;
+  std::uint64_t discovery_changes_ = 0;  // rediscoveries that found other points
   std::uint64_t copies_ = 0;
   std::uint64_t requests_last_poll_ = 0;
   std::uint64_t absent_reads_ = 0;  // resources of points that answered 404 at a poll

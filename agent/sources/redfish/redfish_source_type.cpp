@@ -90,7 +90,8 @@ class RedfishSourceType final : public SourceType {
   std::string_view name() const override { return "redfish"; }
   std::vector<std::string_view> source_keys() const override {
     return {"url",      "auth",          "user",        "password_file", "ca_file",    "tls_verify",
-            "max_body", "request_timeout", "dormant_after", "reprobe_min", "reprobe_max"};
+            "max_body", "request_timeout", "expand",      "rediscover",    "dormant_after", "reprobe_min",
+            "reprobe_max"};
   }
   std::vector<std::string_view> point_keys() const override { return {}; }
   bool points_optional() const override { return true; }
@@ -115,6 +116,15 @@ class RedfishSourceType final : public SourceType {
                                                  std::to_string(kMaxBody) + " bytes");
       } else {
         s->max_body = static_cast<std::size_t>(*v);
+      }
+    }
+    if (auto v = r.boolean(source, "expand")) s->expand = *v;
+    if (auto v = r.duration(source, "rediscover")) {
+      if (v->count() != 0 && *v < std::chrono::minutes(1)) {
+        r.error(r.child(source, "rediscover"), "'rediscover' must be 0 (never) or at least 1m: each walk reads the "
+                                               "whole service");
+      } else {
+        s->rediscover = *v;
       }
     }
     parse_health_policy(source, r, s->health);
