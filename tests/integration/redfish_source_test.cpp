@@ -281,6 +281,41 @@ void expect_public_pdu(const fs::path& mockup, const std::map<std::string, RawRe
   EXPECT_FALSE(r.count("outlet_A1_power"));
 }
 
+// Every point's reading against the mockup's file of its resource, at its
+// pointer: the number there, a text of its states as its number, or a
+// failure where the file has null.
+std::size_t expect_readings_of_files(const fs::path& mockup, const RedfishSource& src,
+                                     const std::vector<RawReading>& readings) {
+  const auto& found = src.found_points();
+  EXPECT_EQ(found.size(), readings.size());
+  std::size_t good = 0;
+  for (std::size_t i = 0; i < found.size() && i < readings.size(); ++i) {
+    const auto& p = found[i];
+    const auto file = json_file(mockup / p.resource.substr(std::string("/redfish/v1/").size()) / "index.json");
+    boost::system::error_code ec;
+    const auto* v = file.find_pointer(p.pointer, ec);
+    if (!v || v->is_null()) {
+      EXPECT_FALSE(readings[i].ok()) << p.name << " " << p.resource << p.pointer;
+      continue;
+    }
+    EXPECT_TRUE(readings[i].ok()) << p.name << ": " << readings[i].error;
+    if (v->is_string()) {
+      bool known = false;
+      for (const auto& [text, number] : p.states) {
+        if (v->get_string() == text) {
+          EXPECT_EQ(readings[i].value, number) << p.name;
+          known = true;
+        }
+      }
+      EXPECT_TRUE(known) << p.name << ": " << v->get_string();
+    } else {
+      EXPECT_DOUBLE_EQ(readings[i].value, v->to_number<double>()) << p.name << " " << p.resource << p.pointer;
+    }
+    ++good;
+  }
+  return good;
+}
+
 TEST_F(RedfishSourceTest, PublicPduIsDiscoveredWithExpandAndItsReadingsAreThoseOfItsJson) {
   const auto mockup = kShared / "public-pdu";
   if (!fs::exists(mockup / "index.json")) GTEST_SKIP() << "no DMTF mockups at " << kShared << " (../shared is absent)";
@@ -291,6 +326,7 @@ TEST_F(RedfishSourceTest, PublicPduIsDiscoveredWithExpandAndItsReadingsAreThoseO
   const auto first = src->requests_last_poll();
   ASSERT_GT(src->config().points.size(), 60u) << src->health().detail;
   expect_public_pdu(mockup, by_name(*src, readings));
+  EXPECT_GT(expect_readings_of_files(mockup, *src, readings), 100u);
   EXPECT_GT(counter(src->health(), "excerpts_of_sensors"), 0u);
   EXPECT_THAT(src->health().notes, ::testing::Contains(HasSubstr("$expand=.($levels=1)")));
   // Root, Chassis, each chassis's Sensors, PowerEquipment, RackPDUs and
@@ -370,6 +406,98 @@ TEST_F(RedfishSourceTest, PublicCoolingUnitIsDiscoveredWithItsPumpsAndSensors) {
     if (p.name == "PrimaryFlow") {
       EXPECT_EQ(p.unit, Unit::litre_per_minute);
     }
+  }
+}
+
+const PointConfig* point_named(const Source& s, const std::string& name) {
+  for (const auto& p : s.config().points) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+TEST_F(RedfishSourceTest, PublicCoolingUnitsLeakDetectorsAndFailedPumpAreAlarmPoints) {
+  const auto mockup = kShared / "public-cooling-unit";
+  if (!fs::exists(mockup / "index.json")) GTEST_SKIP() << "no DMTF mockups at " << kShared << " (../shared is absent)";
+  test::RedfishServer server(served(mockup));
+  auto src = source(settings(server));
+  auto readings = test::poll(io_, *src);
+  ASSERT_FALSE(readings.empty()) << src->health().detail;
+  EXPECT_EQ(expect_readings_of_files(mockup, *src, readings), readings.size());
+  auto r = by_name(*src, readings);
+  // The chassis's LeakDetectors; the CDU's LeakDetection groups copy them.
+  for (const auto& [name, file] : {std::pair{"Moisture_leak", "Moisture"}, std::pair{"Overflow_leak", "Overflow"}}) {
+    const auto detector = json_file(mockup / "Chassis/CDU/LeakDetectors" / file / "index.json");
+    ASSERT_TRUE(r.count(name)) << name;
+    EXPECT_EQ(r.at(name).value, detector.at("DetectorState").as_string() == "OK" ? 0.0 : 1.0) << name;
+    const auto* p = point_named(*src, name);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->quantity, "leak");
+    ASSERT_TRUE(p->thresholds && p->thresholds->alarm_state);
+    EXPECT_EQ(*p->thresholds->alarm_state, 1.0);
+  }
+  // Pump 2 failed (its Status.Health says Critical): a fault that is 1.
+  const auto pump2 = json_file(mockup / "ThermalEquipment/CDUs/1/Pumps/2/index.json");
+  ASSERT_TRUE(r.count("cdu1_pump2_fault"));
+  EXPECT_EQ(r.at("cdu1_pump2_fault").value, pump2.at_pointer("/Status/Health").as_string() == "OK" ? 0.0 : 1.0);
+  EXPECT_EQ(r.at("cdu1_pump1_fault").value, 0.0);
+}
+
+TEST_F(RedfishSourceTest, PublicPowerShelfIsDiscoveredWithItsSensorsAndShelfMetrics) {
+  const auto mockup = kShared / "public-power-shelf";
+  if (!fs::exists(mockup / "index.json")) GTEST_SKIP() << "no DMTF mockups at " << kShared << " (../shared is absent)";
+  test::RedfishServer server(served(mockup));
+  auto src = source(settings(server));
+  auto readings = test::poll(io_, *src);
+  ASSERT_GT(readings.size(), 30u) << src->health().detail;
+  EXPECT_EQ(expect_readings_of_files(mockup, *src, readings), readings.size());
+  auto r = by_name(*src, readings);
+  // Every Sensor of the shelf's chassis is a point of its own.
+  const auto collection = json_file(mockup / "Chassis/PowerShelf/Sensors/index.json");
+  for (const auto& member : collection.as_object().at("Members").as_array()) {
+    const std::string uri(member.as_object().at("@odata.id").as_string());
+    EXPECT_TRUE(r.count(uri.substr(uri.find_last_of('/') + 1))) << uri;
+  }
+  // Its chassis links the Sensors as "PowerSubsystem" (and has no Sensors
+  // link): read as Sensors, and said.
+  EXPECT_THAT(src->health().notes, ::testing::Contains(HasSubstr("PowerSubsystem links to a SensorCollection")));
+  // The shelf's mains and branches copy those Sensors: not points again.
+  EXPECT_FALSE(r.count("mains_AC1_voltage"));
+  EXPECT_GT(counter(src->health(), "excerpts_of_sensors"), 10u);
+  // The shelf's Metrics name Sensors the service does not have (PDUPower): points of their own.
+  EXPECT_TRUE(r.count("shelf1_power"));
+  std::cout << "public-power-shelf: " << readings.size() << " points, " << src->requests_last_poll()
+            << " requests for discovery and first read\n";
+}
+
+TEST_F(RedfishSourceTest, PublicRackmount1SensorsCarryTheirThresholdsAndBatteryCellsArePoints) {
+  const auto mockup = kShared / "public-rackmount1";
+  if (!fs::exists(mockup / "index.json")) GTEST_SKIP() << "no DMTF mockups at " << kShared << " (../shared is absent)";
+  test::RedfishServer server(served(mockup));
+  auto src = source(settings(server));
+  auto readings = test::poll(io_, *src);
+  ASSERT_GT(readings.size(), 30u) << src->health().detail;
+  EXPECT_EQ(expect_readings_of_files(mockup, *src, readings), readings.size());
+  auto r = by_name(*src, readings);
+  // CPU1Temp: UpperCaution 42 (dwell PT5M, hysteresis -2), UpperCritical
+  // 45 (PT1M), UpperFatal 50; the *User copies are not the service's own.
+  const auto* cpu = point_named(*src, "CPU1Temp");
+  ASSERT_NE(cpu, nullptr);
+  ASSERT_TRUE(cpu->thresholds);
+  EXPECT_EQ(cpu->thresholds->high_caution, 42.0);
+  EXPECT_EQ(cpu->thresholds->high_critical, 45.0);
+  EXPECT_FALSE(cpu->thresholds->low_caution);
+  EXPECT_EQ(cpu->thresholds->hysteresis, 2.0);
+  EXPECT_EQ(cpu->thresholds->delay, std::chrono::minutes(1));
+  // The cells of its battery have no Sensor: their excerpts are points.
+  const auto metrics = json_file(mockup / "Chassis/1U/PowerSubsystem/Batteries/Module1/Metrics/index.json");
+  ASSERT_TRUE(r.count("1U_batteryModule1_cell1_voltage"));
+  EXPECT_DOUBLE_EQ(r.at("1U_batteryModule1_cell1_voltage").value,
+                   metrics.at_pointer("/CellVoltages/0/Reading").to_number<double>());
+  // Its deprecated Power and Thermal are not read: it has Sensors.
+  for (const auto& p : src->found_points()) {
+    EXPECT_THAT(p.resource, ::testing::Not(::testing::EndsWith("/Thermal"))) << p.name;
+    EXPECT_THAT(p.resource, ::testing::Not(::testing::EndsWith("/Power"))) << p.name;
   }
 }
 

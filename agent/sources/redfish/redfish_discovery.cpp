@@ -113,7 +113,24 @@ class Walk {
   asio::awaitable<std::optional<Error>> chassis_sensors(const Member& chassis) {
     const std::string owner = text(chassis.body, "Id");
     if (!link(chassis.body, "Sensors")) co_return co_await legacy(chassis, owner);
-    auto sensors = co_await members_of(chassis.body, "Sensors");
+    if (auto e = co_await sensors_of(chassis.body, "Sensors", owner)) co_return e;
+    // A chassis's LeakDetectors are its leak sensors.
+    auto detectors = co_await members_of(chassis.body, "LeakDetectors");
+    if (!detectors) co_return detectors.error();
+    for (const auto& m : *detectors) {
+      for (auto& p : leak_points(m.body, m.uri, text(m.body, "Id"))) {
+        p.via = m.via;
+        sensors_.insert(m.uri);
+        add(std::move(p), owner);
+      }
+    }
+    co_return std::nullopt;
+  }
+
+  // The members of a collection of Sensors, each a point.
+  asio::awaitable<std::optional<Error>> sensors_of(const json::value& resource, std::string_view key,
+                                                   std::string owner) {
+    auto sensors = co_await members_of(resource, key);
     if (!sensors) co_return sensors.error();
     for (const auto& s : *sensors) {
       auto point = sensor_point(s.body, s.uri);
@@ -149,7 +166,12 @@ class Walk {
     if (auto e = co_await metrics(chassis.body, "EnvironmentMetrics", owner, owner)) co_return e;
     auto power = co_await linked(chassis.body, "PowerSubsystem");
     if (!power) co_return power.error();
-    if (*power) {
+    if (*power && text((*power)->body, "@odata.type").rfind("#SensorCollection.", 0) == 0) {
+      // public-power-shelf's chassis links its Sensors as PowerSubsystem
+      // and has no Sensors link: what the link leads to decides.
+      out_.quirks.push_back(chassis.uri + ": PowerSubsystem links to a SensorCollection; its members are read as Sensors");
+      if (auto e = co_await sensors_of(chassis.body, "PowerSubsystem", owner)) co_return e;
+    } else if (*power) {
       const json::value body = std::move((*power)->body);
       if (auto e = co_await parts(body, "PowerSupplies", owner + "_psu", owner, true)) co_return e;
       if (auto e = co_await parts(body, "Batteries", owner + "_battery", owner, true)) co_return e;
@@ -206,7 +228,9 @@ class Walk {
     auto leaks = co_await linked(unit, "LeakDetection");
     if (!leaks) co_return leaks.error();
     if (*leaks) {
-      const json::value body = std::move((*leaks)->body);
+      const Member detection = std::move(**leaks);
+      for (auto& p : leak_group_points(detection.body, detection.uri, owner)) add_part(std::move(p), detection, owner);
+      const json::value& body = detection.body;
       auto detectors = co_await members_of(body, "LeakDetectors");
       if (!detectors) co_return detectors.error();
       for (const auto& m : *detectors) {

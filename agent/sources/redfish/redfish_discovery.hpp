@@ -43,6 +43,7 @@ struct Discovery {
   std::vector<FoundPoint> points;
   std::vector<std::string> skipped;  // what was left out, and why
   std::vector<std::string> absent;   // links that answered 404
+  std::vector<std::string> quirks;   // what the service does against the schema, and how it was read
   std::string expand;                // the $expand query used; empty: none
   std::uint64_t requests = 0;
   std::uint64_t copies = 0;          // excerpts passed over for their Sensor

@@ -203,22 +203,57 @@ std::vector<FoundPoint> excerpt_points(const json::value& body, std::string_view
   return out;
 }
 
-std::vector<FoundPoint> leak_points(const json::value& detector, std::string_view uri, std::string_view prefix) {
-  if (!member(detector, "DetectorState")) return {};
+namespace {
+
+// A DetectorState at `pointer` of the resource at `uri` as a leak point.
+FoundPoint leak_point(std::string name, std::string_view uri, std::string pointer, std::string description) {
   FoundPoint p;
-  p.name = point_name(std::string(prefix) + "_leak");
-  if (p.name.empty()) return {};
+  p.name = std::move(name);
   p.resource = std::string(uri);
-  p.pointer = "/DetectorState";
+  p.pointer = std::move(pointer);
   p.kind = {"leak", Unit::boolean, {Unit::boolean, 1, 0}};
   p.states = {{"OK", 0}, {"Warning", 1}, {"Critical", 1}};
-  const auto name = text(detector, "Name");
-  p.description = (name.empty() ? std::string(prefix) : name) + " DetectorState";
+  p.description = std::move(description);
   ThresholdConfig t;
   t.alarm_state = 1;
   t.state_severity = Severity::critical;
   p.thresholds = t;
-  return {std::move(p)};
+  return p;
+}
+
+}  // namespace
+
+std::vector<FoundPoint> leak_points(const json::value& detector, std::string_view uri, std::string_view prefix) {
+  if (!member(detector, "DetectorState")) return {};
+  auto name = point_name(std::string(prefix) + "_leak");
+  if (name.empty()) return {};
+  const auto label = text(detector, "Name");
+  return {leak_point(std::move(name), uri, "/DetectorState",
+                     (label.empty() ? std::string(prefix) : label) + " DetectorState")};
+}
+
+std::vector<FoundPoint> leak_group_points(const json::value& detection, std::string_view uri,
+                                          std::string_view prefix) {
+  std::vector<FoundPoint> out;
+  const auto* groups = array_of(detection, "LeakDetectorGroups");
+  if (!groups) return out;
+  for (std::size_t g = 0; g < groups->size(); ++g) {
+    const auto* detectors = array_of((*groups)[g], "Detectors");
+    if (!detectors) continue;
+    for (std::size_t d = 0; d < detectors->size(); ++d) {
+      const auto& detector = (*detectors)[d];
+      if (!member(detector, "DetectorState")) continue;
+      const auto device = text(detector, "DeviceName");
+      auto name = point_name(std::string(prefix) + "_" + (device.empty() ? std::to_string(d + 1) : device) + "_leak");
+      if (name.empty()) continue;
+      auto p = leak_point(std::move(name), uri,
+                          "/LeakDetectorGroups/" + std::to_string(g) + "/Detectors/" + std::to_string(d) + "/DetectorState",
+                          (device.empty() ? std::string(prefix) : device) + " DetectorState");
+      p.source_uri = text(detector, "DataSourceUri");
+      out.push_back(std::move(p));
+    }
+  }
+  return out;
 }
 
 std::vector<FoundPoint> health_points(const json::value& equipment, std::string_view uri, std::string_view prefix) {

@@ -26,6 +26,12 @@ std::vector<FoundPoint> excerpt_points(const boost::json::value& body, std::stri
 std::vector<FoundPoint> leak_points(const boost::json::value& detector, std::string_view uri,
                                     std::string_view prefix);
 
+// The detectors of a LeakDetection's LeakDetectorGroups, excerpts of
+// LeakDetector resources (DataSourceUri), as leak points named
+// `prefix`_<DeviceName>_leak.
+std::vector<FoundPoint> leak_group_points(const boost::json::value& detection, std::string_view uri,
+                                          std::string_view prefix);
+
 // An equipment's Status.Health as a fault point (OK → 0, Warning and
 // Critical → 1): a pump that failed says so here, not in a reading.
 std::vector<FoundPoint> health_points(const boost::json::value& equipment, std::string_view uri,

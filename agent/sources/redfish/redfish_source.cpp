@@ -110,6 +110,10 @@ void RedfishSource::adopt(Discovery found) {
   copies_ = found.copies;
   skipped_ = std::move(found.skipped);
   absent_ = std::move(found.absent);
+  if (quirks_ != found.quirks) {
+    for (const auto& q : found.quirks) log::info("redfish source '", config().name, "': ", q);
+  }
+  quirks_ = std::move(found.quirks);
   expand_ = std::move(found.expand);
   if (again && same_points(points_, found.points)) return;
   if (again) {
@@ -243,6 +247,7 @@ SourceHealth RedfishSource::health() const {
   constexpr std::size_t kShown = 10;
   for (std::size_t i = 0; i < absent_.size() && i < kShown; ++i) h.notes.push_back("absent (404): " + absent_[i]);
   if (absent_.size() > kShown) h.notes.push_back("and " + std::to_string(absent_.size() - kShown) + " more absent");
+  for (std::size_t i = 0; i < quirks_.size() && i < kShown; ++i) h.notes.push_back("service quirk: " + quirks_[i]);
   for (std::size_t i = 0; i < skipped_.size() && i < kShown; ++i) h.notes.push_back("left out: " + skipped_[i]);
   if (skipped_.size() > kShown) h.notes.push_back("and " + std::to_string(skipped_.size() - kShown) + " more left out");
   return h;

@@ -43,6 +43,8 @@ class RedfishSource final : public Source {
 
   const RedfishSession& session() const { return *session_; }
   std::uint64_t requests_last_poll() const { return requests_last_poll_; }
+  // What discovery found, in the order of config().points.
+  const std::vector<FoundPoint>& found_points() const { return points_; }
 
  private:
   // A resource a poll GETs (a resource, or an expanded collection), and
@@ -69,6 +71,7 @@ class RedfishSource final : public Source {
   std::string expand_;  // the $expand query discovery used
   std::vector<std::string> skipped_;
   std::vector<std::string> absent_;  // links that answered 404 at discovery
+  std::vector<std::string> quirks_;
   std::uint64_t polls_ = 0;
   std::uint64_t dormant_polls_ = 0;
   std::uint64_t discoveries_ = 0;

@@ -90,6 +90,20 @@ Result<ReadingKind, std::string> sensor_kind(std::string_view reading_type, std:
   for (const auto& t : kTypes) {
     if (t.type == reading_type) type = &t;
   }
+  // ReadingType is optional in the schema (public-rackmount1's temperature
+  // sensors leave it out): the unit says what is measured, where it can
+  // mean one thing only ("%" cannot).
+  if (!type && reading_type.empty()) {
+    const auto unit = device_unit(reading_units);
+    if (!unit) return "no ReadingType and " + unit.error();
+    for (const auto& t : kTypes) {
+      if (t.unit == unit->canonical && unit->canonical != Unit::percent) {
+        return ReadingKind{std::string(t.quantity), t.unit, *unit};
+      }
+    }
+    return std::string("no ReadingType, and ReadingUnits '") + std::string(reading_units) +
+           "' do not say what is measured";
+  }
   if (!type) return std::string("ReadingType '") + std::string(reading_type) + "' has no quantity here";
   ReadingKind kind{std::string(type->quantity), type->unit, {}};
   auto unit = device_unit(reading_units);
