@@ -14,6 +14,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
@@ -32,6 +33,8 @@ using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
 const fs::path kSmallBmc = fs::path(RACKWATCH_SOURCE_DIR) / "tests/fixtures/redfish/small-bmc";
+const fs::path kOldBmc = fs::path(RACKWATCH_SOURCE_DIR) / "tests/fixtures/redfish/old-bmc";
+const fs::path kRackController = fs::path(RACKWATCH_SOURCE_DIR) / "tests/fixtures/redfish/rack-controller";
 const fs::path kShared = fs::path(RACKWATCH_SOURCE_DIR) / "../shared/testdata/redfish";
 
 test::RedfishServer::Options served(const fs::path& dir) {
@@ -281,6 +284,128 @@ void expect_public_pdu(const fs::path& mockup, const std::map<std::string, RawRe
   EXPECT_FALSE(r.count("outlet_A1_power"));
 }
 
+const PointConfig* point_named(const Source& s, const std::string& name) {
+  for (const auto& p : s.config().points) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+TEST_F(RedfishSourceTest, AnOlderBmcIsReadFromItsDeprecatedPowerAndThermal) {
+  test::RedfishServer server(served(kOldBmc));
+  auto src = source(settings(server));
+  auto r = by_name(*src, test::poll(io_, *src));
+  ASSERT_FALSE(r.empty()) << src->health().detail;
+  EXPECT_DOUBLE_EQ(r.at("Node_Input_Power").value, 612);
+  EXPECT_DOUBLE_EQ(r.at("P12V").value, 12.1);
+  const auto* volts = point_named(*src, "P12V");
+  ASSERT_TRUE(volts && volts->thresholds);
+  EXPECT_EQ(volts->thresholds->low_critical, 10.8);
+  EXPECT_EQ(volts->thresholds->low_caution, 11.4);
+  EXPECT_EQ(volts->thresholds->high_caution, 12.6);
+  EXPECT_EQ(volts->thresholds->high_critical, 13.2);
+  // Supplies share a Name: named by MemberId; the absent one is left out, and said.
+  EXPECT_DOUBLE_EQ(r.at("Node1_psu0_input_power").value, 640);
+  EXPECT_DOUBLE_EQ(r.at("Node1_psu0_input_voltage").value, 229);
+  EXPECT_DOUBLE_EQ(r.at("Node1_psu0_output_power").value, 598);  // LastPowerOutputWatts
+  EXPECT_FALSE(r.count("Node1_psu1_input_power"));
+  EXPECT_THAT(src->health().notes, ::testing::Contains(HasSubstr("PowerSupplies/1: Absent")));
+  // Critical wins over Fatal; a disabled sensor without a reading is left out; null is a failure.
+  const auto* inlet = point_named(*src, "Inlet_Temp");
+  ASSERT_TRUE(inlet && inlet->thresholds);
+  EXPECT_EQ(inlet->thresholds->high_critical, 40.0);
+  EXPECT_DOUBLE_EQ(r.at("Inlet_Temp").value, 23);
+  EXPECT_FALSE(r.count("GPU2_Temp"));
+  ASSERT_TRUE(r.count("Exhaust_Temp"));
+  EXPECT_FALSE(r.at("Exhaust_Temp").ok());
+  EXPECT_THAT(r.at("Exhaust_Temp").error, HasSubstr("is null"));
+  EXPECT_DOUBLE_EQ(r.at("Fan1").value, 8400);
+  EXPECT_EQ(point_named(*src, "Fan1")->unit, Unit::rpm);
+  EXPECT_EQ(point_named(*src, "Fan1")->thresholds->low_critical, 1000.0);
+  EXPECT_DOUBLE_EQ(r.at("Fan2").value, 55);
+  EXPECT_EQ(point_named(*src, "Fan2")->unit, Unit::percent);
+  // Root, Chassis, Node1, Power, Thermal.
+  EXPECT_EQ(counter(src->health(), "discovery_requests"), 5u);
+}
+
+TEST_F(RedfishSourceTest, ARackControllerIsReadWithExpandAndItsOwnExcerptsArePoints) {
+  test::RedfishServer server(served(kRackController));
+  auto src = source(settings(server));
+  auto r = by_name(*src, test::poll(io_, *src));
+  ASSERT_FALSE(r.empty()) << src->health().detail;
+  const auto* inlet = point_named(*src, "InletTemp");
+  ASSERT_TRUE(inlet && inlet->thresholds);
+  EXPECT_EQ(inlet->thresholds->low_caution, 15.0);
+  EXPECT_EQ(inlet->thresholds->high_caution, 32.0);
+  EXPECT_EQ(inlet->thresholds->high_critical, 38.0);
+  EXPECT_EQ(inlet->thresholds->hysteresis, 1.5);
+  EXPECT_EQ(inlet->thresholds->delay, std::chrono::seconds(10));
+  EXPECT_DOUBLE_EQ(r.at("FeedPower").value, 84.2);  // kW: the pipeline makes it W
+  EXPECT_EQ(r.at("Tray_leak").value, 1.0);          // DetectorState Warning
+  EXPECT_EQ(*point_named(*src, "Tray_leak")->thresholds->alarm_state, 1.0);
+  EXPECT_DOUBLE_EQ(r.at("mains_L_voltage_line1toneutral").value, 231.2);
+  EXPECT_DOUBLE_EQ(r.at("mains_L_voltage_line2toneutral").value, 229.8);
+  EXPECT_FALSE(r.at("mains_L_voltage_line3toneutral").ok());
+  EXPECT_DOUBLE_EQ(r.at("mains_L_current_line2").value, 118.9);
+  EXPECT_FALSE(r.count("mains_L_current_line1")) << "a copy of FeedL1Current";
+  EXPECT_FALSE(r.count("mains_L_power")) << "a copy of FeedPower";
+  EXPECT_DOUBLE_EQ(r.at("outlet_2_power").value, 9800);
+  EXPECT_DOUBLE_EQ(r.at("cdu1_heat_removed").value, 78.5);
+  EXPECT_EQ(r.at("cdu1_pump1_fault").value, 0.0);
+  EXPECT_EQ(r.at("cdu1_pump2_fault").value, 1.0);
+  EXPECT_EQ(counter(src->health(), "excerpts_of_sensors"), 2u);
+  // Root; Chassis, Sensors, LeakDetectors (expanded); PowerEquipment;
+  // RackPDUs, Mains, Outlets (expanded); ThermalEquipment; CDUs
+  // (expanded); EnvironmentMetrics; Pumps (expanded).
+  EXPECT_EQ(counter(src->health(), "discovery_requests"), 12u);
+  EXPECT_EQ(server.count("GET /redfish/v1/Chassis/Rack/Sensors/InletTemp"), 0u);
+
+  const auto before = server.requests().size();
+  auto again = by_name(*src, test::poll(io_, *src));
+  // Sensors, LeakDetectors, Mains, Outlets, EnvironmentMetrics, Pumps.
+  EXPECT_EQ(src->requests_last_poll(), 6u);
+  EXPECT_EQ(server.requests().size() - before, 6u);
+  // Discovery's, the first poll's, this one's.
+  EXPECT_EQ(server.count("GET /redfish/v1/Chassis/Rack/Sensors?$expand=.($levels=1)"), 3u);
+  EXPECT_DOUBLE_EQ(again.at("outlet_2_power").value, 9800);
+  EXPECT_EQ(again.at("cdu1_pump2_fault").value, 1.0);
+}
+
+TEST_F(RedfishSourceTest, ARediscoveryFollowsAnOutletThatAppearedAndChangesNothingOtherwise) {
+  const auto mockup = dir_.path() / "rack-controller";
+  fs::copy(kRackController, mockup, fs::copy_options::recursive);
+  test::RedfishServer server(served(mockup));
+  auto s = settings(server);
+  s->rediscover = 1ms;  // every poll
+  auto src = source(s);
+  auto first = by_name(*src, test::poll(io_, *src));
+  ASSERT_TRUE(first.count("outlet_2_power")) << src->health().detail;
+  EXPECT_EQ(src->points_generation(), 1u);
+  std::this_thread::sleep_for(5ms);  // past `rediscover`
+  test::poll(io_, *src);
+  EXPECT_EQ(src->points_generation(), 1u) << "the same points: no new catalog";
+  EXPECT_EQ(counter(src->health(), "discoveries"), 2u);
+
+  // Outlet 3 is switched in.
+  const auto outlets = mockup / "PowerEquipment/RackPDUs/A/Outlets";
+  fs::create_directories(outlets / "3");
+  std::ofstream(outlets / "3/index.json")
+      << R"({"@odata.type": "#Outlet.v1_4_0.Outlet", "Id": "3", "Name": "Outlet 3", "PowerWatts": {"Reading": 7100},)"
+      << R"("@odata.id": "/redfish/v1/PowerEquipment/RackPDUs/A/Outlets/3"})";
+  std::ofstream(outlets / "index.json")
+      << R"({"@odata.type": "#OutletCollection.OutletCollection", "Name": "Outlets", "Members": [)"
+      << R"({"@odata.id": "/redfish/v1/PowerEquipment/RackPDUs/A/Outlets/1"},)"
+      << R"({"@odata.id": "/redfish/v1/PowerEquipment/RackPDUs/A/Outlets/2"},)"
+      << R"({"@odata.id": "/redfish/v1/PowerEquipment/RackPDUs/A/Outlets/3"}],)"
+      << R"("@odata.id": "/redfish/v1/PowerEquipment/RackPDUs/A/Outlets"})";
+  std::this_thread::sleep_for(5ms);
+  auto third = by_name(*src, test::poll(io_, *src));
+  EXPECT_EQ(src->points_generation(), 2u);
+  ASSERT_TRUE(third.count("outlet_3_power"));
+  EXPECT_DOUBLE_EQ(third.at("outlet_3_power").value, 7100);
+  EXPECT_EQ(counter(src->health(), "discovery_changes"), 1u);
+}
+
 // Every point's reading against the mockup's file of its resource, at its
 // pointer: the number there, a text of its states as its number, or a
 // failure where the file has null.
@@ -407,13 +532,6 @@ TEST_F(RedfishSourceTest, PublicCoolingUnitIsDiscoveredWithItsPumpsAndSensors) {
       EXPECT_EQ(p.unit, Unit::litre_per_minute);
     }
   }
-}
-
-const PointConfig* point_named(const Source& s, const std::string& name) {
-  for (const auto& p : s.config().points) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
 }
 
 TEST_F(RedfishSourceTest, PublicCoolingUnitsLeakDetectorsAndFailedPumpAreAlarmPoints) {

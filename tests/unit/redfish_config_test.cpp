@@ -78,6 +78,20 @@ TEST_F(RedfishConfigTest, HttpBasicAndLimits) {
   EXPECT_EQ(s.health.dormant_after, 5u);
 }
 
+TEST_F(RedfishConfigTest, ExpandAndRediscoveryCanBeTurnedOff) {
+  auto cfg = parse("    url: https://x\n    auth: none\n");
+  ASSERT_TRUE(cfg) << lines();
+  EXPECT_TRUE(settings_of(cfg->sources.at(0)).expand);
+  EXPECT_EQ(settings_of(cfg->sources.at(0)).rediscover, std::chrono::hours(1));
+  cfg = parse("    url: https://x\n    auth: none\n    expand: false\n    rediscover: 0s\n");
+  ASSERT_TRUE(cfg) << lines();
+  EXPECT_FALSE(settings_of(cfg->sources.at(0)).expand);
+  EXPECT_EQ(settings_of(cfg->sources.at(0)).rediscover.count(), 0);
+  cfg = parse("    url: https://x\n    auth: none\n    rediscover: 15m\n");
+  ASSERT_TRUE(cfg) << lines();
+  EXPECT_EQ(settings_of(cfg->sources.at(0)).rediscover, std::chrono::minutes(15));
+}
+
 TEST_F(RedfishConfigTest, MistakesAreSaidAtTheirLine) {
   struct Case {
     std::string source;
@@ -93,6 +107,8 @@ TEST_F(RedfishConfigTest, MistakesAreSaidAtTheirLine) {
       {"    url: http://x\n    auth: none\n    ca_file: /etc/ssl/ca.pem\n", "'ca_file' is for https:// URLs"},
       {"    url: https://x\n    auth: none\n    max_body: 10\n", "'max_body' must be"},
       {"    url: https://x\n    auth: none\n    request_timeout: 9s\n", "at most the source's timeout"},
+      {"    url: https://x\n    auth: none\n    rediscover: 10s\n", "test.yaml:9:17: 'rediscover' must be 0 (never) or at least 1m"},
+      {"    url: https://x\n    auth: none\n    expand: sometimes\n", "test.yaml:9:13: 'expand'"},
       {"    url: https://x\n    auth: none\n    points: [{name: p, quantity: power}]\n",
        "finds its points on the service"},
   };
