@@ -55,6 +55,11 @@ constexpr std::array kCoolingEquipment{
     Equipment{"ImmersionUnits", "immersion"},
 };
 
+bool expand_refused(const Error& e) {
+  return e.kind == ErrorKind::too_large || e.kind == ErrorKind::bad_json ||
+         (e.kind == ErrorKind::status && e.status != 404 && e.status != 401 && e.status != 403);
+}
+
 class Walk {
  public:
   Walk(Fetcher& fetch, DiscoveryOptions options) : fetch_(fetch), options_(options) {}
@@ -92,12 +97,19 @@ class Walk {
     std::string collection_uri = *uri;
     if (!out_.expand.empty()) collection_uri += (uri->find('?') == std::string::npos ? "?" : "&") + out_.expand;
     auto collection = co_await get(collection_uri);
+    if (!collection && !out_.expand.empty() && expand_refused(collection.error())) {
+      // Too large for max_body, or refused by a service that offers
+      // $expand and fails it: this collection is read member by member.
+      out_.quirks.push_back(collection_uri + ": " + collection.error().message + "; read member by member instead");
+      collection_uri = *uri;
+      collection = co_await get(collection_uri);
+    }
     if (!collection) co_return collection.error();
     if (!*collection) co_return std::vector<Member>();
     // A named value: its members are read after the co_await.
     const json::value body = std::move(**collection);
     std::vector<Member> out;
-    if (!out_.expand.empty() && members_expanded(body)) {
+    if (collection_uri != *uri && members_expanded(body)) {
       for (const auto& m : members(body)) out.push_back({m, *expanded_member(body, m), collection_uri});
       co_return out;
     }
