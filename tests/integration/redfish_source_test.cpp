@@ -98,6 +98,20 @@ class RedfishSourceTest : public ::testing::Test {
     return done();
   }
 
+  struct Polled {
+    std::unique_ptr<test::RedfishServer> server;
+    std::unique_ptr<RedfishSource> src;
+    std::vector<RawReading> readings;
+  };
+  // A mockup served as it is, and one poll of a source on it.
+  Polled serve_and_poll(const fs::path& mockup) {
+    Polled out;
+    out.server = std::make_unique<test::RedfishServer>(served(mockup));
+    out.src = source(settings(*out.server));
+    out.readings = test::poll(io_, *out.src);
+    return out;
+  }
+
   boost::asio::io_context io_;
   test::TempDir dir_{"rackwatch-redfish"};
 };
@@ -553,9 +567,7 @@ TEST_F(RedfishSourceTest, PublicCoolingUnitIsDiscoveredWithItsPumpsAndSensors) {
 TEST_F(RedfishSourceTest, PublicCoolingUnitsLeakDetectorsAndFailedPumpAreAlarmPoints) {
   const auto mockup = kShared / "public-cooling-unit";
   if (!fs::exists(mockup / "index.json")) GTEST_SKIP() << "no DMTF mockups at " << kShared << " (../shared is absent)";
-  test::RedfishServer server(served(mockup));
-  auto src = source(settings(server));
-  auto readings = test::poll(io_, *src);
+  auto [server, src, readings] = serve_and_poll(mockup);
   ASSERT_FALSE(readings.empty()) << src->health().detail;
   EXPECT_EQ(expect_readings_of_files(mockup, *src, readings), readings.size());
   auto r = by_name(*src, readings);
@@ -580,9 +592,7 @@ TEST_F(RedfishSourceTest, PublicCoolingUnitsLeakDetectorsAndFailedPumpAreAlarmPo
 TEST_F(RedfishSourceTest, PublicPowerShelfIsDiscoveredWithItsSensorsAndShelfMetrics) {
   const auto mockup = kShared / "public-power-shelf";
   if (!fs::exists(mockup / "index.json")) GTEST_SKIP() << "no DMTF mockups at " << kShared << " (../shared is absent)";
-  test::RedfishServer server(served(mockup));
-  auto src = source(settings(server));
-  auto readings = test::poll(io_, *src);
+  auto [server, src, readings] = serve_and_poll(mockup);
   ASSERT_GT(readings.size(), 30u) << src->health().detail;
   EXPECT_EQ(expect_readings_of_files(mockup, *src, readings), readings.size());
   auto r = by_name(*src, readings);
@@ -607,9 +617,7 @@ TEST_F(RedfishSourceTest, PublicPowerShelfIsDiscoveredWithItsSensorsAndShelfMetr
 TEST_F(RedfishSourceTest, PublicRackmount1SensorsCarryTheirThresholdsAndBatteryCellsArePoints) {
   const auto mockup = kShared / "public-rackmount1";
   if (!fs::exists(mockup / "index.json")) GTEST_SKIP() << "no DMTF mockups at " << kShared << " (../shared is absent)";
-  test::RedfishServer server(served(mockup));
-  auto src = source(settings(server));
-  auto readings = test::poll(io_, *src);
+  auto [server, src, readings] = serve_and_poll(mockup);
   ASSERT_GT(readings.size(), 30u) << src->health().detail;
   EXPECT_EQ(expect_readings_of_files(mockup, *src, readings), readings.size());
   auto r = by_name(*src, readings);

@@ -252,40 +252,45 @@ class Walk {
     co_return std::nullopt;
   }
 
-  asio::awaitable<std::optional<Error>> power(const json::value& root) {
-    auto found = co_await linked(root, "PowerEquipment");
+  // PowerEquipment or ThermalEquipment: each kind's members, each with
+  // what a unit of that side holds.
+  asio::awaitable<std::optional<Error>> equipment(const json::value& root, std::string_view key, bool power) {
+    auto found = co_await linked(root, key);
     if (!found) co_return found.error();
     if (!*found) co_return std::nullopt;
     const json::value equipment_root = std::move((*found)->body);
-    for (const auto& kind : kPowerEquipment) {
-      auto list = co_await members_of(equipment_root, kind.collection);
+    const auto* kinds = power ? kPowerEquipment.data() : kCoolingEquipment.data();
+    const auto count = power ? kPowerEquipment.size() : kCoolingEquipment.size();
+    for (std::size_t k = 0; k < count; ++k) {
+      auto list = co_await members_of(equipment_root, kinds[k].collection);
       if (!list) co_return list.error();
       for (const auto& m : *list) {
-        const std::string owner = std::string(kind.owner) + text(m.body, "Id");
-        if (auto e = co_await metrics(m.body, "Metrics", owner, owner)) co_return e;
-        for (const auto& circuit : kCircuits) {
-          if (auto e = co_await parts(m.body, circuit.collection, std::string(circuit.owner), owner, false)) co_return e;
+        const std::string owner = std::string(kinds[k].owner) + text(m.body, "Id");
+        std::optional<Error> e;
+        if (power) {
+          e = co_await power_unit(m, owner);
+        } else {
+          e = co_await cooling_unit(m, owner);
         }
+        if (e) co_return e;
       }
     }
     co_return std::nullopt;
   }
 
-  asio::awaitable<std::optional<Error>> cooling(const json::value& root) {
-    auto found = co_await linked(root, "ThermalEquipment");
-    if (!found) co_return found.error();
-    if (!*found) co_return std::nullopt;
-    const json::value equipment_root = std::move((*found)->body);
-    for (const auto& kind : kCoolingEquipment) {
-      auto list = co_await members_of(equipment_root, kind.collection);
-      if (!list) co_return list.error();
-      for (const auto& m : *list) {
-        const std::string owner = std::string(kind.owner) + text(m.body, "Id");
-        if (auto e = co_await metrics(m.body, "EnvironmentMetrics", owner, owner)) co_return e;
-        if (auto e = co_await cooling_parts(m.body, owner)) co_return e;
-      }
+  // A PDU, shelf, bus or switch: its Metrics and its circuits.
+  asio::awaitable<std::optional<Error>> power_unit(const Member& m, std::string owner) {
+    if (auto e = co_await metrics(m.body, "Metrics", owner, owner)) co_return e;
+    for (const auto& circuit : kCircuits) {
+      if (auto e = co_await parts(m.body, circuit.collection, std::string(circuit.owner), owner, false)) co_return e;
     }
     co_return std::nullopt;
+  }
+
+  // A CDU, heat exchanger or immersion unit.
+  asio::awaitable<std::optional<Error>> cooling_unit(const Member& m, std::string owner) {
+    if (auto e = co_await metrics(m.body, "EnvironmentMetrics", owner, owner)) co_return e;
+    co_return co_await cooling_parts(m.body, owner);
   }
 
   void excerpts(const Member& m, const std::string& prefix, const std::string& owner) {
@@ -393,8 +398,8 @@ asio::awaitable<Result<Discovery, Error>> discover(Fetcher& fetch, DiscoveryOpti
   for (const auto& c : *chassis) {
     if (auto e = co_await walk.chassis_parts(c)) co_return *e;
   }
-  if (auto e = co_await walk.power(root)) co_return *e;
-  if (auto e = co_await walk.cooling(root)) co_return *e;
+  if (auto e = co_await walk.equipment(root, "PowerEquipment", true)) co_return *e;
+  if (auto e = co_await walk.equipment(root, "ThermalEquipment", false)) co_return *e;
   co_return walk.take();
 }
 
