@@ -10,17 +10,10 @@
 #include "bench/sim_config.hpp"
 #include "core/config.hpp"
 #include "sources/builtin/builtin_types.hpp"
+#include "support/read_text.hpp"
 
 namespace rackwatch {
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void parse(benchmark::State& state, const std::string& text, const std::string& file) {
   std::size_t points = 0;
@@ -41,7 +34,7 @@ void parse(benchmark::State& state, const std::string& text, const std::string& 
 
 void BM_ParseConfigDemo(benchmark::State& state) {
   const std::string file = std::string(RACKWATCH_SOURCE_DIR) + "/config/demo.yaml";
-  parse(state, read_text(file), file);
+  parse(state, test::read_text(file), file);
 }
 
 BENCHMARK(BM_ParseConfigDemo)->Unit(benchmark::kMillisecond);

@@ -29,6 +29,7 @@
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "sources/modbus/modbus_source.hpp"
+#include "bench_support.hpp"
 #include "support/modbus_gateway.hpp"
 #include "support/modbus_peer.hpp"
 #include "support/temp_dir.hpp"
@@ -39,13 +40,6 @@ namespace {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
-
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
 
 int run(double seconds, int max_registers) {
   log::set_level(log::Level::warning);

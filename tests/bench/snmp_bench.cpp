@@ -32,6 +32,8 @@
 #include "core/log.hpp"
 #include "sources/builtin/builtin_types.hpp"
 #include "sources/snmp/snmp_source.hpp"
+#include "bench_support.hpp"
+#include "support/read_text.hpp"
 #include "support/snmpsim.hpp"
 #include "support/temp_dir.hpp"
 
@@ -40,20 +42,6 @@ namespace {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
-
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 struct Tally {
   std::uint64_t good = 0;
@@ -80,7 +68,7 @@ std::uint64_t counter(const Source& s, const std::string& name) {
 int run(double seconds, int interval_ms, int max_repetitions) {
   log::set_level(log::Level::warning);
   test::Snmpsim::Options o;
-  o.records = {{"apc-rpdu2", read_text(std::string(RACKWATCH_SOURCE_DIR) + "/tests/peers/snmp/apc-rpdu2.snmprec")}};
+  o.records = {{"apc-rpdu2", test::read_text(std::string(RACKWATCH_SOURCE_DIR) + "/tests/peers/snmp/apc-rpdu2.snmprec")}};
   test::Snmpsim agent(o);
   test::TempDir dir("rackwatch-snmp-bench");
   const auto community = dir.path() / "community";

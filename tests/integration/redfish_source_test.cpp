@@ -20,6 +20,7 @@
 #include <boost/json/parse.hpp>
 
 #include "sources/redfish/redfish_source.hpp"
+#include "support/read_text.hpp"
 #include "support/redfish_server.hpp"
 #include "support/run.hpp"
 #include "support/source_poll.hpp"
@@ -60,12 +61,7 @@ std::map<std::string, RawReading> by_name(const Source& s, const std::vector<Raw
   return out;
 }
 
-boost::json::value json_file(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return boost::json::parse(text.str());
-}
+boost::json::value json_file(const fs::path& file) { return boost::json::parse(test::read_text(file.string())); }
 
 class RedfishSourceTest : public ::testing::Test {
  protected:

@@ -25,6 +25,7 @@
 #include "core/config.hpp"
 #include "pipeline/condition.hpp"
 #include "sources/snmp/snmp_source.hpp"
+#include "support/read_text.hpp"
 #include "support/config_text.hpp"
 #include "support/run.hpp"
 #include "support/snmpsim.hpp"
@@ -40,13 +41,6 @@ using test::Snmpsim;
 const std::vector<std::string> kProfiles{"entity-sensor", "apc-rpdu2", "raritan-pdu2", "servertech-sentry4",
                                          "vertiv-geist"};
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 struct ExpectedPoint {
   std::string name;
   std::optional<double> value;  // none: the point must read bad
@@ -57,7 +51,7 @@ struct ExpectedPoint {
 // "| `name` | raw | expected | unit |" under "## `FILE.snmprec`".
 std::map<std::string, std::vector<ExpectedPoint>> expected_points() {
   std::map<std::string, std::vector<ExpectedPoint>> out;
-  std::istringstream in(read_text(test::source_path("tests/peers/snmp/README.md")));
+  std::istringstream in(test::read_text(test::source_path("tests/peers/snmp/README.md")));
   const std::regex section(R"(^## `([a-z0-9-]+)\.snmprec`)");
   const std::regex row(R"(^\| `([A-Za-z0-9_-]+)` \|[^|]*\| ([^|]+) \| ([^|]+) \|$)");
   std::string line;
@@ -80,7 +74,7 @@ class SnmpProfileTest : public ::testing::TestWithParam<std::string> {
  protected:
   static void SetUpTestSuite() {
     Snmpsim::Options o;
-    for (const auto& name : kProfiles) o.records[name] = read_text(test::source_path("tests/peers/snmp/" + name + ".snmprec"));
+    for (const auto& name : kProfiles) o.records[name] = test::read_text(test::source_path("tests/peers/snmp/" + name + ".snmprec"));
     agent_ = new Snmpsim(o);
     secrets_ = new test::TempDir("rackwatch-snmp-profile");
     for (const auto& name : kProfiles) {
@@ -210,7 +204,7 @@ TEST_F(SnmpProfileTest, A48OutletPduGives48OutletsAndTheScalingOfEachVendorHolds
 // GETBULK in the same secured session as the GETs.
 TEST_F(SnmpProfileTest, AProfileIsWalkedOverV3AuthPriv) {
   Snmpsim::Options o;
-  o.records = {{"apc-rpdu2", read_text(test::source_path("tests/peers/snmp/apc-rpdu2.snmprec"))}};
+  o.records = {{"apc-rpdu2", test::read_text(test::source_path("tests/peers/snmp/apc-rpdu2.snmprec"))}};
   o.v3 = Snmpsim::V3User{"ops", "SHA", "auth-secret-1", "AES", "priv-secret-1"};
   Snmpsim v3_agent(o);
   auto secret = [&](const std::string& name, const std::string& value) {

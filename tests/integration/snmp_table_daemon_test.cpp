@@ -18,6 +18,7 @@
 #include <string>
 
 #include "rackwatch/v1/telemetry.pb.h"
+#include "support/read_text.hpp"
 #include "support/mosquitto.hpp"
 #include "support/process.hpp"
 #include "support/run.hpp"
@@ -33,13 +34,6 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
 const std::string kTopics = "rackwatch/v1/hall-s/r12";
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // The APC data without outlet 48's row in the outlet table.
 std::string without_outlet_48(const std::string& records) {
@@ -66,7 +60,7 @@ class SnmpTableDaemonTest : public ::testing::Test {
  protected:
   void SetUp() override {
     broker_.start();
-    records_ = read_text(source_path("tests/peers/snmp/apc-rpdu2.snmprec"));
+    records_ = test::read_text(source_path("tests/peers/snmp/apc-rpdu2.snmprec"));
     Snmpsim::Options o;
     o.records = {{"apc-rpdu2", records_}};
     peer_.emplace(o);
