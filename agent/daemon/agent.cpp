@@ -16,6 +16,7 @@
 #include "core/plural.hpp"
 #include "core/supervise.hpp"
 #include "sources/source_runner.hpp"
+#include "sources/source_stop.hpp"
 #include "diag/diag_server.hpp"
 #include "publish/mqtt_session.hpp"
 #include "publish/outbox.hpp"
@@ -268,6 +269,13 @@ void Agent::stop(std::chrono::milliseconds drain, std::function<void()> done) {
 
 asio::awaitable<void> Agent::drain_then_stop(std::chrono::milliseconds drain,
                                              std::function<void()> done) {
+  // The sources first (the publisher goes on sending meanwhile): what they
+  // hold open on their devices (a Redfish session) is ended, each bounded.
+  std::vector<std::shared_ptr<Source>> sources;
+  for (const auto& r : runners_) {
+    if (r) sources.push_back(r->shared_source());
+  }
+  co_await stop_sources(std::move(sources), kSourcesStopTimeout);
   // Give queued readings a moment to reach the broker before going offline.
   asio::steady_timer timer(env_.executor);
   const auto deadline = std::chrono::steady_clock::now() + drain;

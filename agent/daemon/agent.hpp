@@ -39,6 +39,9 @@ class DiagServer;
 
 // How long a last message (status offline) may wait for its acknowledgement.
 inline constexpr std::chrono::milliseconds kOfflineTimeout{2'000};
+// How long a clean stop waits for the sources' stop() (a Redfish session's
+// DELETE), all together; each at most its own timeout.
+inline constexpr std::chrono::milliseconds kSourcesStopTimeout{5'000};
 
 class Agent {
  public:
@@ -56,8 +59,10 @@ class Agent {
   void on_ready(std::function<void()> ready) { startup_.ready = std::move(ready); }
 
   void start();
-  // Stops polling, gives the queue up to `drain` to empty, publishes status
-  // offline and disconnects; then calls `done`.
+  // Stops polling, lets every source end what it holds open on its device
+  // (Source::stop(), up to kSourcesStopTimeout), gives the queue up to
+  // `drain` to empty, publishes status offline and disconnects; then calls
+  // `done`.
   void stop(std::chrono::milliseconds drain, std::function<void()> done);
 
   const Config& config() const { return model_->config; }

@@ -80,6 +80,16 @@ class Source {
   // Runs on the agent's executor; must not block it.
   virtual boost::asio::awaitable<std::vector<RawReading>> poll() = 0;
 
+  // Called once when the agent stops cleanly (SIGTERM, SIGINT), after its
+  // last scheduled poll has started: ends what the device should not keep
+  // open after us (a Redfish session). A poll that outlived its deadline
+  // may still be running. The agent waits for it at most the source's
+  // timeout (and all sources' stops together a few seconds), then leaves
+  // it behind: the process exits with it unfinished. Not called when a
+  // reload removes the source; its destructor tidies up then. Runs on the
+  // agent's executor; must not throw.
+  virtual boost::asio::awaitable<void> stop() { co_return; }
+
   // The device's health as the source sees it, for `rackwatch probe` and the
   // diag socket; sources without a notion of it keep the default.
   virtual SourceHealth health() const { return {}; }

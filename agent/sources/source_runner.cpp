@@ -138,6 +138,8 @@ std::optional<RunnerProgress> SourceRunner::progress() const {
 
 const Source& SourceRunner::source() const { return *state_->source; }
 
+std::shared_ptr<Source> SourceRunner::shared_source() const { return state_->source; }
+
 asio::awaitable<PollOutcome> SourceRunner::poll_now() {
   auto st = state_;  // the runner may be destroyed while this runs
   const auto& cfg = st->source->config();

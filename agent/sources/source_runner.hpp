@@ -58,6 +58,8 @@ class SourceRunner {
   const RunnerStats& stats() const;
   const RestartStats& restarts() const;
   const Source& source() const;
+  // The same source, for what may outlive the runner (its stop at the end).
+  std::shared_ptr<Source> shared_source() const;
   // For the watchdog; nothing once stopped.
   std::optional<RunnerProgress> progress() const;
 

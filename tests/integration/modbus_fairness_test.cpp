@@ -7,7 +7,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -15,6 +14,7 @@
 
 #include "rackwatch/v1/telemetry.pb.h"
 #include "support/agent_state.hpp"
+#include "support/fairness.hpp"
 #include "support/modbus_peer.hpp"
 #include "support/mosquitto.hpp"
 #include "support/process.hpp"
@@ -31,12 +31,8 @@ using namespace std::chrono_literals;
 const std::string kBase = "rackwatch/v1/hall-f/r03";
 constexpr int kPoints = 18;
 
-// How long the link is watched (the issue asks for 60 s;
-// RACKWATCH_FAIRNESS_SECONDS shortens it for a quick local run).
-std::chrono::seconds watch_length() {
-  if (const char* env = std::getenv("RACKWATCH_FAIRNESS_SECONDS")) return std::chrono::seconds(std::atoi(env));
-  return 60s;
-}
+// How long the link is watched.
+std::chrono::seconds watch_length() { return fairness_watch_length(); }
 
 // 18 registers of 100 + i: one read a poll.
 std::string device_map() {

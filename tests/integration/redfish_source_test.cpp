@@ -2,7 +2,9 @@
 // HTTPS, on loopback): discovery of a small mockup of our own and of DMTF's
 // public mockups (../shared/testdata/redfish, when present) checked against
 // their JSON, session login, expiry and re-login, a wrong password, the
-// session's DELETE, a closed keep-alive connection, and TLS trust.
+// session's DELETE (by the destructor, and by stop() also while a request
+// or the login waits for a late answer), a closed keep-alive connection,
+// and TLS trust.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -12,10 +14,13 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 
@@ -63,6 +68,16 @@ std::map<std::string, RawReading> by_name(const Source& s, const std::vector<Raw
 
 boost::json::value json_file(const fs::path& file) { return boost::json::parse(test::read_text(file.string())); }
 
+// stop() run to its end on a coroutine of its own; `done` says it ended.
+boost::asio::awaitable<void> stop_into(Source& source, bool& done) {
+  co_await source.stop();
+  done = true;
+}
+
+boost::asio::awaitable<void> poll_into(Source& source, std::optional<std::vector<RawReading>>& out) {
+  out = co_await source.poll();
+}
+
 class RedfishSourceTest : public ::testing::Test {
  protected:
   std::shared_ptr<RedfishSettings> settings(const test::RedfishServer& server) {
@@ -106,6 +121,13 @@ class RedfishSourceTest : public ::testing::Test {
     out.src = source(settings(*out.server));
     out.readings = test::poll(io_, *out.src);
     return out;
+  }
+
+  // Runs the source's stop() on the test's io_context to its end (5 s at most).
+  bool stop(Source& src) {
+    bool done = false;
+    boost::asio::co_spawn(io_, stop_into(src, done), boost::asio::detached);
+    return run_until([&] { return done; });
   }
 
   boost::asio::io_context io_;
@@ -158,6 +180,78 @@ TEST_F(RedfishSourceTest, AnExpiredSessionIsLoggedInAgainOnceAndDeletedWhenTheSo
   src.reset();
   EXPECT_TRUE(run_until([&] { return !server.deleted_sessions().empty(); }));
   EXPECT_EQ(server.deleted_sessions(), (std::vector<std::string>{"/redfish/v1/SessionService/Sessions/2"}));
+}
+
+TEST_F(RedfishSourceTest, StopEndsTheSessionOnceAndAsksNothingAfter) {
+  test::RedfishServer server(served(kSmallBmc));
+  auto src = source(settings(server));
+  test::poll(io_, *src);
+  ASSERT_EQ(server.logins(), 1u);
+  ASSERT_TRUE(stop(*src));
+  EXPECT_EQ(server.deleted_sessions(), (std::vector<std::string>{"/redfish/v1/SessionService/Sessions/1"}));
+  EXPECT_FALSE(src->session().logged_in());
+  const auto asked = server.requests().size();
+  // A poll after it asks nothing (and logs in to nothing); a second stop does nothing.
+  auto after = test::poll(io_, *src);
+  ASSERT_EQ(after.size(), src->config().points.size());
+  EXPECT_THAT(after.front().error, HasSubstr("source stopped"));
+  ASSERT_TRUE(stop(*src));
+  // Nor does the destructor: stop() ended the session.
+  src.reset();
+  io_.restart();
+  io_.run_for(200ms);
+  EXPECT_EQ(server.requests().size(), asked);
+  EXPECT_EQ(server.deleted_sessions().size(), 1u);
+  EXPECT_EQ(server.logins(), 1u);
+}
+
+// The service answers late (a busy BMC); stop() comes while a poll's GET
+// waits for its answer on the kept connection: the DELETE goes on a
+// connection of its own, and the GET's late answer starts nothing more.
+TEST_F(RedfishSourceTest, StopDuringAPollsRequestDeletesOnAConnectionOfItsOwn) {
+  test::RedfishServer server(served(kSmallBmc));
+  auto s = settings(server);
+  auto src = source(s);
+  test::poll(io_, *src);
+  ASSERT_EQ(server.connections(), 1u);
+  const auto reads = server.count("GET /redfish/v1/Chassis/Blade1/Sensors/InletTemp");
+  server.set_delay(500ms);
+  std::optional<std::vector<RawReading>> polled;
+  boost::asio::co_spawn(io_, poll_into(*src, polled), boost::asio::detached);
+  // The poll's first GET is sent and waits (the service records it when it answers).
+  io_.restart();
+  io_.run_for(100ms);
+  ASSERT_FALSE(polled);
+  ASSERT_TRUE(stop(*src));
+  EXPECT_EQ(server.deleted_sessions(), (std::vector<std::string>{"/redfish/v1/SessionService/Sessions/1"}));
+  EXPECT_EQ(server.connections(), 2u) << "the DELETE on a connection of its own";
+  ASSERT_TRUE(run_until([&] { return polled.has_value(); }));
+  ASSERT_EQ(polled->size(), src->config().points.size());
+  EXPECT_THAT(polled->front().error, HasSubstr("source stopped"));
+  // The GET under way was answered; nothing was asked after the DELETE, no new login.
+  EXPECT_EQ(server.count("GET /redfish/v1/Chassis/Blade1/Sensors/InletTemp"), reads + 1);
+  EXPECT_EQ(server.logins(), 1u);
+  EXPECT_EQ(server.requests().back(), "DELETE /redfish/v1/SessionService/Sessions/1");
+}
+
+// stop() comes while the login's POST waits for its answer: the session
+// that login makes is ended too, and no request follows.
+TEST_F(RedfishSourceTest, StopDuringTheLoginEndsTheSessionItMakes) {
+  test::RedfishServer::Options o = served(kSmallBmc);
+  o.delay = 300ms;
+  test::RedfishServer server(o);
+  auto src = source(settings(server));
+  std::optional<std::vector<RawReading>> polled;
+  boost::asio::co_spawn(io_, poll_into(*src, polled), boost::asio::detached);
+  io_.restart();
+  io_.run_for(50ms);
+  ASSERT_FALSE(polled);
+  ASSERT_TRUE(stop(*src));
+  EXPECT_EQ(server.logins(), 1u);
+  EXPECT_EQ(server.deleted_sessions(), (std::vector<std::string>{"/redfish/v1/SessionService/Sessions/1"}));
+  ASSERT_TRUE(run_until([&] { return polled.has_value(); }));
+  EXPECT_EQ(server.requests(), (std::vector<std::string>{"POST /redfish/v1/SessionService/Sessions",
+                                                         "DELETE /redfish/v1/SessionService/Sessions/1"}));
 }
 
 TEST_F(RedfishSourceTest, AWrongPasswordSaysSoOnceAPollAndGoesDormant) {

@@ -4,11 +4,13 @@
 // It signs clients in as a BMC does: POST SessionService/Sessions with
 // UserName and Password answers 201 with X-Auth-Token and Location, or 401;
 // every other request needs a live token or Basic credentials. Knobs let a
-// test expire the sessions or close the kept connections; it records what it
-// was asked, logins and session DELETEs. Runs on a thread of its own.
+// test expire the sessions, close the kept connections or answer late; it
+// records what it was asked, logins and session DELETEs. Runs on a thread of
+// its own.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -27,6 +29,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core/detail/base64.hpp>
@@ -50,10 +54,16 @@ class RedfishServer {
     std::string cert_file;   // with key_file: HTTPS
     std::string key_file;
     bool expand = true;      // answer $expand (support/redfish_expand.hpp); false: ignore it, as some services do
+    // Every answer comes this long after its request was read, as a busy
+    // BMC's does; each connection waits on its own, so requests on several
+    // connections are answered together. A request is recorded (and a
+    // DELETE done) when it is answered.
+    std::chrono::milliseconds delay{0};
   };
 
   explicit RedfishServer(Options options) : state_(std::make_shared<State>()) {
     state_->options = std::move(options);
+    state_->delay_ms = state_->options.delay.count();
     if (!state_->options.cert_file.empty()) {
       state_->tls.emplace(boost::asio::ssl::context::tls_server);
       state_->tls->use_certificate_chain_file(state_->options.cert_file);
@@ -86,6 +96,8 @@ class RedfishServer {
   // Closes every kept connection before its next request is read, as a
   // service's idle timeout does.
   void close_connections() { state_->close_generation.fetch_add(1); }
+  // Answers from now on come this late (Options::delay).
+  void set_delay(std::chrono::milliseconds delay) { state_->delay_ms = delay.count(); }
 
   std::vector<std::string> requests() const {  // "GET /redfish/v1/..."
     std::lock_guard lock(state_->mutex);
@@ -127,6 +139,7 @@ class RedfishServer {
     std::size_t next_session = 1;
     std::atomic<std::size_t> connections{0};
     std::atomic<std::size_t> close_generation{0};
+    std::atomic<long long> delay_ms{0};
   };
 
   static Response answer(const Request& req, unsigned status, std::string body) {
@@ -241,6 +254,12 @@ class RedfishServer {
       if (read_error) co_return;
       // The idle timeout passed while the client kept the connection.
       if (st->close_generation.load() != generation) co_return;
+      if (const auto delay = std::chrono::milliseconds(st->delay_ms.load()); delay.count() > 0) {
+        auto executor = co_await boost::asio::this_coro::executor;
+        boost::asio::steady_timer slow(executor, delay);
+        auto [wait_error] = co_await slow.async_wait(tuple);
+        (void)wait_error;
+      }
       Response res = handle(*st, req);
       auto [write_error, m] = co_await http::async_write(stream, res, tuple);
       (void)m;

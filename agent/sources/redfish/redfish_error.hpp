@@ -18,6 +18,7 @@ enum class ErrorKind : std::uint8_t {
   status,     // an HTTP status other than 2xx (404 included)
   auth,       // 401/403 after signing in again, or a login refused
   bad_json,   // a 2xx answer whose body is not the JSON expected
+  ended,      // the session was ended (the source stops): nothing is sent
 };
 
 struct Error {

@@ -1,5 +1,8 @@
 #include "sources/redfish/redfish_session.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -41,9 +44,22 @@ std::string path_of(const std::string& location) {
 }  // namespace
 
 RedfishSession::RedfishSession(asio::any_io_executor executor, std::shared_ptr<const RedfishSettings> settings)
-    : settings_(std::move(settings)), http_(std::move(executor), http_options(*settings_)) {}
+    : executor_(executor), settings_(std::move(settings)), http_(std::move(executor), http_options(*settings_)) {}
 
 SteadyClock::time_point RedfishSession::deadline() const { return SteadyClock::now() + settings_->request_timeout; }
+
+Error RedfishSession::ended_error(const std::string& uri) const {
+  return Error{ErrorKind::ended, http_.endpoint() + uri + ": not asked, the session was ended (the source stops)", 0};
+}
+
+asio::awaitable<Result<Response, Error>> RedfishSession::send(Request request) {
+  // Not a guard object: a frame destroyed unfinished (the process exits)
+  // must not touch a session that may be gone.
+  ++sending_;
+  auto answer = co_await http_.send(std::move(request), deadline());
+  --sending_;
+  co_return answer;
+}
 
 asio::awaitable<std::optional<Error>> RedfishSession::login() {
   ++counters_.logins;
@@ -53,7 +69,9 @@ asio::awaitable<std::optional<Error>> RedfishSession::login() {
   credentials["UserName"] = settings_->user;
   credentials["Password"] = settings_->password;
   Request request{Method::post, kSessionsPath, json::serialize(credentials), {}};
-  auto answer = co_await http_.send(std::move(request), deadline());
+  logging_in_ = true;
+  auto answer = co_await send(std::move(request));
+  logging_in_ = false;
   if (!answer) {
     ++counters_.login_failures;
     co_return answer.error();
@@ -74,6 +92,7 @@ asio::awaitable<std::optional<Error>> RedfishSession::login() {
                         "; does the service offer sessions? (auth: basic is the other way)",
                     status};
   }
+  // Kept even when logout() came meanwhile: it waits for this, and ends it.
   token_ = answer->auth_token;
   location_ = path_of(answer->location);
   co_return std::nullopt;
@@ -86,24 +105,32 @@ asio::awaitable<Result<Response, Error>> RedfishSession::send_signed(const std::
   } else if (settings_->auth == AuthKind::basic) {
     request.headers.emplace_back("Authorization", "Basic " + base64(settings_->user + ":" + settings_->password));
   }
-  co_return co_await http_.send(std::move(request), deadline());
+  co_return co_await send(std::move(request));
 }
 
 asio::awaitable<Result<json::value, Error>> RedfishSession::get(std::string uri) {
+  // After logout(), and after every wait: an answer that comes after it
+  // (a 401 for the session just deleted) says nothing of the service, and
+  // must not log in again.
+  if (ended_) co_return ended_error(uri);
   const bool sessions = settings_->auth == AuthKind::session;
   if (sessions && token_.empty()) {
     if (auto error = co_await login()) co_return *error;
+    if (ended_) co_return ended_error(uri);
   }
   ++counters_.gets;
   auto answer = co_await send_signed(uri);
+  if (ended_) co_return ended_error(uri);
   if (!answer) co_return answer.error();
   if (answer->status == 401 && sessions) {
     // The session expired or the service forgot it (a BMC reboot): one
     // new login, then the request once more.
     if (auto error = co_await login()) co_return *error;
+    if (ended_) co_return ended_error(uri);
     ++counters_.expired;
     ++counters_.gets;
     answer = co_await send_signed(uri);
+    if (ended_) co_return ended_error(uri);
     if (!answer) co_return answer.error();
   }
   const unsigned status = answer->status;
@@ -127,15 +154,41 @@ asio::awaitable<Result<json::value, Error>> RedfishSession::get(std::string uri)
   co_return body;
 }
 
-asio::awaitable<void> RedfishSession::logout(std::chrono::milliseconds timeout) {
-  if (settings_->auth != AuthKind::session || token_.empty() || location_.empty()) co_return;
+asio::awaitable<Logout> RedfishSession::logout(std::chrono::milliseconds timeout) {
+  ended_ = true;
+  Logout out;
+  if (settings_->auth != AuthKind::session) co_return out;
+  // A login under way makes a session: it is ended too, once it is made.
+  asio::steady_timer pause(executor_);
+  const auto give_up = SteadyClock::now() + settings_->request_timeout;
+  while (logging_in_ && SteadyClock::now() < give_up) {
+    pause.expires_after(std::chrono::milliseconds(10));
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (token_.empty() || location_.empty()) co_return out;
+  out.uri = location_;
   Request request{Method::del, location_, {}, {}};
   request.headers.emplace_back("X-Auth-Token", token_);
   token_.clear();
   location_.clear();
-  auto answer = co_await http_.send(std::move(request), SteadyClock::now() + timeout);
-  (void)answer;
-  http_.close();
+  const auto until = SteadyClock::now() + timeout;
+  std::optional<Result<Response, Error>> answer;
+  if (sending_ == 0) {
+    answer = co_await http_.send(std::move(request), until);
+    http_.close();
+  } else {
+    // The kept connection still waits for an answer (a slow service): the
+    // DELETE need not wait behind it.
+    HttpClient own(executor_, http_options(*settings_));
+    answer = co_await own.send(std::move(request), until);
+  }
+  if (!*answer) {
+    out.error = answer->error();
+  } else if (const unsigned status = (*answer)->status; (status < 200 || status > 299) && status != 404) {
+    // 404: the service had ended it already.
+    out.error = Error{ErrorKind::status, std::to_string(status) + " from " + http_.endpoint() + out.uri, status};
+  }
+  co_return out;
 }
 
 }  // namespace rackwatch::redfish

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -31,6 +32,12 @@ struct SessionCounters {
   std::uint64_t not_found = 0;
 };
 
+// What logout() did: nothing (no session to end), or the DELETE of `uri`.
+struct Logout {
+  std::string uri;             // empty: there was no session
+  std::optional<Error> error;  // the DELETE got no answer, or one other than 2xx or 404
+};
+
 class RedfishSession final : public Fetcher {
  public:
   RedfishSession(boost::asio::any_io_executor executor, std::shared_ptr<const RedfishSettings> settings);
@@ -39,8 +46,11 @@ class RedfishSession final : public Fetcher {
   boost::asio::awaitable<Result<boost::json::value, Error>> get(std::string uri) override;
 
   // Ends the session (DELETE of its Location) within `timeout`; best
-  // effort: a failure only forgets it.
-  boost::asio::awaitable<void> logout(std::chrono::milliseconds timeout);
+  // effort: a failure only forgets it. For good: no login follows, and a
+  // request after it (or one whose answer comes after it) is
+  // Error{ended}. While a request still waits for its answer on the kept
+  // connection, the DELETE goes on a connection of its own.
+  boost::asio::awaitable<Logout> logout(std::chrono::milliseconds timeout);
 
   bool logged_in() const { return !token_.empty(); }
   const SessionCounters& counters() const { return counters_; }
@@ -50,13 +60,20 @@ class RedfishSession final : public Fetcher {
  private:
   boost::asio::awaitable<std::optional<Error>> login();
   boost::asio::awaitable<Result<Response, Error>> send_signed(const std::string& uri);
+  // http_.send, counted in sending_ while it runs.
+  boost::asio::awaitable<Result<Response, Error>> send(Request request);
   std::chrono::steady_clock::time_point deadline() const;
+  Error ended_error(const std::string& uri) const;
 
+  boost::asio::any_io_executor executor_;
   std::shared_ptr<const RedfishSettings> settings_;
   HttpClient http_;
   std::string token_;
   std::string location_;  // the session's own URI, for its DELETE
   SessionCounters counters_;
+  unsigned sending_ = 0;      // requests on http_ waiting for their answer
+  bool logging_in_ = false;  // a login's POST waits for its answer
+  bool ended_ = false;       // logout() was called
 };
 
 }  // namespace rackwatch::redfish

@@ -18,9 +18,23 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
+constexpr const char* kStopped = "source stopped: nothing more is asked of the service";
+
+void log_logout(const std::string& source, const Logout& done) {
+  if (done.uri.empty()) return;
+  if (done.error) {
+    log::warning("redfish source '", source, "': ending session ", done.uri, " failed: ", done.error->message,
+                 "; the service's session timeout ends it");
+  } else {
+    log::info("redfish source '", source, "': session ", done.uri, " ended");
+  }
+}
+
 // A named coroutine (not a lambda) that keeps the session alive for its DELETE.
-asio::awaitable<void> end_session(std::shared_ptr<RedfishSession> session, std::chrono::milliseconds timeout) {
-  co_await session->logout(timeout);
+asio::awaitable<void> end_session(std::shared_ptr<RedfishSession> session, std::chrono::milliseconds timeout,
+                                  std::string source) {
+  const auto done = co_await session->logout(timeout);
+  log_logout(source, done);
 }
 
 void logout_done(std::exception_ptr error) {
@@ -49,8 +63,15 @@ RedfishSource::RedfishSource(const SourceConfig& config, std::shared_ptr<const R
 }
 
 RedfishSource::~RedfishSource() {
-  if (!session_->logged_in()) return;
-  asio::co_spawn(executor_, end_session(session_, settings_->request_timeout), logout_done);
+  if (stopped_ || !session_->logged_in()) return;
+  asio::co_spawn(executor_, end_session(session_, settings_->request_timeout, config().name), logout_done);
+}
+
+asio::awaitable<void> RedfishSource::stop() {
+  if (stopped_) co_return;
+  stopped_ = true;
+  const auto done = co_await session_->logout(settings_->request_timeout);
+  log_logout(config().name, done);
 }
 
 std::vector<RawReading> RedfishSource::failures(const std::string& why) const {
@@ -149,6 +170,8 @@ void RedfishSource::adopt(Discovery found) {
 }
 
 asio::awaitable<std::vector<RawReading>> RedfishSource::poll() {
+  // Stopped: nothing is asked (the session is ended) and nothing counted.
+  if (stopped_) co_return failures(kStopped);
   ++polls_;
   requests_last_poll_ = 0;
   const auto start = SteadyClock::now();
@@ -165,6 +188,7 @@ asio::awaitable<std::vector<RawReading>> RedfishSource::poll() {
     options.expand = settings_->expand;
     auto found = co_await discover(*session_, options);
     requests_last_poll_ = session_->counters().gets - gets_before;
+    if (stopped_) co_return failures(kStopped);
     if (!found) {
       failed(found.error());
       co_return failures(found.error().message);
@@ -177,6 +201,7 @@ asio::awaitable<std::vector<RawReading>> RedfishSource::poll() {
     const auto& resource = resources_[r];
     auto body = co_await session_->get(resource.uri);
     requests_last_poll_ = session_->counters().gets - gets_before;
+    if (stopped_) co_return failures(kStopped);
     const TimePoint now = Clock::now();
     if (!body) {
       const auto& error = body.error();

@@ -34,11 +34,17 @@ class RedfishSource final : public Source {
  public:
   RedfishSource(const SourceConfig& config, std::shared_ptr<const RedfishSettings> settings,
                 boost::asio::any_io_executor executor);
-  // Ends the service's session, in the background and bounded by the
-  // request timeout: the source is gone, the session need not stay open.
+  // Ends the service's session unless stop() did, in the background and
+  // bounded by the request timeout: the source is gone (a reload removed
+  // it), the session need not stay open.
   ~RedfishSource() override;
 
   boost::asio::awaitable<std::vector<RawReading>> poll() override;
+  // Ends the service's session (its DELETE, bounded by the request
+  // timeout, on a connection of its own if a poll still waits for an
+  // answer) and says so in the log. Polls after it, and one under way,
+  // ask nothing more.
+  boost::asio::awaitable<void> stop() override;
   SourceHealth health() const override;
 
   const RedfishSession& session() const { return *session_; }
@@ -69,6 +75,7 @@ class RedfishSource final : public Source {
   bool discovered_ = false;
   std::chrono::steady_clock::time_point discovered_at_{};
   std::string expand_;  // the $expand query discovery used
+  bool stopped_ = false;  // stop() ended the session: the destructor leaves it
   std::vector<std::string> skipped_;
   std::vector<std::string> absent_;  // links that answered 404 at discovery
   std::vector<std::string> quirks_;
