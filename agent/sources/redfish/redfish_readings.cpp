@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <cmath>
 
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
@@ -140,7 +141,12 @@ RawReading read_value(const json::value& body, std::string_view pointer, std::st
     }
     return RawReading::failure(why, now);
   }
-  if (v->is_double()) return RawReading::success(v->get_double(), now);
+  if (v->is_double()) {
+    // JSON has no NaN, but Boost.JSON (1.81) reads a zero with an exponent
+    // past 308 ("0e400") as one: 0 times an infinite power of ten.
+    if (std::isnan(v->get_double())) return RawReading::failure(where + " is not a number (NaN)", now);
+    return RawReading::success(v->get_double(), now);
+  }
   if (v->is_int64()) return RawReading::success(static_cast<double>(v->get_int64()), now);
   if (v->is_uint64()) return RawReading::success(static_cast<double>(v->get_uint64()), now);
   return RawReading::failure(where + " is not a number", now);
