@@ -205,6 +205,9 @@ RawReading read_value(const json::value& body, std::string_view pointer, std::st
     }
     return RawReading::failure(where + " is not a text", now);
   }
+  // JSON has no NaN, but Boost.JSON (1.81) reads a zero with an exponent
+  // past 308 ("0e400") as one: 0 times an infinite power of ten.
+  if (v->is_double() && std::isnan(v->get_double())) return RawReading::failure(where + " is not a number (NaN)", now);
   if (const auto n = number(v); n && std::isfinite(*n)) return RawReading::success(*n, now);
   return RawReading::failure(where + " is not a number", now);
 }
