@@ -34,6 +34,8 @@ std::string_view fsync_policy_name(FsyncPolicy p) {
 
 std::string_view mqtt_protocol_name(MqttProtocol p) { return p == MqttProtocol::v5 ? "5" : "3.1.1"; }
 
+std::string_view mqtt_format_name(MqttFormat f) { return f == MqttFormat::sparkplug ? "sparkplug" : "native"; }
+
 std::string_view tls_version_name(TlsVersion v) { return v == TlsVersion::v1_3 ? "1.3" : "1.2"; }
 
 bool valid_name(const std::string& s) {
@@ -453,6 +455,9 @@ std::optional<Config> parse_config(const std::string& text, const std::string& f
   parse_diag(r.child(root, "diag"), r, cfg.diag);
   cfg.content_hash = fnv1a(text);
   if (cfg.mqtt.client_id.empty()) cfg.mqtt.client_id = "rackwatch-" + cfg.agent.id;
+  // Sparkplug ids default to the site and the rack (valid names, so valid ids).
+  if (cfg.mqtt.sparkplug.group_id.empty()) cfg.mqtt.sparkplug.group_id = cfg.agent.site;
+  if (cfg.mqtt.sparkplug.edge_node_id.empty()) cfg.mqtt.sparkplug.edge_node_id = cfg.agent.rack;
 
   auto sources = r.child(root, "sources");
   if (!sources.IsDefined()) {

@@ -35,10 +35,13 @@ enum class FsyncPolicy : std::uint8_t {
   never,     // left to the kernel
 };
 enum class MqttProtocol : std::uint8_t { v3_1_1, v5 };
+// What the agent's messages look like on the broker (publish/wire_format.hpp).
+enum class MqttFormat : std::uint8_t { native, sparkplug };
 enum class TlsVersion : std::uint8_t { v1_2, v1_3 };
 
 std::string_view fsync_policy_name(FsyncPolicy p);  // as written in the config
 std::string_view mqtt_protocol_name(MqttProtocol p);
+std::string_view mqtt_format_name(MqttFormat f);
 std::string_view tls_version_name(TlsVersion v);
 
 struct AgentConfig {
@@ -60,6 +63,14 @@ struct TlsConfig {
   friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
 };
 
+// Sparkplug B 3.0 identity (mqtt.format: sparkplug): spBv1.0/{group_id}/.../{edge_node_id}.
+struct SparkplugConfig {
+  std::string group_id;         // defaults to the agent's site
+  std::string edge_node_id;     // defaults to the agent's rack
+  std::string primary_host_id;  // empty: no primary host application
+  friend bool operator==(const SparkplugConfig&, const SparkplugConfig&) = default;
+};
+
 struct MqttConfig {
   std::vector<std::string> brokers;  // tried in turn: tcp://host:port, ssl://host:port
   std::string client_id;             // defaults to "rackwatch-{agent id}"
@@ -76,6 +87,8 @@ struct MqttConfig {
   MqttProtocol protocol = MqttProtocol::v3_1_1;
   Millis status_interval{60'000};  // the retained status (with counters) is refreshed this often
   std::optional<TlsConfig> tls;      // set when a broker is ssl:// or mqtts://
+  MqttFormat format = MqttFormat::native;
+  SparkplugConfig sparkplug;         // for format sparkplug; ids filled in from agent when not set
   friend bool operator==(const MqttConfig&, const MqttConfig&) = default;
 };
 

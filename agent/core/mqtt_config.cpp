@@ -189,6 +189,55 @@ SecretFile read_secret_file(const std::string& path) {
   return file;
 }
 
+namespace {
+
+// A Sparkplug id is one topic level: not empty, no '/', '+' or '#'.
+void sparkplug_id(const YAML::Node& node, ConfigReader& r, std::string_view key, std::string& out) {
+  auto v = r.string(node, key);
+  if (!v) return;
+  if (v->empty() || v->find_first_of("/+#") != std::string::npos) {
+    r.error(r.child(node, key), "'" + std::string(key) + "' must be a non-empty Sparkplug id without '/', '+' or '#', found '" + *v + "'");
+    return;
+  }
+  out = *v;
+}
+
+// `format` and, for Sparkplug B, its ids and the session it requires
+// (MQTT 3.1.1 with a clean session).
+void parse_format(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
+  if (auto v = r.string(node, "format")) {
+    if (*v == "native" || *v == "sparkplug") {
+      out.format = *v == "sparkplug" ? MqttFormat::sparkplug : MqttFormat::native;
+    } else {
+      r.error(r.child(node, "format"), "'format' must be \"native\" or \"sparkplug\", found '" + *v + "'");
+    }
+  }
+  const auto sp = r.child(node, "sparkplug");
+  if (sp.IsDefined()) {
+    if (!sp.IsMap()) {
+      r.error(sp, "'sparkplug' must be a mapping with group_id, edge_node_id and primary_host_id");
+    } else {
+      r.check_keys(sp, {"group_id", "edge_node_id", "primary_host_id"}, "mqtt.sparkplug");
+      sparkplug_id(sp, r, "group_id", out.sparkplug.group_id);
+      sparkplug_id(sp, r, "edge_node_id", out.sparkplug.edge_node_id);
+      sparkplug_id(sp, r, "primary_host_id", out.sparkplug.primary_host_id);
+    }
+    if (out.format != MqttFormat::sparkplug) {
+      r.error(sp, "'sparkplug' is set but 'format' is not sparkplug");
+    }
+  }
+  if (out.format != MqttFormat::sparkplug) return;
+  if (out.protocol == MqttProtocol::v5) {
+    r.error(r.child(node, "protocol"), "format sparkplug runs on MQTT 3.1.1: remove 'protocol' or set it to \"3.1.1\"");
+  }
+  if (r.child(node, "clean_session").IsDefined() && !out.clean_session) {
+    r.error(r.child(node, "clean_session"), "format sparkplug needs a clean session: remove 'clean_session' or set it to true");
+  }
+  out.clean_session = true;
+}
+
+}  // namespace
+
 void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
   if (!node.IsDefined()) {
     r.error(node, "missing required section 'mqtt' (at least: brokers)");
@@ -201,7 +250,7 @@ void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
   r.check_keys(node,
                {"brokers", "client_id", "username", "password", "password_file", "keepalive",
                 "connect_timeout", "reconnect_min", "reconnect_max", "prefix", "clean_session",
-                "status_interval", "tls", "protocol"},
+                "status_interval", "tls", "protocol", "format", "sparkplug"},
                "mqtt");
   if (auto b = r.string_list(node, "brokers", true)) {
     if (b->empty()) r.error(r.child(node, "brokers"), "'brokers' must list at least one broker");
@@ -273,6 +322,7 @@ void parse_mqtt(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
   }
   ranged("status_interval", Millis{1'000}, Millis{3'600'000}, out.status_interval);
   parse_tls(node, r, out);
+  parse_format(node, r, out);
 }
 
 }  // namespace rackwatch

@@ -10,6 +10,9 @@
 #include <cstdio>
 #include <random>
 #include <stdexcept>
+#include <utility>
+
+#include <boost/asio/post.hpp>
 
 #include "core/host.hpp"
 #include "core/log.hpp"
@@ -21,6 +24,7 @@
 #include "publish/mqtt_session.hpp"
 #include "publish/outbox.hpp"
 #include "publish/publisher.hpp"
+#include "publish/sparkplug_wire.hpp"
 #include "publish/wire_format.hpp"
 #include "sources/registry.hpp"
 #include "sources/source.hpp"
@@ -33,6 +37,13 @@ namespace {
 // Enough in flight to keep a loopback or LAN link busy, few enough that a
 // reconnect resends little.
 constexpr std::size_t kInFlightWindow = 32;
+
+// The wire format the config names; Sparkplug keeps its bdSeq beside the outbox.
+std::unique_ptr<WireFormat> make_wire(const Config& config) {
+  if (config.mqtt.format != MqttFormat::sparkplug) return std::make_unique<NativeWire>();
+  return std::make_unique<SparkplugWire>(config.mqtt.sparkplug, config.outbox.dir + "/" + kBdSeqFileName,
+                                         [] { return to_unix_ms(Clock::now()); });
+}
 
 }  // namespace
 
@@ -48,7 +59,7 @@ Agent::Agent(asio::any_io_executor executor, asio::any_io_executor blocking, con
     : types_(types),
       env_{executor, blocking},
       model_(std::make_unique<Model>(std::move(config))),
-      wire_(std::make_unique<NativeWire>()) {
+      wire_(make_wire(model_->config)) {
   const auto& agent = model_->config.agent;
   AgentIdentity id{agent.id, agent.site, agent.rack, make_boot_id(), RACKWATCH_VERSION, host_name(), Clock::now()};
   encoder_ = std::make_unique<NativeEncoder>(model_->config, model_->catalog, std::move(id));
@@ -140,6 +151,19 @@ void Agent::start() {
 
   broker_.session = make_session();
   publisher_ = std::make_unique<Publisher>(broker_.link, *outbox_, *wire_, kInFlightWindow);
+  // Asked from inside the publisher's or an inbound handler's call: sent
+  // once those returned, and once however often it was asked meanwhile.
+  wire_->on_rebirth([this] {
+    if (std::exchange(rebirth_pending_, true)) return;
+    asio::post(env_.executor, [this] {
+      rebirth_pending_ = false;
+      if (publisher_) publisher_->rebirth(birth());
+    });
+  });
+  if (config().mqtt.format == MqttFormat::sparkplug && !config().mqtt.sparkplug.primary_host_id.empty()) {
+    log::warning("mqtt.sparkplug.primary_host_id is set, but this version does not yet wait for the primary "
+                 "host's STATE: births are sent at every connect");
+  }
   if (options.fsync == FsyncPolicy::interval) {
     timers_.sync = std::make_unique<asio::steady_timer>(env_.executor);
     schedule_sync();

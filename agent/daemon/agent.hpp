@@ -205,6 +205,7 @@ class Agent {
   std::uint64_t sequence_ = 0;  // of the last telemetry message
   Alarms alarms_;
   ReloadInfo reload_;
+  bool rebirth_pending_ = false;  // the wire format asked for a rebirth; posted
   std::unique_ptr<diag::DiagServer> diag_;
 };
 

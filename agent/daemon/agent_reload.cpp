@@ -101,6 +101,12 @@ v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnosti
   std::vector<std::string> fixed;
   if (!same_outbox(next->outbox, config().outbox)) fixed.push_back("outbox");
   if (!(next->diag == config().diag)) fixed.push_back("diag");
+  // The wire format and its ids are the agent's identity on the broker (the
+  // Sparkplug ids only count under that format: they default to site and rack).
+  if (next->mqtt.format != config().mqtt.format ||
+      (next->mqtt.format == MqttFormat::sparkplug && !(next->mqtt.sparkplug == config().mqtt.sparkplug))) {
+    fixed.push_back("mqtt.format and mqtt.sparkplug");
+  }
   if (!fixed.empty()) {
     const std::string why = "changes to " + joined(fixed) +
                             " take effect only with a restart (systemctl restart rackwatchd); nothing was changed";

@@ -1,4 +1,5 @@
 #include "publish/outbox.hpp"
+#include "publish/sparkplug_bdseq.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -380,7 +381,8 @@ void Outbox::Impl::recover() {
   std::error_code ec;
   for (fs::directory_iterator it(options_.dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name == kCheckpointName || name == kOwnerName) continue;
+    // The agent keeps the Sparkplug bdSeq beside the segments (its state directory).
+    if (name == kCheckpointName || name == kOwnerName || name.rfind(kBdSeqFileName, 0) == 0) continue;
     const auto id = outbox::parse_segment_file_name(name);
     std::error_code type_error;
     const bool regular = it->symlink_status(type_error).type() == fs::file_type::regular;

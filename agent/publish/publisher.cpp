@@ -1,5 +1,7 @@
 #include "publish/publisher.hpp"
 
+#include <memory>
+
 #include "core/log.hpp"
 #include "publish/outbox.hpp"
 #include "publish/transport.hpp"
@@ -53,6 +55,11 @@ void Publisher::connected(const std::vector<Message>& birth) {
   backlog_end_ = outbox_.last_id();
   backlog_cursor_ = 0;
   fresh_cursor_ = backlog_end_;
+  publish_birth(birth);
+  pump();
+}
+
+void Publisher::publish_birth(const std::vector<Message>& birth) {
   for (const auto& m : birth) {
     transport_.publish(m, [topic = m.topic, size = m.payload.size()](PublishError error, const std::string& text) {
       if (error == PublishError::none) return;
@@ -67,7 +74,11 @@ void Publisher::connected(const std::vector<Message>& birth) {
       }
     });
   }
-  pump();
+}
+
+void Publisher::rebirth(const std::vector<Message>& birth) {
+  if (!transport_.connected()) return;  // the next connect births anyway
+  publish_birth(birth);
 }
 
 void Publisher::disconnected() {
@@ -116,8 +127,8 @@ bool Publisher::send_next(bool backlog) {
 
 void Publisher::send(std::uint64_t id, const Record& record, bool backlog) {
   // Made now, not when stored: a format may number what a session sends.
-  auto message = wire_.encode(record, backlog);
-  if (!message) {
+  auto messages = wire_.encode_all(record, backlog);
+  if (messages.empty()) {
     // Nothing to send in this format: done with, as if acknowledged.
     if (id >= kUnstoredBase) {
       std::erase_if(unstored_, [id](const Unstored& u) { return u.id == id; });
@@ -128,10 +139,30 @@ void Publisher::send(std::uint64_t id, const Record& record, bool backlog) {
     return;
   }
   in_flight_.insert(id);
-  // A completion from before the last (dis)connect is stale: ignored.
-  transport_.publish(*message, [this, id, gen = generation_](PublishError error, const std::string& text) {
-    if (gen == generation_) completed(id, error, text);
-  });
+  if (messages.size() == 1) {
+    // A completion from before the last (dis)connect is stale: ignored.
+    transport_.publish(messages.front(), [this, id, gen = generation_](PublishError error, const std::string& text) {
+      if (gen == generation_) completed(id, error, text);
+    });
+    return;
+  }
+  // Several messages for one record: it is done when the last is, and
+  // failed if any failed (then sent whole again, as at-least-once allows).
+  struct Parts {
+    std::size_t remaining;
+    PublishError error = PublishError::none;
+    std::string text;
+  };
+  auto parts = std::make_shared<Parts>(Parts{messages.size(), PublishError::none, {}});
+  for (const auto& m : messages) {
+    transport_.publish(m, [this, id, gen = generation_, parts](PublishError error, const std::string& text) {
+      if (error != PublishError::none && parts->error == PublishError::none) {
+        parts->error = error;
+        parts->text = text;
+      }
+      if (--parts->remaining == 0 && gen == generation_) completed(id, parts->error, parts->text);
+    });
+  }
 }
 
 void Publisher::pump() {

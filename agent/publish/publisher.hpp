@@ -60,6 +60,9 @@ class Publisher {
   // The transport is connected: `birth` (made by the wire format) goes
   // first, then the outbox.
   void connected(const std::vector<Message>& birth);
+  // The wire format asked for a new birth on this connection: `birth` is
+  // sent now, ahead of what is sent from here on; nothing in flight changes.
+  void rebirth(const std::vector<Message>& birth);
   // The transport lost its connection: what was in flight is sent again
   // after the next connect.
   void disconnected();
@@ -70,6 +73,7 @@ class Publisher {
 
  private:
   void pump();
+  void publish_birth(const std::vector<Message>& birth);
   bool send_next(bool backlog);
   bool send_unstored();
   void send(std::uint64_t id, const Record& record, bool backlog);

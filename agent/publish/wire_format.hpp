@@ -5,6 +5,7 @@
 // connect (Sparkplug B's seq and bdSeq) does its numbering here.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,14 @@ class WireFormat {
   // connection. nullopt: this format has nothing to send for it (it is
   // then acknowledged as delivered).
   virtual std::optional<Message> encode(const Record& record, bool replayed) = 0;
+  // The same for a record a format may split over several messages (a
+  // Sparkplug poll with a device's and the node's points): empty when it
+  // has nothing to send. The record is delivered when all are acknowledged.
+  virtual std::vector<Message> encode_all(const Record& record, bool replayed) {
+    auto m = encode(record, replayed);
+    if (!m) return {};
+    return {std::move(*m)};
+  }
   // Said before an intentional disconnect.
   virtual std::optional<Message> death(const Record& offline) = 0;
 
@@ -35,6 +44,20 @@ class WireFormat {
   virtual std::vector<std::string> subscriptions() const { return {}; }
   // A message that arrived on one of them (on the agent's executor).
   virtual void inbound(const Message& message) { (void)message; }
+
+  // The format wants its birth sent again on the current connection (a host
+  // asked for it, the catalog changed): `request` is called, from inbound()
+  // or encode*(), and its owner then sends birth() again, before anything else
+  // it sends from then on. Never called by the native format.
+  void on_rebirth(std::function<void()> request) { rebirth_ = std::move(request); }
+
+ protected:
+  void request_rebirth() {
+    if (rebirth_) rebirth_();
+  }
+
+ private:
+  std::function<void()> rebirth_;
 };
 
 // rackwatch.v1 on its own topics: a record goes out as it was stored.

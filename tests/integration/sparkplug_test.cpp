@@ -1,0 +1,373 @@
+// rackwatchd as a Sparkplug B edge node, against a real Mosquitto, checked
+// by an independent decoder: Eclipse Tahu's JavaScript codec (npm
+// sparkplug-payload), installed under the build tree by
+// tests/support/sparkplug/install.sh. The test collects the raw payloads in
+// the order the broker delivered them, and checks what the codec makes of them.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "support/agent_state.hpp"
+#include "support/mosquitto.hpp"
+#include "support/process.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_subscriber.hpp"
+#include "support/wait.hpp"
+#include "sparkplug_b/sparkplug_b.pb.h"
+
+namespace rackwatch::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+std::string node_topic(const std::string& type) { return "spBv1.0/hall-t/" + type + "/r99"; }
+std::string device_topic(const std::string& type, const std::string& device) {
+  return node_topic(type) + "/" + device;
+}
+
+std::string config_for(const std::string& broker, const std::filesystem::path& dir) {
+  return R"(agent: {site: hall-t, rack: r99, id: spb-agent}
+mqtt:
+  brokers: [)" + broker + R"(]
+  format: sparkplug
+  reconnect_min: 100ms
+  reconnect_max: 500ms
+  keepalive: 5s
+outbox:
+  dir: )" + (dir / "outbox").string() + R"(
+diag: {socket: )" + (dir / "diag.sock").string() + R"(}
+sources:
+  - name: pdu
+    type: sim
+    interval: 200ms
+    seed: 3
+    points:
+      - {name: l1, signal: pdu.l1.power}
+      - {name: l2, signal: pdu.l2.power}
+  - name: cdu
+    type: sim
+    interval: 500ms
+    points:
+      - {name: supply, signal: cdu.supply_temp}
+      - {name: return, signal: cdu.return_temp}
+derived:
+  - name: delta_t
+    quantity: temperature
+    expr: cdu.return - cdu.supply
+)";
+}
+
+// One message as the codec decoded it.
+struct Decoded {
+  std::string topic;
+  json::object payload;
+
+  std::string type() const {  // NBIRTH, DDATA, ...
+    const auto a = topic.find('/', topic.find('/') + 1);
+    return topic.substr(a + 1, topic.find('/', a + 1) - a - 1);
+  }
+  std::int64_t seq() const { return payload.at("seq").to_number<std::int64_t>(); }
+  const json::array& metrics() const { return payload.at("metrics").as_array(); }
+  std::optional<std::int64_t> metric(const std::string& name) const {
+    for (const auto& m : metrics()) {
+      const auto& o = m.as_object();
+      if (o.contains("name") && o.at("name").as_string() == name) {
+        const auto& v = o.at("value");
+        if (v.is_bool()) return v.as_bool() ? 1 : 0;
+        return v.to_number<std::int64_t>();
+      }
+    }
+    return std::nullopt;
+  }
+};
+
+class SparkplugTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    decoder_ = std::filesystem::path(RACKWATCH_BUILD_DIR) / "tests" / "sparkplug-decoder";
+    const auto installed = run({"/bin/sh", source_path("tests/support/sparkplug/install.sh"), decoder_.string()},
+                               300s);
+    if (installed.exit_code != 0) {
+      GTEST_SKIP() << "the independent Sparkplug decoder (npm sparkplug-payload) could not be installed into "
+                   << decoder_ << ": " << installed.err;
+    }
+    broker_.start();
+  }
+
+  void start_agent() {
+    write_file(dir_ / "agent.yaml", config_for(broker_.uri(), dir_.path()));
+    agent_ = std::make_unique<Process>(
+        std::vector<std::string>{bin("rackwatchd"), "--config", (dir_ / "agent.yaml").string()}, dir_.path());
+  }
+
+  std::string diagnostics() { return agent_ ? "--- agent log ---\n" + agent_->log() : ""; }
+
+  // Every message `sub` received, decoded by the codec, in order.
+  std::vector<Decoded> decode(const std::vector<mqtt::const_message_ptr>& messages) {
+    const auto dir = dir_ / "payloads";
+    std::filesystem::create_directories(dir);
+    std::ofstream topics(dir / "topics");
+    std::vector<std::string> argv{"node", source_path("tests/support/sparkplug/decode.js"), (dir / "topics").string()};
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      topics << messages[i]->get_topic() << "\n";
+      const auto file = dir / (std::to_string(i) + ".bin");
+      write_file(file, messages[i]->get_payload_str());
+      argv.push_back(file.string());
+    }
+    topics.close();
+    // NODE_PATH: the codec installed under the build tree.
+    std::vector<std::string> full{"/usr/bin/env", "NODE_PATH=" + (decoder_ / "node_modules").string()};
+    full.insert(full.end(), argv.begin(), argv.end());
+    const auto out = run(full, 60s);
+    EXPECT_EQ(out.exit_code, 0) << out.err;
+    std::vector<Decoded> decoded;
+    std::istringstream lines(out.out);
+    for (std::string line; std::getline(lines, line);) {
+      auto o = json::parse(line).as_object();
+      decoded.push_back({std::string(o.at("topic").as_string()), o});
+    }
+    EXPECT_EQ(decoded.size(), messages.size());
+    return decoded;
+  }
+
+  std::size_t count(const std::vector<mqtt::const_message_ptr>& messages, const std::string& topic) {
+    std::size_t n = 0;
+    for (const auto& m : messages) n += m->get_topic() == topic ? 1u : 0u;
+    return n;
+  }
+
+  TempDir dir_{"rackwatch-spb"};
+  std::filesystem::path decoder_;
+  static Mosquitto::Options persistent() {
+    Mosquitto::Options o;
+    o.persistence = true;
+    return o;
+  }
+  Mosquitto broker_{persistent()};
+  std::unique_ptr<Process> agent_;
+};
+
+// Births first and in order, data by the births' aliases, seq continuous
+// over every message of a session, bdSeq one more after a restart, an
+// NDEATH with the session's bdSeq at SIGTERM and, as the will, at SIGKILL.
+TEST_F(SparkplugTest, BirthsAliasesSeqAndBdSeqAcrossARestartAndAKill) {
+  TestSubscriber sub(broker_.uri(), "spBv1.0/#");
+  start_agent();
+  auto enough_data = [&](std::size_t births) {
+    return [&, births] {
+      const auto m = sub.messages();
+      return count(m, node_topic("NBIRTH")) >= births && count(m, device_topic("DDATA", "pdu")) >= 6 * births &&
+             count(m, device_topic("DDATA", "cdu")) >= 2 * births && count(m, node_topic("NDATA")) >= births;
+    };
+  };
+  ASSERT_TRUE(wait_until(enough_data(1), 20s)) << diagnostics();
+  ASSERT_TRUE(agent_->stop().has_value()) << diagnostics();
+  ASSERT_TRUE(sub.wait_for_topic(node_topic("NDEATH"), 10s)) << diagnostics();
+  start_agent();
+  ASSERT_TRUE(wait_until(enough_data(2), 20s)) << diagnostics();
+  agent_->kill();
+  ASSERT_TRUE(wait_until([&] { return count(sub.messages(), node_topic("NDEATH")) >= 2; }, 20s))
+      << "no will after SIGKILL\n" << broker_.log();
+
+  const auto all = decode(sub.messages());
+  ASSERT_FALSE(all.empty());
+  ASSERT_EQ(all.front().type(), "NBIRTH");
+
+  int session = -1;
+  std::vector<std::int64_t> bd_seqs;
+  std::vector<std::int64_t> deaths;
+  std::int64_t expected_seq = 0;
+  std::map<std::string, std::set<std::int64_t>> aliases;  // by topic's device ("" for the node)
+  std::size_t births_seen = 0;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto& d = all[i];
+    SCOPED_TRACE("message " + std::to_string(i) + " on " + d.topic);
+    const auto type = d.type();
+    if (type == "NDEATH") {
+      // bdSeq only, no seq.
+      EXPECT_FALSE(d.payload.contains("seq"));
+      ASSERT_TRUE(d.metric("bdSeq"));
+      deaths.push_back(*d.metric("bdSeq"));
+      continue;
+    }
+    if (type == "NBIRTH") {
+      ++session;
+      births_seen = 0;
+      aliases.clear();
+      expected_seq = 0;
+      ASSERT_TRUE(d.metric("bdSeq"));
+      bd_seqs.push_back(*d.metric("bdSeq"));
+      ASSERT_TRUE(d.metric("Node Control/Rebirth"));
+      EXPECT_EQ(*d.metric("Node Control/Rebirth"), 0);
+    }
+    EXPECT_EQ(d.seq(), expected_seq);
+    expected_seq = (expected_seq + 1) % 256;
+    const auto device = d.topic.size() > node_topic(type).size() ? d.topic.substr(node_topic(type).size() + 1) : "";
+    if (type == "NBIRTH" || type == "DBIRTH") {
+      if (type == "DBIRTH") {
+        // The births come together: NBIRTH, then each device's.
+        EXPECT_EQ(all[i - 1 - births_seen].type(), "NBIRTH");
+        ++births_seen;
+      }
+      for (const auto& m : d.metrics()) {
+        const auto& o = m.as_object();
+        ASSERT_TRUE(o.contains("name"));
+        ASSERT_TRUE(o.contains("type"));
+        ASSERT_TRUE(o.contains("timestamp"));
+        if (o.contains("alias")) aliases[device].insert(o.at("alias").to_number<std::int64_t>());
+      }
+      continue;
+    }
+    ASSERT_TRUE(type == "NDATA" || type == "DDATA") << type;
+    EXPECT_EQ(births_seen, 2u) << "data before the DBIRTHs";
+    for (const auto& m : d.metrics()) {
+      const auto& o = m.as_object();
+      EXPECT_FALSE(o.contains("name"));
+      ASSERT_TRUE(o.contains("alias"));
+      EXPECT_TRUE(aliases[device].count(o.at("alias").to_number<std::int64_t>()))
+          << "alias " << o.at("alias") << " not born on " << (device.empty() ? "the node" : device);
+    }
+  }
+  ASSERT_EQ(session, 1);
+  ASSERT_EQ(bd_seqs.size(), 2u);
+  EXPECT_EQ(bd_seqs[1], (bd_seqs[0] + 1) % 256);
+  // SIGTERM's NDEATH and the will at SIGKILL, each with its session's bdSeq.
+  EXPECT_THAT(deaths, ::testing::ElementsAre(bd_seqs[0], bd_seqs[1]));
+}
+
+// A host's NCMD with Node Control/Rebirth = true: the births again on the
+// same connection (the same bdSeq), seq from 0, data by the new births' aliases.
+TEST_F(SparkplugTest, AnNcmdRebirthSendsTheBirthsAgainOnTheSameConnection) {
+  TestSubscriber sub(broker_.uri(), "spBv1.0/#");
+  start_agent();
+  ASSERT_TRUE(wait_until([&] { return count(sub.messages(), device_topic("DDATA", "pdu")) >= 3; }, 20s))
+      << diagnostics();
+  sparkplug_b::Payload command;
+  command.set_timestamp(1);
+  auto* rebirth = command.add_metrics();
+  rebirth->set_name("Node Control/Rebirth");
+  rebirth->set_datatype(sparkplug_b::Boolean);
+  rebirth->set_boolean_value(true);
+  sub.publish(node_topic("NCMD"), command.SerializeAsString());
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto m = sub.messages();
+        std::size_t after = 0;
+        bool reborn = false;
+        for (const auto& x : m) {
+          if (x->get_topic() == node_topic("NBIRTH") && count(m, node_topic("NBIRTH")) >= 2) reborn = true;
+          if (reborn && x->get_topic() == device_topic("DDATA", "pdu")) ++after;
+        }
+        return count(m, node_topic("NBIRTH")) >= 2 && after >= 3;
+      },
+      20s))
+      << diagnostics();
+
+  std::vector<Decoded> all;
+  for (auto& d : decode(sub.messages())) {
+    if (d.type() != "NCMD") all.push_back(std::move(d));
+  }
+  std::vector<std::size_t> births;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (all[i].type() == "NBIRTH") births.push_back(i);
+  }
+  ASSERT_EQ(births.size(), 2u);
+  const auto& first = all[births[0]];
+  const auto& second = all[births[1]];
+  EXPECT_EQ(second.seq(), 0);
+  EXPECT_EQ(second.metric("bdSeq"), first.metric("bdSeq"));
+  EXPECT_EQ(second.metric("Node Control/Rebirth"), 0);
+  ASSERT_GE(all.size(), births[1] + 3);
+  EXPECT_EQ(all[births[1] + 1].type(), "DBIRTH");
+  EXPECT_EQ(all[births[1] + 2].type(), "DBIRTH");
+  // Continuous from the rebirth on: the messages already in flight before it
+  // went out before it.
+  std::int64_t seq = 0;
+  for (std::size_t i = births[1]; i < all.size(); ++i) {
+    SCOPED_TRACE(all[i].topic);
+    EXPECT_EQ(all[i].seq(), seq);
+    seq = (seq + 1) % 256;
+  }
+}
+
+// Readings stored while the broker was away go out after the rebirth as
+// is_historical, with the times they were taken, not the time of sending.
+TEST_F(SparkplugTest, ReplayedReadingsAreHistoricalWithTheirOwnTimestamps) {
+  // A persistent session, kept by the broker across its restart: what the
+  // agent sends before the watcher is back waits for it.
+  std::optional<mqtt::const_message_ptr> first_birth;
+  {
+    TestSubscriber first(broker_.uri(), "spBv1.0/#", "spb-watcher", 10s);
+    start_agent();
+    first_birth = first.wait_for_topic(node_topic("NBIRTH"), 20s);
+    ASSERT_TRUE(first_birth) << diagnostics();
+    ASSERT_TRUE(broker_.wait_saved(10s));
+  }
+  const auto first_bd_seq = decode({*first_birth}).at(0).metric("bdSeq");
+  ASSERT_TRUE(first_bd_seq);
+  broker_.kill();
+  const auto socket = (dir_ / "diag.sock").string();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto st = agent_state(socket);
+        return st && json_int(st->at("outbox").at("pending")) >= 5;
+      },
+      20s))
+      << diagnostics();
+  broker_.restart();
+  TestSubscriber sub(broker_.uri(), "spBv1.0/#", "spb-watcher", 10s);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const auto& m : sub.messages()) {
+          if (m->get_topic() == device_topic("DDATA", "pdu")) return count(sub.messages(), node_topic("NBIRTH")) >= 1;
+        }
+        return false;
+      },
+      20s))
+      << diagnostics();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto st = agent_state(socket);
+        return st && json_int(st->at("outbox").at("pending")) == 0;
+      },
+      20s))
+      << diagnostics();
+  const auto all = decode(sub.messages());
+  // The births of the connection after the outage: what was stored before
+  // them is history.
+  std::int64_t born_ms = 0;
+  std::optional<std::int64_t> bd_seq;
+  for (const auto& d : all) {
+    if (d.type() != "NBIRTH") continue;
+    born_ms = d.payload.at("timestamp").to_number<std::int64_t>();
+    bd_seq = d.metric("bdSeq");
+  }
+  ASSERT_GT(born_ms, 0);
+  // A new connect, a new bdSeq (attempts while the broker was away took
+  // some too: the will is made for each).
+  ASSERT_TRUE(bd_seq);
+  EXPECT_NE(*bd_seq, *first_bd_seq);
+  std::size_t historical = 0;
+  for (const auto& d : all) {
+    if (d.type() != "DDATA" && d.type() != "NDATA") continue;
+    for (const auto& m : d.metrics()) {
+      const auto& o = m.as_object();
+      if (!o.contains("isHistorical") || !o.at("isHistorical").as_bool()) continue;
+      ++historical;
+      // Taken before the connection, with its own time; sent after it.
+      EXPECT_LE(o.at("timestamp").to_number<std::int64_t>(), born_ms);
+      EXPECT_GE(d.payload.at("timestamp").to_number<std::int64_t>(), born_ms);
+    }
+  }
+  EXPECT_GE(historical, 5u) << diagnostics();
+}
+
+}  // namespace
+}  // namespace rackwatch::test
