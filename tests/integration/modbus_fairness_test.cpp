@@ -29,25 +29,10 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string kBase = "rackwatch/v1/hall-f/r03";
-constexpr int kPoints = 18;
+constexpr int kPoints = test::kFairnessPoints;
 
 // How long the link is watched.
 std::chrono::seconds watch_length() { return fairness_watch_length(); }
-
-// 18 registers of 100 + i: one read a poll.
-std::string device_map() {
-  std::string map;
-  for (int i = 0; i < kPoints; ++i) map += "holding " + std::to_string(i) + " u16 " + std::to_string(100 + i) + "\n";
-  return map;
-}
-
-std::string device_profile() {
-  std::string text = "description: eighteen registers\npoints:\n";
-  for (int i = 0; i < kPoints; ++i) {
-    text += "  - {name: r" + std::to_string(i) + ", address: " + std::to_string(i) + ", quantity: power}\n";
-  }
-  return text;
-}
 
 class ModbusFairnessTest : public ::testing::Test {
  protected:
@@ -55,7 +40,7 @@ class ModbusFairnessTest : public ::testing::Test {
 
   // `link` is the source's link key and value ("tcp: '…'" or "rtu: {…}").
   void start_agent(const std::string& link, const std::vector<int>& units) {
-    write_file(dir_ / "device.yaml", device_profile());
+    write_file(dir_ / "device.yaml", test::fairness_device_profile());
     std::string sources;
     for (int unit : units) {
       sources += "  - {name: u" + std::to_string(unit) + ", type: modbus, interval: 1s, timeout: 800ms, " + link +
@@ -145,7 +130,7 @@ sources:
 
 TEST_F(ModbusFairnessTest, OnAGatewayASilentAndASlowUnitCostTheLiveOneNoPoll) {
   ModbusPeer::Options options;
-  options.unit_maps = {{1, device_map()}, {3, device_map()}};  // unit 2 is not served: silence
+  options.unit_maps = {{1, test::fairness_device_map()}, {3, test::fairness_device_map()}};  // unit 2 is not served: silence
   options.extra_args = {"--slow-unit", "3", "3000"};
   ModbusPeer peer(options);
   start_agent("tcp: '" + peer.endpoint() + "'", {1, 2, 3});
@@ -162,7 +147,7 @@ TEST_F(ModbusFairnessTest, OnAGatewayASilentAndASlowUnitCostTheLiveOneNoPoll) {
 TEST_F(ModbusFairnessTest, OnASerialBusASilentUnitCostsTheLiveOneNoPoll) {
   ModbusPeer::Options options;
   options.rtu = true;
-  options.unit_maps = {{1, device_map()}};  // unit 2 never answers
+  options.unit_maps = {{1, test::fairness_device_map()}};  // unit 2 never answers
   ModbusPeer peer(options);
   start_agent("rtu: {device: " + peer.pty_path() + ", baud: 19200}", {1, 2});
   ASSERT_TRUE(wait_until([&] { return !of("u1").empty(); }, 10s)) << agent_->log();
