@@ -68,6 +68,9 @@ struct SparkplugConfig {
   std::string group_id;         // defaults to the agent's site
   std::string edge_node_id;     // defaults to the agent's rack
   std::string primary_host_id;  // empty: no primary host application
+  // Births, data and device deaths: 1 (the outbox lets a reading go once the
+  // broker has it) or 0 (as Sparkplug 3.0 asks; let go once written out).
+  int qos = 1;
   friend bool operator==(const SparkplugConfig&, const SparkplugConfig&) = default;
 };
 

@@ -215,12 +215,20 @@ void parse_format(const YAML::Node& node, ConfigReader& r, MqttConfig& out) {
   const auto sp = r.child(node, "sparkplug");
   if (sp.IsDefined()) {
     if (!sp.IsMap()) {
-      r.error(sp, "'sparkplug' must be a mapping with group_id, edge_node_id and primary_host_id");
+      r.error(sp, "'sparkplug' must be a mapping with group_id, edge_node_id, primary_host_id and qos");
     } else {
-      r.check_keys(sp, {"group_id", "edge_node_id", "primary_host_id"}, "mqtt.sparkplug");
+      r.check_keys(sp, {"group_id", "edge_node_id", "primary_host_id", "qos"}, "mqtt.sparkplug");
       sparkplug_id(sp, r, "group_id", out.sparkplug.group_id);
       sparkplug_id(sp, r, "edge_node_id", out.sparkplug.edge_node_id);
       sparkplug_id(sp, r, "primary_host_id", out.sparkplug.primary_host_id);
+      if (auto q = r.integer(sp, "qos")) {
+        if (*q == 0 || *q == 1) {
+          out.sparkplug.qos = static_cast<int>(*q);
+        } else {
+          r.error(r.child(sp, "qos"), "'qos' must be 0 (as Sparkplug 3.0 asks) or 1 (the default: a reading leaves "
+                                      "the outbox only once the broker has it), found " + std::to_string(*q));
+        }
+      }
     }
     if (out.format != MqttFormat::sparkplug) {
       r.error(sp, "'sparkplug' is set but 'format' is not sparkplug");

@@ -119,8 +119,37 @@ void Agent::schedule_status() {
 }
 
 void Agent::publish_state(const Record& record) {
-  if (!broker_.session || !broker_.session->connected()) return;
+  if (!broker_.session || !broker_.link.connected()) return;
   if (auto m = wire_->encode(record, false)) broker_.session->publish(*m, [](PublishError, const std::string&) {});
+}
+
+void Agent::send_birth() {
+  broker_.link.born = true;
+  publisher_->connected(birth());
+}
+
+// Raised from inside the publisher's or an inbound handler's call: acted on
+// once those returned; a rebirth once however often it was asked meanwhile.
+void Agent::wire_event(WireFormat::Event event) {
+  if (event == WireFormat::Event::rebirth && std::exchange(rebirth_pending_, true)) return;
+  asio::post(env_.executor, [this, event] {
+    if (!publisher_ || !broker_.session) return;
+    switch (event) {
+      case WireFormat::Event::rebirth:
+        rebirth_pending_ = false;
+        if (broker_.link.connected()) publisher_->rebirth(birth());
+        break;
+      case WireFormat::Event::host_online:
+        if (broker_.session->connected() && !broker_.link.born) send_birth();
+        break;
+      case WireFormat::Event::host_offline:
+        if (!broker_.session->connected()) break;
+        broker_.link.born = false;
+        publisher_->disconnected();
+        broker_.session->cycle(wire_->death(encoder_->status(false, counters(), Clock::now())), kOfflineTimeout);
+        break;
+    }
+  });
 }
 
 std::vector<Message> Agent::birth() {
@@ -151,19 +180,10 @@ void Agent::start() {
 
   broker_.session = make_session();
   publisher_ = std::make_unique<Publisher>(broker_.link, *outbox_, *wire_, kInFlightWindow);
-  // Asked from inside the publisher's or an inbound handler's call: sent
-  // once those returned, and once however often it was asked meanwhile.
-  wire_->on_rebirth([this] {
-    if (std::exchange(rebirth_pending_, true)) return;
-    asio::post(env_.executor, [this] {
-      rebirth_pending_ = false;
-      if (publisher_) publisher_->rebirth(birth());
-    });
-  });
-  if (config().mqtt.format == MqttFormat::sparkplug && !config().mqtt.sparkplug.primary_host_id.empty()) {
-    log::warning("mqtt.sparkplug.primary_host_id is set, but this version does not yet wait for the primary "
-                 "host's STATE: births are sent at every connect");
-  }
+  wire_->on_event([this](WireFormat::Event event) { wire_event(event); });
+  // The catalog leads the readings made for it in the outbox: a reading
+  // replayed after a restart can be read by the catalog it was made for.
+  publisher_->enqueue(encoder_->catalog(Clock::now()));
   if (options.fsync == FsyncPolicy::interval) {
     timers_.sync = std::make_unique<asio::steady_timer>(env_.executor);
     schedule_sync();
@@ -207,8 +227,18 @@ std::unique_ptr<MqttSession> Agent::make_session() {
     broker_.connected = true;
     broker_.since = Clock::now();
     broker_.connected_once = true;
+    wire_->connected();
     broker_.session->subscribe(wire_->subscriptions());
-    publisher_->connected(birth());
+    if (wire_->may_birth()) {
+      send_birth();
+    } else {
+      const auto& host = config().mqtt.sparkplug.primary_host_id;
+      // Shown by `rackwatch status` until the births go.
+      broker_.last_error = "connected, waiting for primary host " + host + " to say online on spBv1.0/STATE/" +
+                           host + " before the births; readings wait in the outbox";
+      log::info("sparkplug: waiting for primary host ", host, " to be online (its STATE) before the births; "
+                "readings wait in the outbox");
+    }
   };
   handlers.disconnected = [this, generation](const std::string& why) {
     if (generation != broker_.generation) return;
@@ -216,6 +246,7 @@ std::unique_ptr<MqttSession> Agent::make_session() {
     if (broker_.connected) broker_.since = Clock::now();
     broker_.connected = false;
     broker_.last_error = why;
+    broker_.link.born = false;
     publisher_->disconnected();
   };
   handlers.message = [this, generation](const Message& message) {
@@ -247,6 +278,8 @@ void Agent::deliver(const std::string& name, TimePoint tick, std::vector<RawRead
   follow_found_points(source);
   auto out = model_->pipeline.process(source, tick, readings);
   last_poll_[source] = LastPoll{tick, true, out.bad_points, std::move(out.first_error)};
+  // Before its readings: a device answering again is born before its data.
+  if (runners_[source]) tell_device_state(name, runners_[source]->source().health());
   if (!out.samples.empty()) {
     ++sequence_;
     if (publisher_->enqueue(encoder_->telemetry(name, sequence_, tick, out.samples))) {
@@ -260,6 +293,20 @@ void Agent::deliver(const std::string& name, TimePoint tick, std::vector<RawRead
     publish_state(encoder_->catalog(Clock::now()));
   }
   if (startup_.awaiting.erase(name) > 0) check_ready();
+}
+
+// A dormant device is dead to the wire format (Sparkplug's DDEATH) until
+// it answers again; what it sends then goes out ahead of what follows.
+void Agent::tell_device_state(const std::string& name, const SourceHealth& health) {
+  const bool alive = health.state != DeviceState::dormant;
+  if (alive == (dormant_.count(name) == 0)) return;
+  if (alive) {
+    dormant_.erase(name);
+  } else {
+    dormant_.insert(name);
+  }
+  auto messages = wire_->device_state(name, alive);
+  if (!messages.empty() && broker_.link.connected()) publisher_->rebirth(messages);
 }
 
 void Agent::check_ready() {

@@ -23,6 +23,7 @@
 #include "publish/mqtt_session.hpp"
 #include "publish/native_encoder.hpp"
 #include "publish/transport.hpp"
+#include "publish/wire_format.hpp"
 #include "rackwatch/v1/diag.pb.h"
 #include "sources/source.hpp"
 
@@ -98,7 +99,10 @@ class Agent {
   // a reload can replace the session under it.
   struct SessionLink final : Transport {
     MqttSession* session = nullptr;
-    bool connected() const override { return session && session->connected(); }
+    // The wire format's birth went out on this connection: until then (a
+    // Sparkplug node waiting for its primary host) nothing else is sent.
+    bool born = false;
+    bool connected() const override { return born && session && session->connected(); }
     void publish(const Message& message, PublishDone done) override { session->publish(message, std::move(done)); }
     void subscribe(const std::vector<std::string>& filters) override { session->subscribe(filters); }
   };
@@ -179,6 +183,10 @@ class Agent {
   std::string source_state(std::size_t source) const;
   void fill_point(std::uint32_t index, const Sample& sample, v1::PointValue& out) const;
   std::vector<Message> birth();
+  // The wire format's birth, then the outbox: the connection is born.
+  void send_birth();
+  void wire_event(WireFormat::Event event);
+  void tell_device_state(const std::string& source, const SourceHealth& health);
   // Retained state (status, catalog, active alarms), not history: published
   // now if connected, else carried by the next birth; never stored.
   void publish_state(const Record& record);
@@ -206,6 +214,7 @@ class Agent {
   Alarms alarms_;
   ReloadInfo reload_;
   bool rebirth_pending_ = false;  // the wire format asked for a rebirth; posted
+  std::set<std::string> dormant_;  // sources whose device is dormant, as told to the wire format
   std::unique_ptr<diag::DiagServer> diag_;
 };
 

@@ -50,6 +50,7 @@ void Agent::replace_session(std::optional<Message> farewell) {
   // What was in flight on the old session is sent again after the new one
   // connects; the outbox holds it meanwhile.
   publisher_->disconnected();
+  broker_.link.born = false;
   if (broker_.connected) broker_.since = Clock::now();
   broker_.connected = false;
   auto old = std::move(broker_.session);
@@ -192,8 +193,14 @@ v1::ReloadResult Agent::apply_reload(std::optional<Config> next, const Diagnosti
   result.set_applied(true);
   result.set_session_restarted(session_changed);
   result.set_catalog_changed(encoder_->catalog_id() != old_catalog_id);
-  // Retained state, not history: sent now, and in every birth after.
-  if (result.catalog_changed() || encoder_->devices() != devices_before) publish_state(encoder_->catalog(Clock::now()));
+  // A new catalog goes through the outbox, ahead of the readings made for
+  // it; a device's new info (same catalog) is retained state, sent now. Both
+  // are in every birth after.
+  if (result.catalog_changed()) {
+    publisher_->enqueue(encoder_->catalog(Clock::now()));
+  } else if (encoder_->devices() != devices_before) {
+    publish_state(encoder_->catalog(Clock::now()));
+  }
   // Alarms of points that are gone or whose thresholds changed leave the
   // active set; the others now refer to the catalog just sent.
   if (prune_active_alarms("withdrawn by a reload: the point or its thresholds changed")) {
@@ -229,7 +236,7 @@ void Agent::follow_found_points(std::size_t source) {
   log::info("source ", found.config().name, " now has ", plural(found.config().points.size(), "point"),
             " as found on its device; catalog ", old_id, " (", plural(old_size, "point"), ") is now ",
             encoder_->catalog_id(), " (", plural(model_->catalog.size(), "point"), ")");
-  publish_state(encoder_->catalog(now));
+  publisher_->enqueue(encoder_->catalog(now));
   if (prune_active_alarms("withdrawn: the point is no longer found on the device of source " +
                           found.config().name)) {
     publish_active_alarms(now);

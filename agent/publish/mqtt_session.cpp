@@ -68,6 +68,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl>
   void subscribe(const std::vector<std::string>& filters);
   void stop(std::optional<Message> last, std::chrono::milliseconds timeout,
             std::function<void()> done);
+  void cycle(std::optional<Message> last, std::chrono::milliseconds timeout);
   void close();
 
   // Results posted by the Bridge; each runs on the executor.
@@ -93,6 +94,7 @@ class MqttSession::Impl : public std::enable_shared_from_this<MqttSession::Impl>
   std::uint64_t next_id_ = 0;
   std::uint64_t attempt_ = 0;        // id of the connect attempt in flight
   std::uint64_t disconnect_id_ = 0;  // id of stop()'s disconnect
+  std::uint64_t cycle_id_ = 0;       // id of cycle()'s disconnect
   std::unordered_map<std::uint64_t, PublishDone> outstanding_;
   std::unordered_map<std::uint64_t, std::string> subscribing_;  // by token id: the filter
 
@@ -511,6 +513,45 @@ void MqttSession::Impl::begin_disconnect() {
 
 void MqttSession::Impl::on_disconnect_result(std::uint64_t id) {
   if (id == disconnect_id_ && stop_phase_ == StopPhase::disconnecting) finish_stop();
+  if (id == cycle_id_ && !stopping_ && state_ == State::disconnected) {
+    cycle_id_ = 0;
+    schedule_reconnect(backoff_.lost());
+  }
+}
+
+void MqttSession::Impl::cycle(std::optional<Message> last, std::chrono::milliseconds timeout) {
+  if (closed_ || stopping_ || state_ != State::connected) return;
+  // Not connected from here on for the caller: nothing else is sent.
+  state_ = State::disconnected;
+  ++stats_.connection_losses;
+  stats_.last_error = "left " + stats_.broker + " on the peer's request";
+  fail_outstanding("disconnecting on the peer's request");
+  const auto id = ++next_id_;
+  cycle_id_ = id;
+  // Run by whichever comes first: `last` acknowledged, or the timeout.
+  auto once = std::make_shared<bool>(false);
+  auto disconnect = [weak = weak_from_this(), id, once] {
+    auto impl = weak.lock();
+    if (!impl || impl->closed_ || impl->stopping_ || impl->cycle_id_ != id || std::exchange(*once, true)) return;
+    impl->stop_timer_.cancel();
+    try {
+      impl->client_->disconnect(0, to_context(id), *impl->bridge_);
+    } catch (const mqtt::exception&) {
+      impl->on_disconnect_result(id);
+    }
+  };
+  stop_timer_.expires_after(timeout);
+  stop_timer_.async_wait([disconnect](boost::system::error_code ec) {
+    if (!ec) disconnect();
+  });
+  if (last) {
+    // The last word is sent on the connection being left: send() does not
+    // look at state_.
+    send(*last, [disconnect](PublishError, const std::string&) { disconnect(); });
+  } else {
+    boost::asio::post(executor_, disconnect);
+  }
+  if (handlers_.disconnected) handlers_.disconnected(stats_.last_error);
 }
 
 void MqttSession::Impl::finish_stop() {
@@ -565,6 +606,10 @@ void MqttSession::publish(const Message& message, PublishDone done) {
 void MqttSession::stop(std::optional<Message> last, std::chrono::milliseconds timeout,
                        std::function<void()> done) {
   impl_->stop(std::move(last), timeout, std::move(done));
+}
+
+void MqttSession::cycle(std::optional<Message> last, std::chrono::milliseconds timeout) {
+  impl_->cycle(std::move(last), timeout);
 }
 
 const MqttSession::Stats& MqttSession::stats() const { return impl_->stats_; }

@@ -79,6 +79,12 @@ class MqttSession : public Transport {
   void stop(std::optional<Message> last, std::chrono::milliseconds timeout,
             std::function<void()> done);
 
+  // Publishes `last` if connected, waits for its acknowledgement up to
+  // `timeout`, disconnects cleanly and connects again after the back-off, as
+  // after a lost connection (the disconnected handler runs at once). For a
+  // peer that asks the client to go (Sparkplug's primary host offline).
+  void cycle(std::optional<Message> last, std::chrono::milliseconds timeout);
+
   const Stats& stats() const;
 
  private:

@@ -36,16 +36,19 @@ std::optional<std::uint64_t> BdSeqFile::load() const {
   return value;
 }
 
-std::uint64_t BdSeqFile::next() {
+std::uint64_t BdSeqFile::upcoming() {
   if (!last_) last_ = load();
-  const std::uint64_t value = last_ ? (*last_ + 1) % 256 : 0;
+  return last_ ? (*last_ + 1) % 256 : 0;
+}
+
+void BdSeqFile::commit(std::uint64_t value) {
+  if (last_ && *last_ == value) return;
   last_ = value;
   if (auto error = write_durably(path_, std::to_string(value) + "\n"); !error.empty() && !warned_) {
     warned_ = true;
     log::error("sparkplug: cannot keep bdSeq in ", path_, ": ", error,
                "; counting on in memory (a restart starts again from the last value kept)");
   }
-  return value;
 }
 
 }  // namespace rackwatch

@@ -1,5 +1,7 @@
 // Sparkplug's bdSeq (0..255), kept in a file so that it goes on counting
-// across restarts: each connect takes the next one.
+// across restarts: each connection the broker accepted takes the next one.
+// Attempts that fail (the broker is away) reuse it, so a host sees it one
+// more at each birth after a broker outage as after a restart.
 #pragma once
 
 #include <cstdint>
@@ -16,9 +18,11 @@ class BdSeqFile {
   explicit BdSeqFile(std::string path) : path_(std::move(path)) {}
 
   // The bdSeq for the next connect: 0 the first time, then one more than the
-  // last (mod 256); written durably before it is returned. When the file
-  // cannot be written it still counts on in memory, and logs why.
-  std::uint64_t next();
+  // last one committed (mod 256).
+  std::uint64_t upcoming();
+  // A connect with `value` succeeded: it is the last one, written durably.
+  // When the file cannot be written it still counts on in memory, and logs why.
+  void commit(std::uint64_t value);
 
   const std::string& path() const { return path_; }
 

@@ -1,5 +1,7 @@
 #include "publish/sparkplug_encoder.hpp"
 
+#include <stdexcept>
+
 #include "rackwatch/v1/telemetry.pb.h"
 #include "sparkplug_b/sparkplug_b.pb.h"
 
@@ -11,6 +13,12 @@ using Payload = sparkplug_b::Payload;
 // Property keys SCADA hosts (Ignition among them) read off a metric.
 constexpr const char* kUnitProperty = "engUnit";
 constexpr const char* kQualityProperty = "Quality";
+// Ours (README, "Sparkplug B"): what the catalog says of a point, and its alarms.
+constexpr const char* kQuantityProperty = "quantity";
+constexpr const char* kLocationProperty = "location";
+constexpr const char* kAlarmProperty = "alarm";
+constexpr const char* kAlarmEventProperty = "alarmEvent";
+constexpr const char* kAlarmMessageProperty = "alarmMessage";
 
 std::string metric_name(const v1::Point& p) {
   const std::string& id = p.id();
@@ -28,6 +36,28 @@ void add_string_property(Payload::PropertySet& set, const char* key, const std::
   auto* v = set.add_values();
   v->set_type(static_cast<std::uint32_t>(sparkplug_b::String));
   v->set_string_value(value);
+}
+
+void add_double_property(Payload::PropertySet& set, const char* key, double value) {
+  set.add_keys(key);
+  auto* v = set.add_values();
+  v->set_type(static_cast<std::uint32_t>(sparkplug_b::Double));
+  v->set_double_value(value);
+}
+
+void add_limit_properties(Payload::PropertySet& set, const SparkplugLimits& l) {
+  if (!l.any()) return;
+  if (l.low_critical) add_double_property(set, "lowCritical", *l.low_critical);
+  if (l.low_caution) add_double_property(set, "lowCaution", *l.low_caution);
+  if (l.high_caution) add_double_property(set, "highCaution", *l.high_caution);
+  if (l.high_critical) add_double_property(set, "highCritical", *l.high_critical);
+  if (l.alarm_when) {
+    set.add_keys("alarmWhen");
+    auto* v = set.add_values();
+    v->set_type(static_cast<std::uint32_t>(sparkplug_b::Boolean));
+    v->set_boolean_value(*l.alarm_when != 0);
+  }
+  if (l.hysteresis != 0) add_double_property(set, "hysteresis", l.hysteresis);
 }
 
 void add_quality_property(Payload::PropertySet& set, int quality) {
@@ -57,9 +87,15 @@ void add_birth_metric(Payload& payload, const SparkplugMetric& def, const std::v
   const SparkplugValue none;
   const auto& v = def.point < last.size() ? last[def.point] : none;
   m->set_timestamp(static_cast<std::uint64_t>(v.known ? v.time_ms : now_ms));
+  if (!def.description.empty()) m->mutable_metadata()->set_description(def.description);
   auto* props = m->mutable_properties();
   if (!def.unit.empty()) add_string_property(*props, kUnitProperty, def.unit);
   add_quality_property(*props, v.known ? v.quality : v1::QUALITY_UNKNOWN);
+  if (!def.quantity.empty()) add_string_property(*props, kQuantityProperty, def.quantity);
+  if (!def.location.empty()) add_string_property(*props, kLocationProperty, def.location);
+  add_limit_properties(*props, def.limits);
+  // Said of every point that can raise one, "" when none is active.
+  if (def.limits.any() || !v.alarm.empty()) add_string_property(*props, kAlarmProperty, v.alarm);
   if (v.known && usable(v.quality)) {
     set_value(*m, def.type, v.value);
   } else {
@@ -92,7 +128,20 @@ SparkplugLayout sparkplug_layout(const v1::Catalog& catalog) {
     m.alias = static_cast<std::uint64_t>(i) + 1;
     m.type = p.unit() == v1::UNIT_BOOLEAN ? SparkplugType::boolean : SparkplugType::double_;
     if (p.unit() != v1::UNIT_BOOLEAN) m.unit = p.unit_symbol();
+    m.description = p.description();
+    m.quantity = p.quantity();
+    m.location = p.location();
+    if (p.has_limits()) {
+      const auto& l = p.limits();
+      if (l.has_low_critical()) m.limits.low_critical = l.low_critical();
+      if (l.has_low_caution()) m.limits.low_caution = l.low_caution();
+      if (l.has_high_caution()) m.limits.high_caution = l.high_caution();
+      if (l.has_high_critical()) m.limits.high_critical = l.high_critical();
+      if (l.has_alarm_when()) m.limits.alarm_when = l.alarm_when();
+      m.limits.hysteresis = l.hysteresis();
+    }
     out.type_of.push_back(m.type);
+    out.index_of.emplace(p.id(), m.point);
     if (p.device() == "derived") {
       out.node.push_back(std::move(m));
       out.device_of.push_back(-1);
@@ -134,6 +183,44 @@ std::string sparkplug_device_birth(const SparkplugLayout& layout, std::size_t de
   p.set_seq(seq);
   for (const auto& m : layout.devices.at(device).metrics) add_birth_metric(p, m, last, now_ms);
   return p.SerializeAsString();
+}
+
+const SparkplugMetric& SparkplugLayout::metric(std::uint32_t point) const {
+  const int d = device_of.at(point);
+  const auto& list = d < 0 ? node : devices[static_cast<std::size_t>(d)].metrics;
+  for (const auto& m : list) {
+    if (m.point == point) return m;
+  }
+  throw std::logic_error("sparkplug layout: point " + std::to_string(point) + " is in no metric list");
+}
+
+std::string sparkplug_device_death(std::uint64_t seq, std::int64_t now_ms) {
+  Payload p;
+  p.set_timestamp(static_cast<std::uint64_t>(now_ms));
+  p.set_seq(seq);
+  return p.SerializeAsString();
+}
+
+SparkplugData sparkplug_alarm(const SparkplugLayout& layout, std::uint32_t point, const v1::AlarmEvent& event,
+                              const std::string* active, bool historical, std::uint64_t seq, std::int64_t now_ms) {
+  Payload p;
+  p.set_timestamp(static_cast<std::uint64_t>(now_ms));
+  p.set_seq(seq % 256);
+  auto* m = p.add_metrics();
+  m->set_alias(static_cast<std::uint64_t>(point) + 1);
+  m->set_timestamp(static_cast<std::uint64_t>(event.time_ms()));
+  if (historical) m->set_is_historical(true);
+  if (event.has_value()) {
+    set_value(*m, layout.type_of.at(point), event.value());
+  } else {
+    m->set_is_null(true);
+  }
+  auto* props = m->mutable_properties();
+  add_quality_property(*props, event.has_value() ? v1::QUALITY_GOOD : v1::QUALITY_BAD);
+  add_string_property(*props, kAlarmEventProperty, (event.raised() ? "raised " : "cleared ") + event.kind());
+  if (!event.message().empty()) add_string_property(*props, kAlarmMessageProperty, event.message());
+  if (active) add_string_property(*props, kAlarmProperty, *active);
+  return {layout.device_of.at(point), p.SerializeAsString()};
 }
 
 std::string sparkplug_node_death(std::uint64_t bd_seq, std::int64_t now_ms) {

@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace rackwatch {
 
 namespace v1 {
+class AlarmEvent;
 class Catalog;
 class Telemetry;
 }  // namespace v1
@@ -23,6 +25,17 @@ inline constexpr const char* kRebirthMetric = "Node Control/Rebirth";
 // Sparkplug data type codes we use (spec 6.4.16).
 enum class SparkplugType : std::uint32_t { uint64 = 8, double_ = 10, boolean = 11 };
 
+// A point's alarm limits, as the catalog gives them (in its unit).
+struct SparkplugLimits {
+  std::optional<double> low_critical;
+  std::optional<double> low_caution;
+  std::optional<double> high_caution;
+  std::optional<double> high_critical;
+  std::optional<double> alarm_when;  // a boolean point's alarm state
+  double hysteresis = 0;
+  bool any() const { return low_critical || low_caution || high_caution || high_critical || alarm_when; }
+};
+
 // One catalog point as a Sparkplug metric.
 struct SparkplugMetric {
   std::uint32_t point = 0;     // index into the catalog
@@ -30,6 +43,10 @@ struct SparkplugMetric {
   std::uint64_t alias = 0;     // unique across the node and its devices: point index + 1
   SparkplugType type = SparkplugType::double_;
   std::string unit;            // engineering units ("W", "°C"); empty for none
+  std::string description;     // the catalog's, in the birth's metadata
+  std::string quantity;        // power, temperature, ...
+  std::string location;
+  SparkplugLimits limits;
 };
 
 // A catalog as Sparkplug sees it: derived points on the node, each
@@ -45,6 +62,9 @@ struct SparkplugLayout {
   // By point index: its device's index in `devices`, or -1 for the node.
   std::vector<int> device_of;
   std::vector<SparkplugType> type_of;  // by point index
+  std::unordered_map<std::string, std::uint32_t> index_of;  // point id → index
+
+  const SparkplugMetric& metric(std::uint32_t point) const;  // point < device_of.size()
 };
 SparkplugLayout sparkplug_layout(const v1::Catalog& catalog);
 
@@ -54,6 +74,7 @@ struct SparkplugValue {
   double value = 0;
   int quality = 0;     // rackwatch.v1.Quality
   std::int64_t time_ms = 0;
+  std::string alarm;   // its active alarm conditions ("high_critical", comma-separated); empty: none
 };
 
 // NBIRTH: bdSeq, Node Control/Rebirth = false and every node metric.
@@ -65,6 +86,8 @@ std::string sparkplug_device_birth(const SparkplugLayout& layout, std::size_t de
                                    std::int64_t now_ms);
 // NDEATH: bdSeq only.
 std::string sparkplug_node_death(std::uint64_t bd_seq, std::int64_t now_ms);
+// DDEATH: seq only.
+std::string sparkplug_device_death(std::uint64_t seq, std::int64_t now_ms);
 
 // One telemetry record's samples split by where they belong: device index
 // (-1: the node) → an NDATA/DDATA payload of metrics by alias. `historical`
@@ -75,6 +98,13 @@ struct SparkplugData {
 };
 std::vector<SparkplugData> sparkplug_data(const SparkplugLayout& layout, const v1::Telemetry& telemetry,
                                           bool historical, std::uint64_t first_seq, std::int64_t now_ms);
+
+// An alarm event of point `point` (an index into the layout's catalog) as
+// an NDATA/DDATA metric: the value that decided it (null when none) and the
+// properties alarmEvent ("raised high_critical"), alarmMessage and, when
+// `active` is given, alarm: the point's active conditions after it.
+SparkplugData sparkplug_alarm(const SparkplugLayout& layout, std::uint32_t point, const v1::AlarmEvent& event,
+                              const std::string* active, bool historical, std::uint64_t seq, std::int64_t now_ms);
 
 // The metric values of a Sparkplug quality property (OPC quality codes, as
 // SCADA hosts read them): good 192, uncertain 64, bad 0.

@@ -40,24 +40,43 @@ class WireFormat {
   // Said before an intentional disconnect.
   virtual std::optional<Message> death(const Record& offline) = 0;
 
+  // The connect whose will() was made last succeeded.
+  virtual void connected() {}
+  // Whether the birth may go out on this connection now. A format may wait
+  // for a host to say it is online (Sparkplug's primary host STATE); it then
+  // raises Event::host_online.
+  virtual bool may_birth() const { return true; }
+  // A source's device went dormant (alive false) or answers again: what to
+  // send now on a connection that has had its birth (Sparkplug's DDEATH or
+  // DBIRTH). A format keeps the state for its next births.
+  virtual std::vector<Message> device_state(const std::string& source, bool alive) {
+    (void)source;
+    (void)alive;
+    return {};
+  }
+
   // Topic filters to subscribe to at each connect, before the birth.
   virtual std::vector<std::string> subscriptions() const { return {}; }
   // A message that arrived on one of them (on the agent's executor).
   virtual void inbound(const Message& message) { (void)message; }
 
-  // The format wants its birth sent again on the current connection (a host
-  // asked for it, the catalog changed): `request` is called, from inbound()
-  // or encode*(), and its owner then sends birth() again, before anything else
-  // it sends from then on. Never called by the native format.
-  void on_rebirth(std::function<void()> request) { rebirth_ = std::move(request); }
+  // What a format may ask of the connection's owner, from inbound() or
+  // encode*(); the owner acts once those returned. Never raised by the
+  // native format.
+  enum class Event {
+    rebirth,       // send birth() again on this connection, ahead of what is sent from then on
+    host_online,   // may_birth() turned true: send the birth now
+    host_offline,  // say death(), disconnect, and connect again (the data waits in the outbox)
+  };
+  void on_event(std::function<void(Event)> handler) { event_ = std::move(handler); }
 
  protected:
-  void request_rebirth() {
-    if (rebirth_) rebirth_();
+  void raise(Event event) {
+    if (event_) event_(event);
   }
 
  private:
-  std::function<void()> rebirth_;
+  std::function<void(Event)> event_;
 };
 
 // rackwatch.v1 on its own topics: a record goes out as it was stored.
@@ -65,11 +84,13 @@ class NativeWire final : public WireFormat {
  public:
   Message will(const Record& offline) override { return stored_form(offline); }
   std::vector<Message> birth(const std::vector<Record>& state) override;
-  // A stored active-alarm set is replaced by the set in this connection's
-  // birth: replaying it would bring back an older set (outboxes written
-  // before the set stopped being stored can hold some).
+  // A stored active-alarm set or catalog is replaced by the one in this
+  // connection's birth: replaying it would bring back an older one over the
+  // retained current one.
   std::optional<Message> encode(const Record& record, bool replayed) override {
-    if (replayed && record.kind == RecordKind::active_alarms) return std::nullopt;
+    if (replayed && (record.kind == RecordKind::active_alarms || record.kind == RecordKind::catalog)) {
+      return std::nullopt;
+    }
     return stored_form(record);
   }
   std::optional<Message> death(const Record& offline) override { return stored_form(offline); }

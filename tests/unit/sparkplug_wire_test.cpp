@@ -95,7 +95,7 @@ class SparkplugWireTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   std::unique_ptr<SparkplugWire> wire() {
-    return std::make_unique<SparkplugWire>(SparkplugConfig{"hall-b", "r42", ""}, (dir_ / kBdSeqFileName).string(),
+    return std::make_unique<SparkplugWire>(SparkplugConfig{"hall-b", "r42", "", 1}, (dir_ / kBdSeqFileName).string(),
                                            [] { return kNow; });
   }
   static Record offline() { return {RecordKind::status, "p/s/r/status", ""}; }
@@ -122,6 +122,7 @@ TEST(SparkplugLayoutTest, SourcesAreDevicesDerivedPointsAreOnTheNodeAliasesAreIn
 TEST_F(SparkplugWireTest, TheWillIsAnNdeathWithTheNextBdSeqAndTheBirthCarriesTheSame) {
   auto w = wire();
   const auto will = w->will(offline());
+  w->connected();
   EXPECT_EQ(will.topic, "spBv1.0/hall-b/NDEATH/r42");
   EXPECT_EQ(will.qos, 1);
   EXPECT_FALSE(will.retain);
@@ -163,17 +164,24 @@ TEST_F(SparkplugWireTest, TheWillIsAnNdeathWithTheNextBdSeqAndTheBirthCarriesThe
   EXPECT_EQ(decode(w->will(offline())).metrics(0).long_value(), 1u);
 }
 
-TEST_F(SparkplugWireTest, BdSeqGoesOnAcrossRestartsAndWrapsAt256) {
+// One more per connection the broker accepted: attempts while it is away
+// reuse the same, so a host sees +1 after a broker outage as after a restart.
+TEST_F(SparkplugWireTest, BdSeqCountsConnectionsAcrossRestartsAndWrapsAt256) {
   EXPECT_EQ(wire()->bd_seq(), 0u);
   {
     auto w = wire();
     w->will(offline());
+    w->connected();
     w->will(offline());
+    w->connected();
     EXPECT_EQ(w->bd_seq(), 1u);
+    for (int failed = 0; failed < 5; ++failed) w->will(offline());
+    EXPECT_EQ(w->bd_seq(), 2u);
   }
   auto w = wire();
   w->will(offline());
   EXPECT_EQ(w->bd_seq(), 2u);
+  w->connected();
   std::ofstream(dir_ / kBdSeqFileName) << "255\n";
   auto again = wire();
   again->will(offline());
@@ -251,19 +259,72 @@ TEST_F(SparkplugWireTest, TheBirthCarriesTheLastValueSent) {
   EXPECT_EQ(pdu.metrics(1).timestamp(), static_cast<std::uint64_t>(kNow - 100));
 }
 
-TEST_F(SparkplugWireTest, StateRecordsSendNothingAndTelemetryOfAnotherCatalogIsSkipped) {
+TEST_F(SparkplugWireTest, StateRecordsSendNothingAndTelemetryOfAnUnknownCatalogIsSkipped) {
   auto w = wire();
   w->birth({catalog_record(catalog())});
   EXPECT_TRUE(w->encode_all({RecordKind::status, "p/s/r/status", ""}, false).empty());
-  EXPECT_TRUE(w->encode_all({RecordKind::alarm, "p/s/r/alarm", ""}, false).empty());
+  EXPECT_TRUE(w->encode_all({RecordKind::active_alarms, "p/s/r/alarms", ""}, false).empty());
   EXPECT_TRUE(w->encode_all(telemetry({{0, 1, v1::QUALITY_GOOD}}, kNow, "other"), true).empty());
   EXPECT_EQ(w->skipped(), 1u);
 }
 
-TEST_F(SparkplugWireTest, RebirthIsAskedByAnNcmdOrByACatalogWithOtherPoints) {
+// Readings stored for an earlier catalog (a reload, a restart with other
+// points) go by the current births' aliases, found by point id: the
+// catalog record that led them in the outbox says what their points were.
+TEST_F(SparkplugWireTest, TelemetryOfAnEarlierCatalogGoesByTheCurrentAliases) {
+  auto w = wire();
+  w->birth({catalog_record(catalog())});
+  v1::Catalog earlier;
+  earlier.set_catalog_id("earlier");
+  for (const char* id : {"pdu.l2", "pdu.gone", "pdu.l1"}) earlier.add_points()->set_id(id);
+  EXPECT_TRUE(w->encode_all(catalog_record(earlier), true).empty());
+  const auto out = w->encode_all(
+      telemetry({{0, 800, v1::QUALITY_GOOD}, {1, 5, v1::QUALITY_GOOD}, {2, 1200, v1::QUALITY_GOOD}}, kNow - 9000,
+                "earlier"),
+      true);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].topic, "spBv1.0/hall-b/DDATA/r42/pdu");
+  const auto p = decode(out[0]);
+  ASSERT_EQ(p.metrics_size(), 2);
+  EXPECT_EQ(p.metrics(0).alias(), 2u);  // pdu.l2
+  EXPECT_DOUBLE_EQ(p.metrics(0).double_value(), 800);
+  EXPECT_EQ(p.metrics(1).alias(), 1u);  // pdu.l1
+  EXPECT_DOUBLE_EQ(p.metrics(1).double_value(), 1200);
+  EXPECT_TRUE(p.metrics(1).is_historical());
+  EXPECT_EQ(w->unmapped(), 1u);  // pdu.gone: no metric carries it
+  EXPECT_EQ(w->skipped(), 0u);
+}
+
+// A catalog with other points, sent fresh: the births come as its
+// messages, ahead of its readings, with the new aliases and what was said
+// of the points that stay.
+TEST_F(SparkplugWireTest, AFreshCatalogWithOtherPointsIsBornBeforeItsReadings) {
+  auto w = wire();
+  w->birth({catalog_record(catalog())});
+  w->encode_all(telemetry({{1, 750, v1::QUALITY_GOOD}}), false);
+  EXPECT_TRUE(w->encode_all(catalog_record(catalog()), false).empty());  // the same points
+
+  v1::Catalog next = catalog("next");
+  next.mutable_points()->SwapElements(0, 1);  // pdu.l2 first now
+  const auto births = w->encode_all(catalog_record(next), false);
+  ASSERT_EQ(births.size(), 3u);
+  EXPECT_EQ(births[0].topic, "spBv1.0/hall-b/NBIRTH/r42");
+  EXPECT_EQ(decode(births[0]).seq(), 0u);
+  const auto pdu = decode(births[1]);
+  ASSERT_EQ(pdu.metrics_size(), 2);
+  EXPECT_EQ(pdu.metrics(0).name(), "l2");
+  EXPECT_EQ(pdu.metrics(0).alias(), 1u);
+  EXPECT_DOUBLE_EQ(pdu.metrics(0).double_value(), 750);
+  const auto data = w->encode_all(telemetry({{0, 760, v1::QUALITY_GOOD}}, kNow, "next"), false);
+  ASSERT_EQ(data.size(), 1u);
+  EXPECT_EQ(decode(data[0]).seq(), 3u);
+  EXPECT_EQ(decode(data[0]).metrics(0).alias(), 1u);
+}
+
+TEST_F(SparkplugWireTest, RebirthIsAskedByAnNcmd) {
   auto w = wire();
   int asked = 0;
-  w->on_rebirth([&] { ++asked; });
+  w->on_event([&](WireFormat::Event e) { asked += e == WireFormat::Event::rebirth ? 1 : 100; });
   w->birth({catalog_record(catalog())});
   EXPECT_THAT(w->subscriptions(), ElementsAre("spBv1.0/hall-b/NCMD/r42", "spBv1.0/hall-b/DCMD/r42/+"));
 
@@ -291,10 +352,180 @@ TEST_F(SparkplugWireTest, RebirthIsAskedByAnNcmdOrByACatalogWithOtherPoints) {
   }
   w->inbound({"spBv1.0/hall-b/NCMD/r42", "not protobuf \xff", 1, false});
   EXPECT_EQ(asked, 1);
-  w->encode_all(catalog_record(catalog()), false);  // the same points
-  EXPECT_EQ(asked, 1);
-  w->encode_all(catalog_record(catalog("beef")), false);
-  EXPECT_EQ(asked, 2);
+}
+
+// Limits, description, quantity and the active alarms ride on the births'
+// metrics; an alarm event is its point's metric with the event's
+// properties; a stored one is history and says no active set.
+TEST_F(SparkplugWireTest, AlarmsAndLimitsAreMetricProperties) {
+  auto c = catalog();
+  auto* l1 = c.mutable_points(0);
+  l1->set_description("feed A, phase L1");
+  l1->set_quantity("power");
+  l1->mutable_limits()->set_high_caution(9000);
+  l1->mutable_limits()->set_high_critical(11000);
+  l1->mutable_limits()->set_hysteresis(200);
+  c.mutable_points(2)->mutable_limits()->set_alarm_when(1);
+  v1::ActiveAlarms active;
+  auto* a = active.add_alarms();
+  a->set_point_id("pdu.l1");
+  a->set_kind("high_critical");
+  auto w = wire();
+  const auto births = w->birth({catalog_record(c), {RecordKind::active_alarms, "p/s/r/alarms", active.SerializeAsString()}});
+  ASSERT_EQ(births.size(), 3u);
+  const auto pdu = decode(births[1]);
+  const auto& m = pdu.metrics(0);
+  EXPECT_EQ(m.metadata().description(), "feed A, phase L1");
+  EXPECT_EQ(property(m, "quantity"), "power");
+  EXPECT_EQ(property(m, "alarm"), "high_critical");
+  EXPECT_EQ(property(m, "lowCritical"), "(none)");
+  auto number = [](const Payload::Metric& x, const std::string& key) {
+    for (int i = 0; i < x.properties().keys_size(); ++i) {
+      if (x.properties().keys(i) == key) return x.properties().values(i).double_value();
+    }
+    return -1.0;
+  };
+  EXPECT_DOUBLE_EQ(number(m, "highCritical"), 11000);
+  EXPECT_DOUBLE_EQ(number(m, "highCaution"), 9000);
+  EXPECT_DOUBLE_EQ(number(m, "hysteresis"), 200);
+  EXPECT_EQ(property(pdu.metrics(1), "alarm"), "(none)");  // no limits, nothing active
+  const auto leak = decode(births[2]).metrics(0);
+  EXPECT_EQ(property(leak, "alarm"), "");  // can raise one; none active
+
+  auto event = [](const char* kind, bool raised, std::optional<double> value) {
+    v1::AlarmEvent e;
+    e.set_point_id("pdu.l1");
+    e.set_kind(kind);
+    e.set_raised(raised);
+    if (value) e.set_value(*value);
+    e.set_time_ms(kNow - 300);
+    e.set_message(std::string("pdu.l1 ") + kind + (raised ? " raised" : " cleared"));
+    return Record{RecordKind::alarm, "p/s/r/alarm", e.SerializeAsString()};
+  };
+  const struct {
+    const char* what;
+    Record record;
+    bool replayed;
+    const char* event;
+    const char* active;  // "(none)": not said
+    bool null;
+  } cases[] = {
+      {"raised", event("high_caution", true, 9500), false, "raised high_caution", "high_caution,high_critical", false},
+      {"cleared", event("high_critical", false, 9400), false, "cleared high_critical", "high_caution", false},
+      {"no value", event("sensor_failed", true, std::nullopt), false, "raised sensor_failed",
+       "high_caution,sensor_failed", true},
+      {"stored: history", event("high_caution", false, 8000), true, "cleared high_caution", "(none)", false},
+  };
+  std::uint64_t seq = 3;
+  for (const auto& k : cases) {
+    SCOPED_TRACE(k.what);
+    const auto out = w->encode_all(k.record, k.replayed);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].topic, "spBv1.0/hall-b/DDATA/r42/pdu");
+    const auto p = decode(out[0]);
+    EXPECT_EQ(p.seq(), seq++);
+    ASSERT_EQ(p.metrics_size(), 1);
+    const auto& x = p.metrics(0);
+    EXPECT_EQ(x.alias(), 1u);
+    EXPECT_FALSE(x.has_name());
+    EXPECT_EQ(x.timestamp(), static_cast<std::uint64_t>(kNow - 300));
+    EXPECT_EQ(x.is_historical(), k.replayed);
+    EXPECT_EQ(x.is_null(), k.null);
+    EXPECT_EQ(property(x, "Quality"), k.null ? "0" : "192");
+    EXPECT_EQ(property(x, "alarmEvent"), k.event);
+    EXPECT_EQ(property(x, "alarm"), k.active);
+  }
+  // The next birth says the active set as the fresh events left it.
+  EXPECT_EQ(property(decode(w->birth({catalog_record(c)})[1]).metrics(0), "alarm"), "high_caution,sensor_failed");
+}
+
+// A dormant device dies (DDEATH) and is born again (DBIRTH, with what was
+// last said of it) when it answers; births made meanwhile bear it and then
+// say its death. Before a birth on the connection nothing is said.
+TEST_F(SparkplugWireTest, ADormantDeviceDiesAndIsBornAgain) {
+  auto w = wire();
+  w->will(offline());
+  EXPECT_TRUE(w->device_state("cdu", false).empty());  // not born yet: kept for the births
+  auto births = w->birth({catalog_record(catalog())});
+  ASSERT_EQ(births.size(), 4u);
+  EXPECT_EQ(births[3].topic, "spBv1.0/hall-b/DDEATH/r42/cdu");
+  EXPECT_EQ(decode(births[3]).seq(), 3u);
+  EXPECT_EQ(decode(births[3]).metrics_size(), 0);
+
+  w->encode_all(telemetry({{2, 1, v1::QUALITY_GOOD}}), true);
+  auto back = w->device_state("cdu", true);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].topic, "spBv1.0/hall-b/DBIRTH/r42/cdu");
+  const auto dbirth = decode(back[0]);
+  EXPECT_EQ(dbirth.seq(), 5u);
+  ASSERT_EQ(dbirth.metrics_size(), 1);
+  EXPECT_EQ(dbirth.metrics(0).name(), "leak");
+  EXPECT_TRUE(dbirth.metrics(0).boolean_value());
+  EXPECT_TRUE(w->device_state("cdu", true).empty());  // no change
+
+  const auto dead = w->device_state("pdu", false);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].topic, "spBv1.0/hall-b/DDEATH/r42/pdu");
+  EXPECT_EQ(decode(dead[0]).seq(), 6u);
+  EXPECT_EQ(dead[0].qos, 1);
+  EXPECT_TRUE(w->device_state("pdu", false).empty());
+  EXPECT_TRUE(w->device_state("nosuch", false).empty());
+  // Its fresh readings without a value are what the death said; stored ones
+  // and values still go.
+  EXPECT_TRUE(w->encode_all(telemetry({{0, 0, v1::QUALITY_BAD}, {1, 0, v1::QUALITY_UNKNOWN}}), false).empty());
+  EXPECT_EQ(w->encode_all(telemetry({{0, 0, v1::QUALITY_BAD}}), true).size(), 1u);
+  EXPECT_EQ(w->encode_all(telemetry({{0, 0, v1::QUALITY_BAD}, {3, 9, v1::QUALITY_GOOD}}), false).at(0).topic,
+            "spBv1.0/hall-b/NDATA/r42");
+  births = w->birth({catalog_record(catalog())});
+  ASSERT_EQ(births.size(), 4u);
+  EXPECT_EQ(births[3].topic, "spBv1.0/hall-b/DDEATH/r42/pdu");
+}
+
+// With a primary host: its STATE is subscribed to, the births wait for it
+// to be online (at each connection), an older STATE is ignored, and
+// offline after the births asks to leave and connect again.
+TEST_F(SparkplugWireTest, BirthsWaitForThePrimaryHostAndItsOfflineEndsTheConnection) {
+  SparkplugWire w(SparkplugConfig{"hall-b", "r42", "scada-1", 1}, (dir_ / kBdSeqFileName).string(), [] { return kNow; });
+  std::vector<WireFormat::Event> events;
+  w.on_event([&](WireFormat::Event e) { events.push_back(e); });
+  EXPECT_THAT(w.subscriptions(), Contains("spBv1.0/STATE/scada-1"));
+  const auto state = [](bool online, std::int64_t ts) {
+    return Message{"spBv1.0/STATE/scada-1",
+                   std::string("{\"online\": ") + (online ? "true" : "false") + ", \"timestamp\": " + std::to_string(ts) + "}",
+                   1, true};
+  };
+  w.will(offline());
+  w.connected();
+  EXPECT_FALSE(w.may_birth());
+  w.inbound({"spBv1.0/STATE/scada-1", "ONLINE", 1, true});  // not 3.0's JSON
+  w.inbound({"spBv1.0/STATE/other", state(true, 10).payload, 1, true});
+  EXPECT_FALSE(w.may_birth());
+  EXPECT_TRUE(events.empty());
+  w.inbound(state(true, 10));
+  EXPECT_TRUE(w.may_birth());
+  EXPECT_THAT(events, ElementsAre(WireFormat::Event::host_online));
+  w.birth({catalog_record(catalog())});
+  w.inbound(state(false, 5));  // older than the one heard
+  EXPECT_TRUE(w.may_birth());
+  w.inbound(state(false, 20));
+  EXPECT_FALSE(w.may_birth());
+  EXPECT_THAT(events, ElementsAre(WireFormat::Event::host_online, WireFormat::Event::host_offline));
+  // The next connection waits again, for a STATE at least as new.
+  w.will(offline());
+  w.inbound(state(true, 15));
+  EXPECT_FALSE(w.may_birth());
+  w.inbound(state(true, 20));
+  EXPECT_TRUE(w.may_birth());
+  EXPECT_EQ(events.size(), 3u);
+}
+
+TEST_F(SparkplugWireTest, QosZeroForBirthsDataAndDeviceDeathsWhenConfiguredTheWillStaysAtOne) {
+  SparkplugWire w(SparkplugConfig{"hall-b", "r42", "", 0}, (dir_ / kBdSeqFileName).string(), [] { return kNow; });
+  EXPECT_EQ(w.will(offline()).qos, 1);
+  for (const auto& m : w.birth({catalog_record(catalog())})) EXPECT_EQ(m.qos, 0) << m.topic;
+  EXPECT_EQ(w.encode_all(telemetry({{0, 1, v1::QUALITY_GOOD}}), false).at(0).qos, 0);
+  EXPECT_EQ(w.device_state("pdu", false).at(0).qos, 0);
+  EXPECT_EQ(w.death(offline())->qos, 1);
 }
 
 // The config: native unless said, Sparkplug ids defaulting to site and rack,
@@ -338,6 +569,10 @@ TEST_F(SparkplugConfigTest, NativeUnlessSaidAndIdsDefaultToSiteAndRack) {
   EXPECT_EQ(cfg->mqtt.sparkplug.group_id, "Plant 1");
   EXPECT_EQ(cfg->mqtt.sparkplug.edge_node_id, "rack-7");
   EXPECT_EQ(cfg->mqtt.sparkplug.primary_host_id, "scada");
+  EXPECT_EQ(cfg->mqtt.sparkplug.qos, 1);
+  cfg = parse("  format: sparkplug\n  sparkplug: {qos: 0}\n");
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->mqtt.sparkplug.qos, 0);
 }
 
 TEST_F(SparkplugConfigTest, MistakesAreNamedWhereTheyAre) {
@@ -356,6 +591,7 @@ TEST_F(SparkplugConfigTest, MistakesAreNamedWhereTheyAre) {
       {"  sparkplug: {group_id: x}\n", "m.yaml:4:14: 'sparkplug' is set but 'format' is not sparkplug"},
       {"  format: sparkplug\n  protocol: \"5\"\n", "m.yaml:5:13: format sparkplug runs on MQTT 3.1.1"},
       {"  format: sparkplug\n  clean_session: false\n", "m.yaml:5:18: format sparkplug needs a clean session"},
+      {"  format: sparkplug\n  sparkplug: {qos: 2}\n", "m.yaml:5:20: 'qos' must be 0 (as Sparkplug 3.0 asks) or 1"},
   };
   for (const auto& c : cases) {
     EXPECT_FALSE(parse(c.mqtt)) << c.mqtt;
