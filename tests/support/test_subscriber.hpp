@@ -118,8 +118,8 @@ class TestSubscriber {
   // to come back, and everything the broker had queued for this subscriber
   // before has arrived.
   void publish(const std::string& topic, const std::string& payload,
-               std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
-    auto token = client_.publish(topic, payload.data(), payload.size(), 1, false);
+               std::chrono::milliseconds timeout = std::chrono::seconds{5}, bool retain = false) {
+    auto token = client_.publish(topic, payload.data(), payload.size(), 1, retain);
     if (!token->wait_for(timeout)) throw std::runtime_error("TestSubscriber: no PUBACK");
   }
 
