@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/plural.hpp"
+#include "core/printable.hpp"
 #include "sparkplug_b/sparkplug_b.pb.h"
 
 namespace rackwatch::cli {
@@ -31,6 +32,10 @@ std::vector<std::string> split(const std::string& topic) {
     start = slash + 1;
   }
 }
+
+// A string of the payload: Sparkplug's are proto2's, not checked as UTF-8
+// when parsed, and the JSON printed must stay valid.
+json::string wire_text(const std::string& s) { return json::string(printable(s)); }
 
 // Milliseconds off the wire (uint64): null past what JSON's int64 holds.
 json::value time_value(std::uint64_t ms) {
@@ -62,7 +67,7 @@ json::value scalar(const M& m, std::uint32_t type) {
   if (m.has_float_value()) return static_cast<double>(m.float_value());
   if (m.has_double_value()) return m.double_value();
   if (m.has_boolean_value()) return m.boolean_value();
-  if (m.has_string_value()) return json::string(m.string_value());
+  if (m.has_string_value()) return wire_text(m.string_value());
   return nullptr;
 }
 
@@ -86,7 +91,7 @@ json::object property_set(const Payload::PropertySet& set, json::array& problems
   }
   json::object o;
   const int n = std::min(set.keys_size(), set.values_size());
-  for (int i = 0; i < n; ++i) o[set.keys(i)] = property_value(set.values(i), problems);
+  for (int i = 0; i < n; ++i) o[wire_text(set.keys(i))] = property_value(set.values(i), problems);
   return o;
 }
 
@@ -95,10 +100,10 @@ json::value metric_value(const Payload::Metric& m, std::uint32_t type) {
   if (m.has_bytes_value()) return json::object{{"bytes", m.bytes_value().size()}};
   if (m.has_dataset_value()) {
     json::array columns;
-    for (const auto& c : m.dataset_value().columns()) columns.push_back(json::string(c));
+    for (const auto& c : m.dataset_value().columns()) columns.push_back(wire_text(c));
     return json::object{{"columns", std::move(columns)}, {"rows", m.dataset_value().rows_size()}};
   }
-  if (m.has_template_value()) return json::object{{"template", m.template_value().template_ref()}};
+  if (m.has_template_value()) return json::object{{"template", wire_text(m.template_value().template_ref())}};
   return scalar(m, type);
 }
 
@@ -221,8 +226,8 @@ json::object SparkplugDecoder::decode(const std::string& topic, const std::strin
       if (auto b = births->by_name.find(m.name()); b != births->by_name.end()) def = &b->second;
     }
     json::object jm;
-    if (m.has_name()) jm["name"] = m.name();
-    else if (def) jm["name"] = def->name;
+    if (m.has_name()) jm["name"] = wire_text(m.name());
+    else if (def) jm["name"] = wire_text(def->name);
     else jm["name"] = nullptr;
     if (m.has_alias()) jm["alias"] = m.alias();
     if (!m.has_name() && !def) {
@@ -257,7 +262,7 @@ json::object SparkplugDecoder::decode(const std::string& topic, const std::strin
     jm["historical"] = m.is_historical();
     if (m.is_transient()) jm["transient"] = true;
     jm["timestamp_ms"] = m.has_timestamp() ? time_value(m.timestamp()) : nullptr;
-    if (m.has_metadata() && m.metadata().has_description()) jm["description"] = m.metadata().description();
+    if (m.has_metadata() && m.metadata().has_description()) jm["description"] = wire_text(m.metadata().description());
     if (!properties.empty()) jm["properties"] = std::move(properties);
     if (m.has_name() && m.name() == kBdSeqMetric && m.has_long_value()) bd_seq = m.long_value();
     if (birth && m.has_name()) {

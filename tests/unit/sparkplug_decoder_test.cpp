@@ -278,6 +278,23 @@ TEST(SparkplugDecoderTest, CommandsAndHostState) {
   EXPECT_THAT(dec.to_text(offline), HasSubstr("STATE scada-1  offline"));
 }
 
+// Sparkplug's strings are proto2's: nothing checked them as UTF-8 on the
+// way in, and the JSON printed must still parse.
+TEST(SparkplugDecoderTest, StringsThatAreNotUtf8AreEscaped) {
+  Payload p;
+  p.set_seq(0);
+  auto& m = add_metric(p, std::string("fan\xff", 4), 1, 1);
+  add_property(m, "location", sparkplug_b::String, [](auto& v) { v.set_string_value(std::string("rear\xc3", 5)); });
+  SparkplugDecoder dec;
+  const auto o = dec.decode(node_topic("NBIRTH"), p.SerializeAsString());
+  const auto& jm = o.at("metrics").at(0).as_object();
+  EXPECT_EQ(jm.at("name").as_string(), "fan\\xFF");
+  EXPECT_EQ(jm.at("properties").at("location").as_string(), "rear\\xC3");
+  boost::system::error_code ec;
+  json::parse(json::serialize(o), ec);
+  EXPECT_FALSE(ec) << ec.message();
+}
+
 TEST(SparkplugDecoderTest, WhatDoesNotDecodeSaysWhy) {
   const struct {
     std::string topic;
