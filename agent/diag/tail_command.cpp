@@ -18,6 +18,7 @@
 #include "core/printable.hpp"
 #include "core/secrets.hpp"
 #include "diag/commands.hpp"
+#include "diag/sparkplug_decoder.hpp"
 #include "diag/tail_options.hpp"
 #include "diag/wire_decoder.hpp"
 #include "publish/connect_failure.hpp"
@@ -32,7 +33,8 @@ constexpr const char* kUsage =
     "usage: rackwatch tail --config FILE | --broker URI [OPTIONS]\n"
     "\n"
     "Subscribes to an agent's topics and prints each status, catalog, telemetry\n"
-    "and alarm message decoded, until Ctrl-C.\n"
+    "and alarm message decoded, or each Sparkplug B birth, data, death, command\n"
+    "and host state, until Ctrl-C.\n"
     "\n"
     "  --config FILE       the agent's config: its broker(s), prefix, site and rack,\n"
     "                      TLS files, user name and password file; the options\n"
@@ -41,6 +43,9 @@ constexpr const char* kUsage =
     "  --prefix P          topic prefix (default rackwatch/v1)\n"
     "  --topic FILTER      subscribe to FILTER instead of {prefix}/# ({prefix}/{site}/{rack}/#\n"
     "                      with --config)\n"
+    "  --sparkplug [GROUP] Sparkplug B: subscribe to spBv1.0/GROUP/# and spBv1.0/STATE/#;\n"
+    "                      GROUP default + (all groups), with --config the config's group;\n"
+    "                      the default for a config with mqtt.format: sparkplug\n"
     "  --username U        broker user name\n"
     "  --password-file F   the broker password, on the first line of F (mode 0600 or 0640)\n"
     "  --password P        the same on the command line, where other users can see it\n"
@@ -108,7 +113,8 @@ int tail(const Args& args, const SourceTypes& types) {
   secrets.tls = o.tls;
   keep_secrets_out_of_dumps(secrets);
   const auto& brokers = o.brokers;
-  const auto& filter = o.filter;
+  std::string filters;  // as the subscribed line shows them
+  for (const auto& f : o.filters) filters += (filters.empty() ? "" : " and ") + f;
   const auto count = o.count;
   const auto json = o.json;
 
@@ -135,8 +141,8 @@ int tail(const Args& args, const SourceTypes& types) {
   if (o.tls) opts.set_ssl(paho_ssl_options(*o.tls));
 
   // Resubscribe on every (re)connect: a clean session forgets subscriptions.
-  client.set_connected_handler([&client, filter = o.filter](const std::string&) {
-    client.subscribe(filter, 1);
+  client.set_connected_handler([&client, wanted = o.filters](const std::string&) {
+    for (const auto& f : wanted) client.subscribe(f, 1);
   });
   client.start_consuming();
   try {
@@ -146,10 +152,12 @@ int tail(const Args& args, const SourceTypes& types) {
               << '\n';
     return 2;
   }
-  if (!json) std::cerr << "rackwatch tail: subscribed to " << filter << " on " << brokers.front()
+  if (!json) std::cerr << "rackwatch tail: subscribed to " << filters << " on " << brokers.front()
                        << "; Ctrl-C to stop\n";
 
-  WireDecoder decoder(o.prefix);
+  // Each message by its namespace: a --topic may bring both.
+  WireDecoder native(o.prefix);
+  SparkplugDecoder sparkplug;
   long long seen = 0;
   const auto deadline = o.timeout ? std::chrono::steady_clock::now() + *o.timeout
                                 : std::chrono::steady_clock::time_point::max();
@@ -163,11 +171,13 @@ int tail(const Args& args, const SourceTypes& types) {
     mqtt::const_message_ptr msg;
     if (!client.try_consume_message_for(&msg, std::chrono::milliseconds(200))) continue;
     if (!msg) continue;  // connection lost; the client reconnects by itself
-    auto decoded = decoder.decode(msg->get_topic(), msg->get_payload_str());
+    const bool spb = is_sparkplug_topic(msg->get_topic());
+    auto decoded = spb ? sparkplug.decode(msg->get_topic(), msg->get_payload_str())
+                       : native.decode(msg->get_topic(), msg->get_payload_str());
     if (msg->is_retained()) decoded["retained"] = true;
     if (json) std::cout << boost::json::serialize(decoded) << std::endl;
     // Any client may publish under the prefix: nothing it sends reaches the terminal raw.
-    else std::cout << printable(decoder.to_text(decoded), true) << std::flush;
+    else std::cout << printable(spb ? sparkplug.to_text(decoded) : native.to_text(decoded), true) << std::flush;
     ++seen;
   }
   try {

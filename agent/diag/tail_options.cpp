@@ -10,6 +10,7 @@
 
 #include "core/config_reader.hpp"
 #include "core/mqtt_config.hpp"
+#include "publish/sparkplug_topics.hpp"
 
 namespace rackwatch::cli {
 
@@ -37,7 +38,28 @@ struct Given {
   std::vector<std::string> brokers;
   std::optional<std::string> prefix, topic, username, password, password_file;
   std::optional<std::string> ca_file, cert_file, key_file, key_password_file;
+  bool sparkplug = false;
+  std::string sparkplug_group;  // empty: the config's group, or all
 };
+
+// What a config says of its agent's topics.
+struct ConfigTopics {
+  bool sparkplug = false;  // mqtt.format: sparkplug
+  std::string group;       // mqtt.sparkplug.group_id (the site unless set)
+  std::string rack;        // /{site}/{rack}/#
+};
+
+std::vector<std::string> sparkplug_filters(const std::string& group) {
+  return {std::string(kSparkplugNamespace) + "/" + group + "/#", std::string(kSparkplugNamespace) + "/STATE/#"};
+}
+
+// Empty when `group` may stand in a subscription as one topic level.
+std::string group_problem(const std::string& group) {
+  if (group.empty()) return "is empty";
+  if (group.find_first_of("/#") != std::string::npos) return "holds '/' or '#': it names one topic level";
+  if (group.find('+') != std::string::npos && group != "+") return "holds '+': give + alone for all groups";
+  return {};
+}
 
 bool any_tls_option(const Given& g) { return g.ca_file || g.cert_file || g.key_file || g.key_password_file; }
 
@@ -46,7 +68,8 @@ std::string first_tls_option(const Given& g) {
 }
 
 // Takes the agent's broker settings from its config; false with `error` set.
-bool take_config(const std::string& path, const SourceParsers& types, TailOptions& o, std::string& error) {
+bool take_config(const std::string& path, const SourceParsers& types, TailOptions& o, ConfigTopics& topics,
+                 std::string& error) {
   Diagnostics diags;
   const auto config = load_config(path, types, diags);
   if (!config) {
@@ -67,7 +90,9 @@ bool take_config(const std::string& path, const SourceParsers& types, TailOption
   const auto& m = config->mqtt;
   o.brokers = m.brokers;
   o.prefix = m.prefix;
-  o.filter = m.prefix + "/" + config->agent.site + "/" + config->agent.rack + "/#";
+  topics.sparkplug = m.format == MqttFormat::sparkplug;
+  topics.group = m.sparkplug.group_id;
+  topics.rack = "/" + config->agent.site + "/" + config->agent.rack + "/#";
   o.username = m.username;
   o.password = m.password;
   o.tls = m.tls;
@@ -143,6 +168,18 @@ std::optional<TailOptions> parse_tail_options(const Args& args, const SourcePars
       o.json = true;
       continue;
     }
+    if (a == "--sparkplug") {
+      g.sparkplug = true;
+      // GROUP is optional: a next argument that is no option is it.
+      if (i + 1 < args.size() && !args[i + 1].starts_with("-")) {
+        g.sparkplug_group = args[++i];
+        if (const auto problem = group_problem(g.sparkplug_group); !problem.empty()) {
+          error = "--sparkplug '" + g.sparkplug_group + "': the group " + problem;
+          return std::nullopt;
+        }
+      }
+      continue;
+    }
     if (a == "--help" || a == "-h") {
       o.help = true;
       return o;
@@ -192,7 +229,8 @@ std::optional<TailOptions> parse_tail_options(const Args& args, const SourcePars
     }
   }
 
-  if (!g.config.empty() && !take_config(g.config, types, o, error)) return std::nullopt;
+  ConfigTopics from_config;
+  if (!g.config.empty() && !take_config(g.config, types, o, from_config, error)) return std::nullopt;
   if (!g.brokers.empty()) o.brokers = g.brokers;
   if (o.brokers.empty()) {
     error = "which broker? give --broker URI, or --config FILE to use the agent's";
@@ -207,14 +245,23 @@ std::optional<TailOptions> parse_tail_options(const Args& args, const SourcePars
     }
     b = std::move(parsed.uri);
   }
-  if (g.prefix) {
-    // The config's rack under another prefix; otherwise all of it.
-    const auto rack = g.config.empty() ? std::string() : o.filter.substr(o.prefix.size());
-    o.prefix = *g.prefix;
-    o.filter = g.config.empty() ? o.prefix + "/#" : o.prefix + rack;
+  if (g.sparkplug && g.prefix) {
+    error = "give --prefix (the native topics) or --sparkplug, not both";
+    return std::nullopt;
   }
-  if (o.filter.empty()) o.filter = o.prefix + "/#";
-  if (g.topic) o.filter = *g.topic;
+  if (g.prefix) o.prefix = *g.prefix;
+  if (g.sparkplug) {
+    const auto group = !g.sparkplug_group.empty() ? g.sparkplug_group
+                       : g.config.empty()         ? std::string("+")
+                                                  : from_config.group;
+    o.filters = sparkplug_filters(group);
+  } else if (from_config.sparkplug && !g.prefix) {
+    o.filters = sparkplug_filters(from_config.group);
+  } else {
+    // The config's rack (under another prefix when given); otherwise all of it.
+    o.filters = {o.prefix + (g.config.empty() ? "/#" : from_config.rack)};
+  }
+  if (g.topic) o.filters = {*g.topic};
   if (g.username) o.username = *g.username;
   if (g.password && g.password_file) {
     error = "give --password-file or --password, not both";

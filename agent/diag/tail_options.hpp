@@ -20,7 +20,9 @@ namespace rackwatch::cli {
 struct TailOptions {
   std::vector<std::string> brokers;
   std::string prefix = "rackwatch/v1";
-  std::string filter;  // {prefix}/#, or {prefix}/{site}/{rack}/# of a config's agent
+  // {prefix}/#, or {prefix}/{site}/{rack}/# of a config's agent; for
+  // Sparkplug spBv1.0/{group}/# and spBv1.0/STATE/#.
+  std::vector<std::string> filters;
   std::string username;
   std::string password;
   std::optional<TlsConfig> tls;  // set when a broker is ssl:// or mqtts://

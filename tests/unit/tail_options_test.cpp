@@ -52,7 +52,7 @@ TEST_F(TailOptionsTest, TheConfigGivesBrokersRackTopicsTlsAndSecrets) {
   ASSERT_TRUE(o) << error_;
   EXPECT_EQ(o->brokers, (std::vector<std::string>{"ssl://10.0.0.5:8883", "ssl://10.0.0.6:8883"}));
   EXPECT_EQ(o->prefix, "dc1/rw");
-  EXPECT_EQ(o->filter, "dc1/rw/hall-a/r07/#");
+  EXPECT_EQ(o->filters, (std::vector<std::string>{"dc1/rw/hall-a/r07/#"}));
   EXPECT_EQ(o->username, "r07");
   EXPECT_EQ(o->password, "s3cret");
   EXPECT_EQ(o->connect_timeout, std::chrono::milliseconds(4'000));
@@ -72,7 +72,7 @@ TEST_F(TailOptionsTest, TheCommandLineWinsOverTheConfig) {
                         file("lab-ca.pem", "LAB", 0644)});
   ASSERT_TRUE(o) << error_;
   EXPECT_EQ(o->brokers, (std::vector<std::string>{"mqtts://127.0.0.1:18883"}));
-  EXPECT_EQ(o->filter, "lab/hall-a/r07/#");  // the config's rack under the prefix given
+  EXPECT_EQ(o->filters, (std::vector<std::string>{"lab/hall-a/r07/#"}));  // the config's rack under the prefix given
   EXPECT_EQ(o->username, "operator");
   EXPECT_EQ(o->password, "other");
   EXPECT_EQ(o->tls->ca_file, (dir_ / "lab-ca.pem").string());
@@ -80,7 +80,7 @@ TEST_F(TailOptionsTest, TheCommandLineWinsOverTheConfig) {
 
   const auto topic = parse({"--config", config, "--topic", "dc1/rw/+/+/alarm"});
   ASSERT_TRUE(topic) << error_;
-  EXPECT_EQ(topic->filter, "dc1/rw/+/+/alarm");
+  EXPECT_EQ(topic->filters, (std::vector<std::string>{"dc1/rw/+/+/alarm"}));
   // A plain broker given over a TLS config leaves TLS out.
   const auto plain = parse({"--config", config, "--broker", "tcp://127.0.0.1:1883"});
   ASSERT_TRUE(plain) << error_;
@@ -90,7 +90,7 @@ TEST_F(TailOptionsTest, TheCommandLineWinsOverTheConfig) {
 TEST_F(TailOptionsTest, WithoutAConfigTheWholePrefixAndTheSystemsCas) {
   const auto plain = parse({"--broker", "tcp://127.0.0.1:1883", "--json"});
   ASSERT_TRUE(plain) << error_;
-  EXPECT_EQ(plain->filter, "rackwatch/v1/#");
+  EXPECT_EQ(plain->filters, (std::vector<std::string>{"rackwatch/v1/#"}));
   EXPECT_FALSE(plain->tls);
   EXPECT_TRUE(plain->json);
   EXPECT_EQ(plain->count, -1);
@@ -149,6 +149,47 @@ TEST_F(TailOptionsTest, MistakesNameTheOptionOrFileAndWhatToDo) {
     EXPECT_FALSE(parse(c.args)) << ::testing::PrintToString(c.args);
     EXPECT_THAT(error_, HasSubstr(c.error)) << ::testing::PrintToString(c.args);
   }
+}
+
+// A config of format sparkplug: its group's topics and the hosts' STATE;
+// --sparkplug picks them with --broker (all groups, or one).
+TEST_F(TailOptionsTest, SparkplugTopicsFromTheConfigOrTheCommandLine) {
+  const auto sources = "sources:\n  - {name: pdu, type: sim, interval: 1s, points: [{name: t, signal: pdu.total.power}]}\n";
+  const auto by_site = file("spb.yaml", std::string("agent: {site: hall-a, rack: r07}\nmqtt: {brokers: [tcp://b:1883], "
+                                                    "format: sparkplug}\n") + sources);
+  auto o = parse({"--config", by_site});
+  ASSERT_TRUE(o) << error_;
+  EXPECT_EQ(o->filters, (std::vector<std::string>{"spBv1.0/hall-a/#", "spBv1.0/STATE/#"}));
+  const auto by_group = file("spb-group.yaml", std::string("agent: {site: hall-a, rack: r07}\nmqtt: {brokers: "
+                                                          "[tcp://b:1883], format: sparkplug, sparkplug: {group_id: "
+                                                          "plant-4}}\n") + sources);
+  o = parse({"--config", by_group, "--json"});
+  ASSERT_TRUE(o) << error_;
+  EXPECT_EQ(o->filters, (std::vector<std::string>{"spBv1.0/plant-4/#", "spBv1.0/STATE/#"}));
+  EXPECT_TRUE(o->json);  // GROUP is optional: the next option is not taken for it
+
+  o = parse({"--broker", "tcp://b:1883", "--sparkplug"});
+  ASSERT_TRUE(o) << error_;
+  EXPECT_EQ(o->filters, (std::vector<std::string>{"spBv1.0/+/#", "spBv1.0/STATE/#"}));
+  o = parse({"--broker", "tcp://b:1883", "--sparkplug", "plant-9", "--count", "2"});
+  ASSERT_TRUE(o) << error_;
+  EXPECT_EQ(o->filters, (std::vector<std::string>{"spBv1.0/plant-9/#", "spBv1.0/STATE/#"}));
+  EXPECT_EQ(o->count, 2);
+  // A native config's group (its site) with --sparkplug alone.
+  o = parse({"--config", agent_config(), "--sparkplug"});
+  ASSERT_TRUE(o) << error_;
+  EXPECT_EQ(o->filters, (std::vector<std::string>{"spBv1.0/hall-a/#", "spBv1.0/STATE/#"}));
+  // --topic still wins.
+  o = parse({"--config", by_site, "--topic", "spBv1.0/hall-a/DDATA/#"});
+  ASSERT_TRUE(o) << error_;
+  EXPECT_EQ(o->filters, (std::vector<std::string>{"spBv1.0/hall-a/DDATA/#"}));
+
+  EXPECT_FALSE(parse({"--broker", "tcp://b:1883", "--sparkplug", "a/b"}));
+  EXPECT_THAT(error_, HasSubstr("--sparkplug 'a/b': the group holds '/' or '#'"));
+  EXPECT_FALSE(parse({"--broker", "tcp://b:1883", "--sparkplug", "a+"}));
+  EXPECT_THAT(error_, HasSubstr("give + alone for all groups"));
+  EXPECT_FALSE(parse({"--broker", "tcp://b:1883", "--sparkplug", "--prefix", "x"}));
+  EXPECT_THAT(error_, HasSubstr("give --prefix (the native topics) or --sparkplug, not both"));
 }
 
 TEST_F(TailOptionsTest, HelpNeedsNothingElse) {
