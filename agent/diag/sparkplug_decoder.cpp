@@ -298,9 +298,9 @@ json::object SparkplugDecoder::decode(const std::string& topic, const std::strin
     } else {
       node = Node{};
     }
-  } else if (type == "DDEATH") {
-    node.devices.erase(parts[4]);
   }
+  // A DDEATH keeps its device's births: the readings it stored before it
+  // died may still come, as historical data by those aliases.
   o["metrics"] = std::move(metrics);
   o["problems"] = std::move(problems);
   return o;
