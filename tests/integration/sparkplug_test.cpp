@@ -33,7 +33,10 @@ std::string device_topic(const std::string& type, const std::string& device) {
   return node_topic(type) + "/" + device;
 }
 
-std::string config_for(const std::string& broker, const std::filesystem::path& dir) {
+// `pdu_points`: the pdu source's point list items.
+std::string config_for(const std::string& broker, const std::filesystem::path& dir,
+                       const std::string& pdu_points = "      - {name: l1, signal: pdu.l1.power}\n"
+                                                       "      - {name: l2, signal: pdu.l2.power}\n") {
   return R"(agent: {site: hall-t, rack: r99, id: spb-agent}
 mqtt:
   brokers: [)" + broker + R"(]
@@ -50,9 +53,7 @@ sources:
     interval: 200ms
     seed: 3
     points:
-      - {name: l1, signal: pdu.l1.power}
-      - {name: l2, signal: pdu.l2.power}
-  - name: cdu
+)" + pdu_points + R"(  - name: cdu
     type: sim
     interval: 500ms
     points:
@@ -79,6 +80,22 @@ class SparkplugTest : public ::testing::Test {
     write_file(dir_ / "agent.yaml", config_for(broker_.uri(), dir_.path()));
     agent_ = std::make_unique<Process>(
         std::vector<std::string>{bin("rackwatchd"), "--config", (dir_ / "agent.yaml").string()}, dir_.path());
+  }
+  void start_agent_with(const std::string& pdu_points) {
+    write_file(dir_ / "agent.yaml", config_for(broker_.uri(), dir_.path(), pdu_points));
+    agent_ = std::make_unique<Process>(
+        std::vector<std::string>{bin("rackwatchd"), "--config", (dir_ / "agent.yaml").string()}, dir_.path());
+  }
+
+  // Writes the config with `pdu_points` and has the agent reload it.
+  void reload_with(const std::string& pdu_points) {
+    write_file(dir_ / "agent.yaml", config_for(broker_.uri(), dir_.path(), pdu_points));
+    const auto r = rackwatch_verb((dir_ / "diag.sock").string(), {"reload"});
+    ASSERT_EQ(r.exit_code, 0) << r.err << diagnostics();
+  }
+  std::int64_t pending() {
+    auto st = agent_state((dir_ / "diag.sock").string());
+    return st ? json_int(st->at("outbox").at("pending")) : -1;
   }
 
   std::string diagnostics() { return agent_ ? "--- agent log ---\n" + agent_->log() : ""; }
@@ -345,6 +362,72 @@ TEST_F(SparkplugTest, ReplayedReadingsAreHistoricalWithTheirOwnTimestamps) {
   for (auto it = std::next(taken.begin()); it != taken.end(); ++it) widest = std::max(widest, *it - *std::prev(it));
   EXPECT_LT(widest, 700) << "a gap of " << widest << " ms between readings of a 200 ms poll, over "
                          << taken.size() << " readings";
+}
+
+// Two reloads while the broker is away (l3 added, then l2 removed): the
+// births after it say the last catalog, every stored reading of a point
+// that stays goes out by its current alias, historical, and no poll of l1
+// or of l3 since it was added is missing. l2's stored readings have no
+// metric any more.
+TEST_F(SparkplugTest, ReloadsDuringAnOutageLoseNoReadingOfAPointThatStays) {
+  const std::string l1 = "      - {name: l1, signal: pdu.l1.power}\n";
+  const std::string l2 = "      - {name: l2, signal: pdu.l2.power}\n";
+  const std::string l3 = "      - {name: l3, signal: pdu.l3.power}\n";
+  {
+    TestSubscriber first(broker_.uri(), "spBv1.0/#", "spb-watcher", 10s);
+    start_agent_with(l1 + l2);
+    ASSERT_TRUE(first.wait_for_topic(device_topic("DDATA", "pdu"), 20s)) << diagnostics();
+    ASSERT_TRUE(broker_.wait_saved(10s));
+  }
+  broker_.kill();
+  ASSERT_TRUE(wait_until([&] { return pending() >= 5; }, 20s)) << diagnostics();
+  reload_with(l1 + l2 + l3);
+  const auto after_first = pending();
+  ASSERT_TRUE(wait_until([&] { return pending() >= after_first + 8; }, 20s)) << diagnostics();
+  reload_with(l1 + l3);
+  const auto after_second = pending();
+  ASSERT_TRUE(wait_until([&] { return pending() >= after_second + 8; }, 20s)) << diagnostics();
+  broker_.restart();
+  TestSubscriber sub(broker_.uri(), "spBv1.0/#", "spb-watcher", 10s);
+  ASSERT_TRUE(wait_until([&] { return pending() == 0; }, 30s)) << diagnostics();
+  ASSERT_TRUE(wait_until([&] { return count(sub.messages(), device_topic("DDATA", "pdu")) >= 30; }, 20s))
+      << diagnostics();
+
+  const auto all = decode(sub.messages());
+  // Aliases of the last births of pdu, by name.
+  std::map<std::string, std::int64_t> alias;
+  std::size_t last_birth = 0;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (all[i].type() != "DBIRTH" || all[i].device() != "pdu") continue;
+    alias.clear();
+    last_birth = i;
+    for (const auto& m : all[i].metrics()) alias[std::string(m.at("name").as_string())] = m.at("alias").to_number<std::int64_t>();
+  }
+  ASSERT_EQ(alias.size(), 2u) << "the last births are the last catalog's";
+  ASSERT_TRUE(alias.count("l1") && alias.count("l3"));
+  std::map<std::int64_t, std::set<std::int64_t>> taken;  // alias → times
+  std::size_t historical = 0;
+  for (std::size_t i = last_birth + 1; i < all.size(); ++i) {
+    const auto& d = all[i];
+    if (d.type() != "DDATA" || d.device() != "pdu") continue;
+    for (const auto& m : d.metrics()) {
+      const auto& o = m.as_object();
+      const auto a = o.at("alias").to_number<std::int64_t>();
+      EXPECT_TRUE(a == alias["l1"] || a == alias["l3"]) << "alias " << a << " not born in the last DBIRTH";
+      taken[a].insert(o.at("timestamp").to_number<std::int64_t>());
+      if (o.contains("isHistorical") && o.at("isHistorical").as_bool()) ++historical;
+    }
+  }
+  EXPECT_GE(historical, 20u);
+  for (const auto& name : {"l1", "l3"}) {
+    const auto& times = taken[alias[name]];
+    ASSERT_GE(times.size(), 10u) << name;
+    std::int64_t widest = 0;
+    for (auto it = std::next(times.begin()); it != times.end(); ++it) widest = std::max(widest, *it - *std::prev(it));
+    EXPECT_LT(widest, 700) << name << ": a gap of " << widest << " ms in " << times.size() << " readings";
+  }
+  // l1 goes back to before the first reload: its readings of the first catalog came through.
+  EXPECT_LT(*taken[alias["l1"]].begin(), *taken[alias["l3"]].begin() - 500);
 }
 
 }  // namespace
