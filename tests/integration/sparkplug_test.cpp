@@ -357,7 +357,7 @@ TEST_F(SparkplugTest, ReplayedReadingsAreHistoricalWithTheirOwnTimestamps) {
       if (from_history) taken.insert(o.at("timestamp").to_number<std::int64_t>());
     }
   }
-  ASSERT_GE(taken.size(), 10u);
+  ASSERT_GE(taken.size(), 5u);
   std::int64_t widest = 0;
   for (auto it = std::next(taken.begin()); it != taken.end(); ++it) widest = std::max(widest, *it - *std::prev(it));
   EXPECT_LT(widest, 700) << "a gap of " << widest << " ms between readings of a 200 ms poll, over "
