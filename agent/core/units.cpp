@@ -96,6 +96,15 @@ constexpr std::array kQuantities{
 
 }  // namespace
 
+std::string_view quantity_of_unit(Unit unit) {
+  if (unit == Unit::boolean) return "state";
+  if (unit == Unit::percent) return "ratio";
+  for (const auto& q : kQuantities) {
+    if (q.unit == unit) return q.name;
+  }
+  return "";
+}
+
 std::string_view unit_symbol(Unit unit) {
   for (const auto& s : kSpellings) {
     if (s.unit == unit) return s.text;

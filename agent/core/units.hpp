@@ -53,6 +53,11 @@ struct Quantity {
 
 std::optional<Quantity> find_quantity(std::string_view name);
 
+// The quantity a point in `unit` measures when its config names only the
+// unit: the one quantity of that unit, or the generic one ("state" for
+// boolean, "ratio" for percent); empty for none.
+std::string_view quantity_of_unit(Unit unit);
+
 // Every known quantity name, comma separated, for error messages.
 std::string quantity_names();
 

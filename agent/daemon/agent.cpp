@@ -113,7 +113,9 @@ void Agent::schedule_status() {
   timers_.status->expires_after(config().mqtt.status_interval);
   timers_.status->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    publish_state(encoder_->status(true, counters(), Clock::now()));
+    const auto now = Clock::now();
+    publish_state(encoder_->status(true, counters(), now));
+    publish_state(encoder_->snapshot(model_->pipeline.latest(), sequence_, now));
     schedule_status();
   });
 }
@@ -125,6 +127,7 @@ void Agent::publish_state(const Record& record) {
 
 void Agent::send_birth() {
   broker_.link.born = true;
+  broker_.waiting.clear();
   publisher_->connected(birth());
 }
 
@@ -154,7 +157,8 @@ void Agent::wire_event(WireFormat::Event event) {
 
 std::vector<Message> Agent::birth() {
   const auto now = Clock::now();
-  return wire_->birth({encoder_->status(true, counters(), now), encoder_->catalog(now), active_alarms_record(now)});
+  return wire_->birth({encoder_->status(true, counters(), now), encoder_->catalog(now), active_alarms_record(now),
+                       encoder_->snapshot(model_->pipeline.latest(), sequence_, now)});
 }
 
 void Agent::start() {
@@ -234,8 +238,8 @@ std::unique_ptr<MqttSession> Agent::make_session() {
     } else {
       const auto& host = config().mqtt.sparkplug.primary_host_id;
       // Shown by `rackwatch status` until the births go.
-      broker_.last_error = "connected, waiting for primary host " + host + " to say online on spBv1.0/STATE/" +
-                           host + " before the births; readings wait in the outbox";
+      broker_.waiting = "primary host " + host + " to say online on spBv1.0/STATE/" + host +
+                        " before the births; readings wait in the outbox";
       log::info("sparkplug: waiting for primary host ", host, " to be online (its STATE) before the births; "
                 "readings wait in the outbox");
     }
@@ -246,14 +250,16 @@ std::unique_ptr<MqttSession> Agent::make_session() {
     if (broker_.connected) broker_.since = Clock::now();
     broker_.connected = false;
     broker_.last_error = why;
+    broker_.waiting.clear();
     broker_.link.born = false;
     publisher_->disconnected();
   };
   handlers.message = [this, generation](const Message& message) {
     if (generation == broker_.generation) wire_->inbound(message);
   };
-  // The will is made at every connect attempt, by the wire format.
-  auto will = [this] { return wire_->will(encoder_->status(false, {}, Clock::now())); };
+  // The will is made at every connect attempt, by the wire format, from
+  // the agent as it is then: its catalog, its counters, the time.
+  auto will = [this] { return wire_->will(encoder_->status(false, counters(), Clock::now())); };
   auto session = std::make_unique<MqttSession>(env_.executor, config().mqtt, std::move(will),
                                                std::move(handlers));
   broker_.link.session = session.get();

@@ -117,6 +117,7 @@ class Agent {
     bool connected = false;
     TimePoint since{};
     std::string last_error;
+    std::string waiting;  // connected, not born yet: for what
     // Of the sessions a reload replaced: the counters shown are the
     // agent's, for its whole life, not the current session's.
     std::uint64_t earlier_connects = 0;

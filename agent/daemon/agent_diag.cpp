@@ -63,6 +63,7 @@ v1::AgentState Agent::status_snapshot() const {
   s.set_site(id.site);
   s.set_rack(id.rack);
   s.set_boot_id(id.boot_id);
+  s.set_catalog_id(encoder_->catalog_id());
   s.set_start_time_ms(to_unix_ms(id.start_time));
   s.set_now_ms(to_unix_ms(Clock::now()));
   s.set_config_file(config().file);
@@ -73,6 +74,7 @@ v1::AgentState Agent::status_snapshot() const {
   auto* b = s.mutable_broker();
   const auto& stats = broker_.session->stats();
   b->set_connected(broker_.session->connected());
+  b->set_waiting(broker_.waiting);
   b->set_broker(stats.broker);
   b->set_since_ms(ms_or_zero(broker_.since));
   b->set_last_error(broker_.last_error.empty() ? stats.last_error : broker_.last_error);

@@ -48,6 +48,7 @@ void print_status(const v1::AgentState& s) {
   if (b.connected()) {
     std::cout << "connected to " << b.broker();
     if (b.since_ms() > 0) std::cout << " for " << format_duration(now - b.since_ms());
+    if (!b.waiting().empty()) std::cout << ", WAITING for " << b.waiting();
   } else {
     std::cout << "NOT connected" << (b.broker().empty() ? "" : " (last tried " + b.broker() + ")");
     if (b.since_ms() > 0) std::cout << " for " << format_duration(now - b.since_ms());
@@ -63,7 +64,7 @@ void print_status(const v1::AgentState& s) {
   if (o.held() > 0) std::cout << ", " << o.held() << " held (refused by the broker)";
   std::cout << '\n';
   std::cout << "published " << plural(s.messages_published(), "message") << ", " << s.messages_dropped()
-            << " dropped, telemetry #" << s.telemetry_sequence() << '\n';
+            << " dropped, telemetry #" << s.telemetry_sequence() << ", catalog " << s.catalog_id() << '\n';
   std::cout << "alarms    " << (s.active_alarms().empty() ? "none active" : std::to_string(s.active_alarms_size()) + " active")
             << '\n';
   for (const auto& a : s.active_alarms()) {

@@ -43,9 +43,8 @@ std::string fnv1a_hex(const std::string& bytes) {
 namespace {
 
 void set_limits(const PointConfig& p, v1::Point& out) {
-  if (!p.thresholds) return;
+  if (!p.thresholds || !p.thresholds->any()) return;
   const auto& t = *p.thresholds;
-  if (!t.low_critical && !t.low_caution && !t.high_caution && !t.high_critical && !t.alarm_state) return;
   auto& l = *out.mutable_limits();
   if (t.low_critical) l.set_low_critical(*t.low_critical);
   if (t.low_caution) l.set_low_caution(*t.low_caution);
@@ -53,7 +52,14 @@ void set_limits(const PointConfig& p, v1::Point& out) {
   if (t.high_critical) l.set_high_critical(*t.high_critical);
   l.set_hysteresis(t.hysteresis);
   l.set_delay_ms(static_cast<std::uint32_t>(t.delay.count()));
-  if (t.alarm_state) l.set_alarm_when(*t.alarm_state);
+  if (t.alarm_state) {
+    l.set_alarm_when(*t.alarm_state);
+    l.set_alarm_severity(t.state_severity == Severity::caution ? v1::AlarmEvent::SEVERITY_CAUTION
+                                                                : v1::AlarmEvent::SEVERITY_CRITICAL);
+  }
+  l.set_sensor_failed(t.sensor_failed);
+  if (t.sensor_failed) l.set_failed_delay_ms(static_cast<std::uint32_t>(t.failed_delay.count()));
+  l.set_stale_after(t.stale_after);
 }
 
 // What the agent does with a point's samples: its alarm limits, and report
@@ -82,7 +88,8 @@ NativeEncoder::NativeEncoder(const Config& config, const Catalog& catalog, Agent
     auto* point = cat.add_points();
     point->set_id(cp.id);
     point->set_device(std::string(cp.device));
-    point->set_quantity(p.quantity);
+    // A point given only a unit (a derived one) still says what it measures.
+    point->set_quantity(p.quantity.empty() ? std::string(quantity_of_unit(p.unit)) : p.quantity);
     point->set_unit(static_cast<v1::Unit>(p.unit));
     point->set_unit_symbol(std::string(unit_symbol(p.unit)));
     point->set_location(p.location);
@@ -228,6 +235,31 @@ Record NativeEncoder::telemetry(const std::string& source, std::uint64_t sequenc
     if (!s.reason.empty()) out->set_reason(s.reason);
   }
   return Record{RecordKind::telemetry, topics_.telemetry(), t.SerializeAsString()};
+}
+
+Record NativeEncoder::snapshot(const std::vector<Sample>& latest, std::uint64_t sequence, TimePoint now) const {
+  v1::Snapshot s;
+  s.set_agent_id(identity_.agent_id);
+  s.set_boot_id(identity_.boot_id);
+  s.set_catalog_id(catalog_id_);
+  const auto base = to_unix_ms(now);
+  s.set_time_ms(base);
+  s.set_telemetry_sequence(sequence);
+  for (std::size_t i = 0; i < latest.size(); ++i) {
+    const auto& x = latest[i];
+    auto* out = s.add_samples();
+    out->set_point(static_cast<std::uint32_t>(i));
+    out->set_quality(static_cast<v1::Quality>(x.quality));
+    if (x.quality == Quality::unknown && x.time == TimePoint{}) {
+      // Never read: no value, no time, and it says so.
+      out->set_reason(x.reason.empty() ? "not read yet" : x.reason);
+      continue;
+    }
+    out->set_value(has_value(x.quality) ? x.value : 0);
+    out->set_time_offset_ms(to_unix_ms(x.time) - base);
+    if (!x.reason.empty()) out->set_reason(x.reason);
+  }
+  return Record{RecordKind::snapshot, topics_.snapshot(), s.SerializeAsString()};
 }
 
 void fill_restarts(const StatusCounters::Restarts& in, v1::ComponentRestarts& out) {

@@ -93,6 +93,9 @@ class NativeEncoder {
   Record active_alarms(const std::vector<v1::AlarmEvent>& active, TimePoint now) const;
   Record telemetry(const std::string& source, std::uint64_t sequence, TimePoint tick,
                     const std::vector<Sample>& samples);
+  // The latest sample of every catalog point (`latest`, by index), with the
+  // last telemetry sequence taken; retained, not stored.
+  Record snapshot(const std::vector<Sample>& latest, std::uint64_t sequence, TimePoint now) const;
 
  private:
   struct Buffers;

@@ -10,11 +10,13 @@ RecordKind kind_of_address(std::string_view address) {
   if (last == "alarms") return RecordKind::active_alarms;
   if (last == "status") return RecordKind::status;
   if (last == "catalog") return RecordKind::catalog;
+  if (last == "snapshot") return RecordKind::snapshot;
   return RecordKind::unknown;
 }
 
 bool retained(RecordKind kind) {
-  return kind == RecordKind::status || kind == RecordKind::catalog || kind == RecordKind::active_alarms;
+  return kind == RecordKind::status || kind == RecordKind::catalog || kind == RecordKind::active_alarms ||
+         kind == RecordKind::snapshot;
 }
 
 Message stored_form(const Record& record) { return Message{record.address, record.payload, 1, retained(record.kind)}; }

@@ -17,6 +17,7 @@ enum class RecordKind : std::uint8_t {
   telemetry,      // v1.Telemetry
   alarm,          // v1.AlarmEvent
   active_alarms,  // v1.ActiveAlarms
+  snapshot,       // v1.Snapshot
   unknown,        // found in an outbox, not made by this version
 };
 

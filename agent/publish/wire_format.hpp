@@ -79,20 +79,19 @@ class WireFormat {
   std::function<void(Event)> event_;
 };
 
-// rackwatch.v1 on its own topics: a record goes out as it was stored.
+// rackwatch.v1 on its own topics: a record goes out as it was stored, and
+// each catalog also retained under its id.
 class NativeWire final : public WireFormat {
  public:
   Message will(const Record& offline) override { return stored_form(offline); }
+  // The state records, the catalog also on {base}/catalog/{id}.
   std::vector<Message> birth(const std::vector<Record>& state) override;
-  // A stored active-alarm set or catalog is replaced by the one in this
-  // connection's birth: replaying it would bring back an older one over the
-  // retained current one.
-  std::optional<Message> encode(const Record& record, bool replayed) override {
-    if (replayed && (record.kind == RecordKind::active_alarms || record.kind == RecordKind::catalog)) {
-      return std::nullopt;
-    }
-    return stored_form(record);
-  }
+  // A stored active-alarm set is replaced by the one in this connection's
+  // birth: replaying it would bring back an older one.
+  std::optional<Message> encode(const Record& record, bool replayed) override;
+  // A catalog goes retained on {base}/catalog/{id}, ahead of the telemetry
+  // stored after it; a fresh one is also the current one on {base}/catalog.
+  std::vector<Message> encode_all(const Record& record, bool replayed) override;
   std::optional<Message> death(const Record& offline) override { return stored_form(offline); }
 };
 

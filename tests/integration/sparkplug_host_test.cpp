@@ -214,6 +214,9 @@ TEST_F(SparkplugHostTest, BirthsWaitForThePrimaryHostAndItsOfflineEndsTheSession
   ASSERT_TRUE(wait_until([&] { return pending() >= 10; }, 20s)) << diagnostics();
   EXPECT_EQ(count(sub.messages(), node_topic("NBIRTH")), 0u) << "born before the primary host was online";
   EXPECT_THAT(agent_->log(), ::testing::HasSubstr("waiting for primary host scada-1"));
+  const auto waiting = agent_state((dir_ / "diag.sock").string());
+  ASSERT_TRUE(waiting);
+  EXPECT_THAT(json::serialize(waiting->at("broker")), ::testing::HasSubstr("primary host scada-1 to say online"));
 
   sub.publish(state, state_payload(true, 2000), 5s, true);
   ASSERT_TRUE(sub.wait_for_topic(node_topic("NBIRTH"), 20s)) << diagnostics();
