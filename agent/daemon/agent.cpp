@@ -122,7 +122,10 @@ void Agent::schedule_status() {
 
 void Agent::publish_state(const Record& record) {
   if (!broker_.session || !broker_.link.connected()) return;
-  if (auto m = wire_->encode(record, false)) broker_.session->publish(*m, [](PublishError, const std::string&) {});
+  // Every message of it: a catalog with new device info is also the one under its id.
+  for (const auto& m : wire_->encode_all(record, false)) {
+    broker_.session->publish(m, [](PublishError, const std::string&) {});
+  }
 }
 
 void Agent::send_birth() {
