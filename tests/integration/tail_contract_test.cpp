@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
 #include <sstream>
 
 #include "rackwatch/v1/telemetry.pb.h"
@@ -128,6 +129,50 @@ TEST(TailContractTest, HoldsForTheCatalogAndReportsGapsAndDuplicates) {
   EXPECT_EQ(confirmed.at("state").as_string(), "confirmed");
   EXPECT_EQ(confirmed.at("missing").to_number<std::uint64_t>(), 2u);
   EXPECT_EQ(confirmed.at("dropped_by_agent").to_number<std::uint64_t>(), 0u);
+}
+
+// A catalog seen once, not retained: a second tail with the same
+// --catalog-cache names telemetry at once, without holding it.
+TEST(TailContractTest, TheCatalogCacheOutlivesATail) {
+  TempDir dir("rackwatch-tail-cache");
+  const auto cache = dir / "catalogs";
+  std::filesystem::create_directories(cache);
+  Mosquitto broker;
+  broker.start();
+  TestSubscriber publisher(broker.uri(), "rackwatch-test/unused");
+  {
+    Process first({bin("rackwatch"), "tail", "--broker", broker.uri(), "--json", "--count", "1", "--timeout", "20s",
+                   "--catalog-cache", cache.string()},
+                  dir.path(), Process::Options{{}, "first.log"});
+    // Connected once the broker's log names it; then the catalog, not retained.
+    ASSERT_TRUE(wait_until([&] { return broker.log().find("rackwatch-tail-") != std::string::npos; }, 15s))
+        << broker.log();
+    ASSERT_TRUE(wait_until(
+        [&] {
+          publisher.publish(std::string(kBase) + "catalog/00c0ffee00c0ffee", catalog());
+          return first.log().find(R"("type":"catalog")") != std::string::npos;
+        },
+        15s))
+        << first.log();
+    ASSERT_EQ(first.wait_exit(10s), std::optional<int>(0)) << first.log();
+  }
+  EXPECT_TRUE(std::filesystem::exists(cache / "hall-c_r07_00c0ffee00c0ffee.pb"));
+
+  Process second({bin("rackwatch"), "tail", "--broker", broker.uri(), "--json", "--count", "1", "--timeout", "20s",
+                  "--hold", "0", "--catalog-cache", cache.string()},
+                 dir.path(), Process::Options{{}, "second.log"});
+  ASSERT_TRUE(wait_until(
+      [&] {
+        publisher.publish(std::string(kBase) + "telemetry", telemetry(9));
+        return second.log().find(R"("type":"telemetry")") != std::string::npos;
+      },
+      15s))
+      << second.log();
+  ASSERT_EQ(second.wait_exit(10s), std::optional<int>(0)) << second.log();
+  const auto lines = json_lines(second.log());
+  ASSERT_FALSE(lines.empty()) << second.log();
+  EXPECT_TRUE(lines[0].at("catalog_known").as_bool()) << second.log();
+  EXPECT_EQ(lines[0].at("samples").at(0).at("point").as_string(), "pdu.total");
 }
 
 }  // namespace
