@@ -32,9 +32,10 @@ namespace {
 constexpr const char* kUsage =
     "usage: rackwatch tail --config FILE | --broker URI [OPTIONS]\n"
     "\n"
-    "Subscribes to an agent's topics and prints each status, catalog, telemetry\n"
-    "and alarm message decoded, or each Sparkplug B birth, data, death, command\n"
-    "and host state, until Ctrl-C.\n"
+    "Subscribes to an agent's topics and prints each status, catalog, telemetry,\n"
+    "snapshot and alarm message decoded, with gaps and duplicates in telemetry\n"
+    "sequences, or each Sparkplug B birth, data, death, command and host state,\n"
+    "until Ctrl-C.\n"
     "\n"
     "  --config FILE       the agent's config: its broker(s), prefix, site and rack,\n"
     "                      TLS files, user name and password file; the options\n"
@@ -56,6 +57,10 @@ constexpr const char* kUsage =
     "  --count N           exit after N messages\n"
     "  --timeout DURATION  exit 1 if nothing (or fewer than N) arrived by then\n"
     "  --json              one JSON object a line\n"
+    "  --hold DURATION     how long telemetry and snapshots wait for their catalog\n"
+    "                      before they are shown unnamed (default 2s; 0: not at all)\n"
+    "  --catalog-cache DIR keep catalogs in DIR, so that a restarted tail names\n"
+    "                      telemetry at once\n"
     "\n"
     "Exit 0; 1 on --timeout; 2 on a usage error or when the broker cannot be reached.\n";
 
@@ -156,9 +161,27 @@ int tail(const Args& args, const SourceTypes& types) {
                        << "; Ctrl-C to stop\n";
 
   // Each message by its namespace: a --topic may bring both.
-  WireDecoder native(o.prefix);
+  WireDecoder native(o.prefix, WireDecoderOptions{o.hold, 1000, 64, o.catalog_cache});
   SparkplugDecoder sparkplug;
   long long seen = 0;
+  auto warn = [&] {
+    for (const auto& w : native.take_warnings()) std::cerr << "rackwatch tail: " << w << '\n';
+  };
+  warn();
+  // Messages count toward --count; gap and duplicate reports come with them.
+  auto print_native = [&](std::vector<boost::json::object> batch) {
+    for (const auto& d : batch) {
+      const auto* type = d.if_contains("type");
+      const bool report = type && type->is_string() && (type->as_string() == "gap" || type->as_string() == "duplicate");
+      // A report still goes out with the last message counted.
+      if (!report && count >= 0 && seen >= count) break;
+      if (json) std::cout << boost::json::serialize(d) << std::endl;
+      // Any client may publish under the prefix: nothing it sends reaches the terminal raw.
+      else std::cout << printable(native.to_text(d), true) << std::flush;
+      if (!report) ++seen;
+    }
+    warn();
+  };
   const auto deadline = o.timeout ? std::chrono::steady_clock::now() + *o.timeout
                                 : std::chrono::steady_clock::time_point::max();
   int rc = 0;
@@ -168,18 +191,30 @@ int tail(const Args& args, const SourceTypes& types) {
       rc = 1;
       break;
     }
+    print_native(native.expire(std::chrono::steady_clock::now()));
+    if (count >= 0 && seen >= count) break;
+    // Wake for the next held message's end of hold, at the latest.
+    auto wait = std::chrono::milliseconds(200);
+    if (const auto next = native.next_expiry()) {
+      wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(*next - std::chrono::steady_clock::now()),
+                        std::chrono::milliseconds(1), wait);
+    }
     mqtt::const_message_ptr msg;
-    if (!client.try_consume_message_for(&msg, std::chrono::milliseconds(200))) continue;
+    if (!client.try_consume_message_for(&msg, wait)) continue;
     if (!msg) continue;  // connection lost; the client reconnects by itself
-    const bool spb = is_sparkplug_topic(msg->get_topic());
-    auto decoded = spb ? sparkplug.decode(msg->get_topic(), msg->get_payload_str())
-                       : native.decode(msg->get_topic(), msg->get_payload_str());
+    if (!is_sparkplug_topic(msg->get_topic())) {
+      print_native(native.receive(msg->get_topic(), msg->get_payload_str(), msg->is_retained(),
+                                  std::chrono::steady_clock::now()));
+      continue;
+    }
+    auto decoded = sparkplug.decode(msg->get_topic(), msg->get_payload_str());
     if (msg->is_retained()) decoded["retained"] = true;
     if (json) std::cout << boost::json::serialize(decoded) << std::endl;
-    // Any client may publish under the prefix: nothing it sends reaches the terminal raw.
-    else std::cout << printable(spb ? sparkplug.to_text(decoded) : native.to_text(decoded), true) << std::flush;
+    else std::cout << printable(sparkplug.to_text(decoded), true) << std::flush;
     ++seen;
   }
+  // Stopped by Ctrl-C or --timeout: what still waited for its catalog is shown unnamed.
+  if (rc != 0 || g_stop) print_native(native.release_all());
   try {
     client.stop_consuming();
     client.disconnect()->wait_for(std::chrono::seconds(2));

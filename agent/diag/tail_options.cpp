@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 
 #include "core/config_reader.hpp"
@@ -187,7 +188,7 @@ std::optional<TailOptions> parse_tail_options(const Args& args, const SourcePars
     static const char* const kWithValue[] = {
         "--broker",   "--prefix",    "--topic",    "--username",          "--password", "--password-file",
         "--ca-file",  "--cert-file", "--key-file", "--key-password-file", "--config",   "-c",
-        "--count",    "--timeout"};
+        "--count",    "--timeout",   "--hold",     "--catalog-cache"};
     bool known = false;
     for (const char* k : kWithValue) known = known || a == k;
     if (!known) {
@@ -220,6 +221,24 @@ std::optional<TailOptions> parse_tail_options(const Args& args, const SourcePars
         error = "--count needs a positive number, not '" + v + "'";
         return std::nullopt;
       }
+    } else if (a == "--hold") {
+      const auto hold = v == "0" ? std::optional<std::chrono::milliseconds>(0) : parse_duration(v);
+      if (!hold || hold->count() < 0) {
+        error = "--hold needs a duration such as 2s (0: do not hold), not '" + v + "'";
+        return std::nullopt;
+      }
+      o.hold = *hold;
+    } else if (a == "--catalog-cache") {
+      std::error_code ec;
+      if (!std::filesystem::is_directory(v, ec)) {
+        error = "--catalog-cache '" + v + "': not a directory; create it first";
+        return std::nullopt;
+      }
+      if (::access(v.c_str(), W_OK | X_OK) != 0) {
+        error = "--catalog-cache '" + v + "': " + std::strerror(errno) + "; name a directory this user may write";
+        return std::nullopt;
+      }
+      o.catalog_cache = v;
     } else if (a == "--timeout") {
       o.timeout = parse_duration(v);
       if (!o.timeout) {

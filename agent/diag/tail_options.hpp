@@ -30,6 +30,9 @@ struct TailOptions {
   long long count = -1;  // messages to print; -1: until Ctrl-C
   std::optional<std::chrono::milliseconds> timeout;
   bool json = false;
+  // Telemetry and snapshots wait this long for their catalog; 0: not at all.
+  std::chrono::milliseconds hold{2000};
+  std::string catalog_cache;  // a directory for catalogs across runs; empty: none
   bool help = false;
 };
 

@@ -25,7 +25,7 @@ using namespace rackwatch;
 // Control bytes of wire_decoder_fuzz.
 constexpr std::uint8_t kStatus = 0, kCatalog = 1, kTelemetry = 2, kAlarm = 3, kBogusKind = 4,
                        kShortTopic = 5, kOtherPrefix = 6, kTopicInPayload = 7;
-constexpr std::uint8_t kTwice = 0x20, kOtherRack = 0x40, kCatalogFirst = 0x80;
+constexpr std::uint8_t kReceive = 0x10, kTwice = 0x20, kOtherRack = 0x40, kCatalogFirst = 0x80;
 
 constexpr const char* kConfig = R"(agent: {site: s1, rack: r1, id: a1}
 mqtt: {brokers: [tcp://127.0.0.1:1]}
@@ -111,6 +111,23 @@ int main(int argc, char** argv) {
   alarm.set_severity(v1::AlarmEvent::SEVERITY_SENSOR_FAILED);
   const auto alarm_cleared = alarm.SerializeAsString();
 
+  // The retained snapshot: one point never read yet.
+  v1::Snapshot snapshot;
+  snapshot.set_agent_id("a1");
+  snapshot.set_boot_id("0f3c9a7e");
+  snapshot.set_catalog_id(enc.catalog_id());
+  snapshot.set_time_ms(to_unix_ms(tick));
+  snapshot.set_telemetry_sequence(59);
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    auto* s = snapshot.add_samples();
+    s->set_point(i);
+    s->set_value(i == 4 ? 0.0 : 20.0 + i);
+    s->set_quality(i == 4 ? v1::QUALITY_UNKNOWN : v1::QUALITY_GOOD);
+    s->set_time_offset_ms(-250 * static_cast<std::int64_t>(i));
+    if (i == 4) s->set_reason("not read yet");
+  }
+  const auto snap = snapshot.SerializeAsString();
+
   const std::string garbage("\xff\xff\xff\xff\x0f", 5);
   bool ok = true;
   ok = write(dir, "status_online", kStatus, online) && ok;
@@ -137,10 +154,16 @@ int main(int argc, char** argv) {
              std::string("rackwatch/v1/s1/r1/telemetry") + '\0' + hwmon) && ok;
   ok = write(dir, "topic_in_payload_named", kTopicInPayload | kCatalogFirst | kOtherRack,
              with_catalog(catalog, std::string("rackwatch/v1/s1/r2/telemetry") + '\0' + sim)) && ok;
+  ok = write(dir, "snapshot_named", kTopicInPayload | kCatalogFirst,
+             with_catalog(catalog, std::string("rackwatch/v1/s1/r1/snapshot") + '\0' + snap)) && ok;
+  ok = write(dir, "telemetry_held_for_catalog", kTelemetry | kCatalogFirst | kReceive,
+             with_catalog(catalog, sim)) && ok;
+  ok = write(dir, "snapshot_held", kTopicInPayload | kCatalogFirst | kReceive,
+             with_catalog(catalog, std::string("rackwatch/v1/s1/r1/snapshot") + '\0' + snap)) && ok;
   if (!ok) {
     std::fprintf(stderr, "cannot write the seeds into %s\n", dir.c_str());
     return 1;
   }
-  std::printf("wrote 20 seeds into %s\n", dir.c_str());
+  std::printf("wrote 23 seeds into %s\n", dir.c_str());
   return 0;
 }

@@ -140,6 +140,8 @@ TEST_F(TailOptionsTest, MistakesNameTheOptionOrFileAndWhatToDo) {
       {{"--broker", "http://b"}, "broker 'http://b' must start with tcp://, mqtt:// (plain) or ssl://, mqtts://"},
       {{"--broker", "tcp://b", "--count", "0"}, "--count needs a positive number, not '0'"},
       {{"--broker", "tcp://b", "--timeout", "soon"}, "--timeout needs a duration such as 10s, not 'soon'"},
+      {{"--broker", "tcp://b", "--hold", "a while"}, "--hold needs a duration such as 2s (0: do not hold)"},
+      {{"--broker", "tcp://b", "--catalog-cache", missing}, "--catalog-cache '" + missing + "': not a directory"},
       {{"--broker"}, "--broker needs a value"},
       {{"--frobnicate"}, "unexpected argument '--frobnicate'"},
       {{"--config", missing}, "rackwatch tail: cannot take the broker settings from " + missing +
@@ -149,6 +151,20 @@ TEST_F(TailOptionsTest, MistakesNameTheOptionOrFileAndWhatToDo) {
     EXPECT_FALSE(parse(c.args)) << ::testing::PrintToString(c.args);
     EXPECT_THAT(error_, HasSubstr(c.error)) << ::testing::PrintToString(c.args);
   }
+}
+
+TEST_F(TailOptionsTest, HoldAndCatalogCache) {
+  auto o = parse({"--broker", "tcp://b:1883"});
+  ASSERT_TRUE(o) << error_;
+  EXPECT_EQ(o->hold, std::chrono::seconds(2));
+  EXPECT_TRUE(o->catalog_cache.empty());
+  o = parse({"--broker", "tcp://b:1883", "--hold", "0", "--catalog-cache", dir_.path().string()});
+  ASSERT_TRUE(o) << error_;
+  EXPECT_EQ(o->hold.count(), 0);
+  EXPECT_EQ(o->catalog_cache, dir_.path().string());
+  o = parse({"--broker", "tcp://b:1883", "--hold", "500ms"});
+  ASSERT_TRUE(o) << error_;
+  EXPECT_EQ(o->hold, std::chrono::milliseconds(500));
 }
 
 // A config of format sparkplug: its group's topics and the hosts' STATE;
