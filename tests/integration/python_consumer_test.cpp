@@ -1,7 +1,8 @@
 // The Python reference consumer (clients/python) against a live agent, side
 // by side with `rackwatch tail --json`: both subscribed before the agent
 // starts, through a reload that changes the point list, they print every
-// telemetry message alike: the same points, values, qualities and times.
+// telemetry message alike: the same points, values, qualities and times;
+// and with a persistent session the consumer misses nothing while away.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -71,6 +72,42 @@ class PythonConsumerTest : public ::testing::Test {
                                         "      - {name: flow, signal: cdu.flow}\n");
   }
 
+  void start_tail() {
+    tail_.emplace(std::vector<std::string>{bin("rackwatch"), "tail", "--broker", broker_.uri(), "--json"},
+                  dir_.path(), Process::Options{{}, "tail.log"});
+  }
+
+  void start_consumer(std::vector<std::string> args, const std::string& log_name) {
+    Process::Options py;
+    py.env = {"PYTHONPATH=" + std::string(RACKWATCH_PYTHON_PATH), "PYTHONDONTWRITEBYTECODE=1"};
+    py.log_name = log_name;
+    args.insert(args.begin(), {RACKWATCH_PYTHON, source_path("clients/python/rackwatch_consumer.py"), "--broker",
+                               broker_.uri()});
+    consumer_.reset();
+    consumer_.emplace(args, dir_.path(), py);
+  }
+
+  // Both subscribed: the consumer says so; tail says nothing with --json, but
+  // a message of a kind it does not know comes back as an error line.
+  void wait_subscribed() {
+    ASSERT_TRUE(
+        wait_until([&] { return consumer_log().find("subscribed to rackwatch/v1/#") != std::string::npos; }, 15s))
+        << consumer_log();
+    TestSubscriber marker(broker_.uri(), "pyconsumer-test/none");
+    ASSERT_TRUE(wait_until(
+        [&] {
+          marker.publish("rackwatch/v1/hall-p/r21/marker", "x");
+          return wait_until([&] { return tail_log().find("/marker") != std::string::npos; }, 500ms);
+        },
+        15s))
+        << tail_log();
+  }
+
+  void start_agent() {
+    agent_.emplace(std::vector<std::string>{bin("rackwatchd"), "--config", (dir_ / "agent.yaml").string()},
+                   dir_.path());
+  }
+
   std::string tail_log() const { return tail_->log(); }
   std::string consumer_log() const { return consumer_->log(); }
 
@@ -97,30 +134,11 @@ class PythonConsumerTest : public ::testing::Test {
 
 TEST_F(PythonConsumerTest, PrintsEveryTelemetryMessageAsTailDoes) {
   // Both subscribed before the agent starts: each sees every message.
-  tail_.emplace(std::vector<std::string>{bin("rackwatch"), "tail", "--broker", broker_.uri(), "--json"},
-                dir_.path(), Process::Options{{}, "tail.log"});
-  Process::Options py;
-  py.env = {"PYTHONPATH=" + std::string(RACKWATCH_PYTHON_PATH), "PYTHONDONTWRITEBYTECODE=1"};
-  py.log_name = "consumer.log";
-  consumer_.emplace(std::vector<std::string>{RACKWATCH_PYTHON, source_path("clients/python/rackwatch_consumer.py"),
-                                             "--broker", broker_.uri()},
-                    dir_.path(), py);
-  ASSERT_TRUE(wait_until([&] { return consumer_log().find("subscribed to rackwatch/v1/#") != std::string::npos; },
-                         15s))
-      << consumer_log();
-  // tail says nothing when subscribed with --json: a message of a kind it
-  // does not know comes back as an error line once it is.
-  TestSubscriber marker(broker_.uri(), "pyconsumer-test/none");
-  ASSERT_TRUE(wait_until(
-      [&] {
-        marker.publish("rackwatch/v1/hall-p/r21/marker", "x");
-        return wait_until([&] { return tail_log().find("/marker") != std::string::npos; }, 500ms);
-      },
-      15s))
-      << tail_log();
+  start_tail();
+  start_consumer({}, "consumer.log");
+  ASSERT_NO_FATAL_FAILURE(wait_subscribed());
 
-  agent_.emplace(std::vector<std::string>{bin("rackwatchd"), "--config", (dir_ / "agent.yaml").string()},
-                 dir_.path());
+  start_agent();
   ASSERT_TRUE(wait_until([&] { return count(telemetry_lines(consumer_log())) >= 20; }, 20s, 200ms))
       << consumer_log() << agent_->log();
   const std::string first_catalog(telemetry_lines(consumer_log()).begin()->second.at("catalog_id").as_string());
@@ -182,6 +200,48 @@ TEST_F(PythonConsumerTest, PrintsEveryTelemetryMessageAsTailDoes) {
   // A clean run: the first message is a baseline, and none is missing after it.
   EXPECT_THAT(consumer_log(), ::testing::Not(HasSubstr("gap")));
   EXPECT_THAT(consumer_log(), ::testing::Not(HasSubstr("duplicate")));
+}
+
+// With --client-id the session is persistent: what the agent published
+// while the consumer was away comes when it is back, and the two runs
+// together print what tail printed, nothing missing, each named from its
+// catalog (on the return the queued telemetry may come before the retained
+// catalog: the consumer holds it until then).
+TEST_F(PythonConsumerTest, APersistentSessionGetsWhatCameWhileAway) {
+  start_tail();
+  start_consumer({"--client-id", "pyconsumer-persistent"}, "consumer-1.log");
+  ASSERT_NO_FATAL_FAILURE(wait_subscribed());
+  start_agent();
+  ASSERT_TRUE(wait_until([&] { return count(telemetry_lines(consumer_log())) >= 10; }, 20s, 200ms))
+      << consumer_log() << agent_->log();
+  ASSERT_TRUE(consumer_->stop().has_value());
+  const auto first_run = consumer_log();
+  const auto away_from = telemetry_lines(tail_log()).size();
+  ASSERT_TRUE(wait_until([&] { return telemetry_lines(tail_log()).size() >= away_from + 10; }, 20s, 200ms));
+
+  start_consumer({"--client-id", "pyconsumer-persistent"}, "consumer-2.log");
+  ASSERT_TRUE(wait_until([&] { return count(telemetry_lines(consumer_log())) >= 15; }, 20s, 200ms))
+      << consumer_log();
+  ASSERT_TRUE(agent_->stop(10s).has_value());
+  auto both = [&] {
+    auto all = telemetry_lines(first_run);
+    all.merge(telemetry_lines(consumer_log()));  // a message in flight at the stop may come twice
+    return all;
+  };
+  ASSERT_TRUE(wait_until([&] { return both().size() >= telemetry_lines(tail_log()).size(); }, 10s, 200ms));
+  tail_->stop();
+  consumer_->stop();
+
+  const auto from_tail = telemetry_lines(tail_log());
+  const auto from_consumer = both();
+  ASSERT_EQ(from_consumer.size(), from_tail.size()) << first_run << consumer_log() << tail_log();
+  for (const auto& [key, expected] : from_tail) {
+    const auto it = from_consumer.find(key);
+    ASSERT_NE(it, from_consumer.end()) << "sequence " << key.second << " missing from the consumer";
+    EXPECT_EQ(boost::json::serialize(it->second), boost::json::serialize(expected));
+  }
+  // The second run's first message is its baseline: no gap between the runs to report.
+  EXPECT_THAT(consumer_log(), ::testing::Not(HasSubstr("gap")));
 }
 
 }  // namespace
