@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -358,25 +360,30 @@ TEST_F(DaemonTest, TailDecodesWhatTheAgentPublishes) {
       [&] { return TestSubscriber::read_retained(broker_.uri(), kBase + "/catalog", 200ms).has_value(); },
       10s))
       << diagnostics();
-  auto r = run({bin("rackwatch"), "tail", "--broker", broker_.uri(), "--count", "6", "--timeout",
+  auto r = run({bin("rackwatch"), "tail", "--broker", broker_.uri(), "--count", "9", "--timeout",
                 "20s", "--json"},
                30s);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<boost::json::object> lines;
   std::istringstream in(r.out);
   for (std::string line; std::getline(in, line);) lines.push_back(boost::json::parse(line).as_object());
-  ASSERT_EQ(lines.size(), 6u) << r.out;
-  // Retained status, catalog and this boot's (empty) active-alarm set come
-  // first, then telemetry with names and units.
-  EXPECT_EQ(lines[0].at("type").as_string(), "status");
-  EXPECT_EQ(lines[0].at("state").as_string(), "online");
-  EXPECT_TRUE(lines[0].at("retained").as_bool());
-  EXPECT_EQ(lines[1].at("type").as_string(), "catalog");
-  EXPECT_EQ(lines[2].at("type").as_string(), "alarms");
-  EXPECT_TRUE(lines[2].at("retained").as_bool());
-  EXPECT_TRUE(lines[2].at("active").as_array().empty()) << r.out;
+  ASSERT_EQ(lines.size(), 9u) << r.out;
+  // The retained state comes first: status, the catalog (current and under
+  // its id), this boot's (empty) active-alarm set and the snapshot; then
+  // telemetry with names and units.
+  constexpr std::size_t kRetained = 5;
+  std::map<std::string, int> retained;
+  for (std::size_t i = 0; i < kRetained; ++i) {
+    SCOPED_TRACE(r.out);
+    EXPECT_TRUE(lines[i].at("retained").as_bool());
+    const auto type = std::string(lines[i].at("type").as_string());
+    ++retained[type];
+    if (type == "status") EXPECT_EQ(lines[i].at("state").as_string(), "online");
+    if (type == "alarms") EXPECT_TRUE(lines[i].at("active").as_array().empty());
+  }
+  EXPECT_EQ(retained, (std::map<std::string, int>{{"alarms", 1}, {"catalog", 2}, {"snapshot", 1}, {"status", 1}}));
   bool saw_named_pdu = false;
-  for (std::size_t i = 3; i < lines.size(); ++i) {
+  for (std::size_t i = kRetained; i < lines.size(); ++i) {
     ASSERT_EQ(lines[i].at("type").as_string(), "telemetry");
     EXPECT_TRUE(lines[i].at("catalog_known").as_bool());
     for (const auto& sv : lines[i].at("samples").as_array()) {
@@ -392,7 +399,7 @@ TEST_F(DaemonTest, TailDecodesWhatTheAgentPublishes) {
   EXPECT_TRUE(saw_named_pdu) << r.out;
 
   // The text form names values with units too.
-  auto text = run({bin("rackwatch"), "tail", "--broker", broker_.uri(), "--count", "6", "--timeout", "20s"},
+  auto text = run({bin("rackwatch"), "tail", "--broker", broker_.uri(), "--count", "9", "--timeout", "20s"},
                   30s);
   EXPECT_EQ(text.exit_code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr("status online"));

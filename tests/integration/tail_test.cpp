@@ -88,12 +88,13 @@ class TailTlsTest : public ::testing::Test {
 };
 
 TEST_F(TailTlsTest, TheAgentsConfigReachesItsBrokerAndRack) {
-  auto r = run({bin("rackwatch"), "tail", "--config", (dir_ / "agent.yaml").string(), "--count", "5", "--timeout",
+  // Five retained (status, catalog twice, alarms, snapshot), then telemetry.
+  auto r = run({bin("rackwatch"), "tail", "--config", (dir_ / "agent.yaml").string(), "--count", "8", "--timeout",
                 "20s", "--json"},
                30s);
   ASSERT_EQ(r.exit_code, 0) << r.err << broker_->log();
   const auto lines = json_lines(r.out);
-  ASSERT_EQ(lines.size(), 5u) << r.out;
+  ASSERT_EQ(lines.size(), 8u) << r.out;
   // The rack's retained state first, then its telemetry, named from the catalog.
   EXPECT_EQ(lines[0].at("type").as_string(), "status");
   EXPECT_EQ(lines[0].at("state").as_string(), "online");
@@ -112,7 +113,7 @@ TEST_F(TailTlsTest, TheAgentsConfigReachesItsBrokerAndRack) {
   EXPECT_THAT(broker_->log(), ::testing::ContainsRegex("as rackwatch-tail-[0-9]+ .*u'hall-t.r09'"));
 
   // The text form: prefixed units for people.
-  auto text = run({bin("rackwatch"), "tail", "--config", (dir_ / "agent.yaml").string(), "--count", "5",
+  auto text = run({bin("rackwatch"), "tail", "--config", (dir_ / "agent.yaml").string(), "--count", "8",
                    "--timeout", "20s"},
                   30s);
   ASSERT_EQ(text.exit_code, 0) << text.err;
