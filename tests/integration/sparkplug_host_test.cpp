@@ -289,13 +289,7 @@ derived:
     return false;
   };
   ASSERT_TRUE(sub.wait_for(raised, 20s)) << diagnostics();
-  sparkplug_b::Payload command;
-  command.set_timestamp(1);
-  auto* rebirth = command.add_metrics();
-  rebirth->set_name("Node Control/Rebirth");
-  rebirth->set_datatype(sparkplug_b::Boolean);
-  rebirth->set_boolean_value(true);
-  sub.publish(node_topic("NCMD"), command.SerializeAsString());
+  sub.publish(node_topic("NCMD"), sparkplug_rebirth_command());
   ASSERT_TRUE(wait_until([&] { return count(sub.messages(), device_topic("DBIRTH", "pdu")) >= 2; }, 20s))
       << diagnostics();
 

@@ -217,13 +217,7 @@ TEST_F(SparkplugTest, AnNcmdRebirthSendsTheBirthsAgainOnTheSameConnection) {
   start_agent();
   ASSERT_TRUE(wait_until([&] { return count(sub.messages(), device_topic("DDATA", "pdu")) >= 3; }, 20s))
       << diagnostics();
-  sparkplug_b::Payload command;
-  command.set_timestamp(1);
-  auto* rebirth = command.add_metrics();
-  rebirth->set_name("Node Control/Rebirth");
-  rebirth->set_datatype(sparkplug_b::Boolean);
-  rebirth->set_boolean_value(true);
-  sub.publish(node_topic("NCMD"), command.SerializeAsString());
+  sub.publish(node_topic("NCMD"), sparkplug_rebirth_command());
   ASSERT_TRUE(wait_until(
       [&] {
         const auto m = sub.messages();

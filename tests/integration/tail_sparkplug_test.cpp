@@ -13,6 +13,7 @@
 #include "support/mosquitto.hpp"
 #include "support/process.hpp"
 #include "support/run.hpp"
+#include "support/sparkplug_decoder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_subscriber.hpp"
 #include "support/wait.hpp"
@@ -55,15 +56,6 @@ std::vector<json::object> json_lines(const std::string& log) {
   return lines;
 }
 
-std::string rebirth_command() {
-  sparkplug_b::Payload command;
-  command.set_timestamp(1);
-  auto* rebirth = command.add_metrics();
-  rebirth->set_name("Node Control/Rebirth");
-  rebirth->set_datatype(sparkplug_b::Boolean);
-  rebirth->set_boolean_value(true);
-  return command.SerializeAsString();
-}
 
 TEST(TailSparkplugTest, DataIsNamedFromTheBirthsWithUnits) {
   TempDir dir("rackwatch-tail-spb");
@@ -85,7 +77,7 @@ TEST(TailSparkplugTest, DataIsNamedFromTheBirthsWithUnits) {
   for (int i = 0; i < 5 && tail.log().find("\"NBIRTH\"") == std::string::npos; ++i) {
     if (!wait_until([&] { return tail.log().find("\"NBIRTH\"") != std::string::npos; }, 5s) &&
         !host.messages().empty()) {
-      host.publish("spBv1.0/hall-s/NCMD/r11", rebirth_command());
+      host.publish("spBv1.0/hall-s/NCMD/r11", sparkplug_rebirth_command());
     }
   }
   const auto exit = tail.wait_exit(45s);

@@ -16,6 +16,7 @@
 
 #include <mqtt/message.h>
 
+#include "sparkplug_b/sparkplug_b.pb.h"
 #include "support/run.hpp"
 
 namespace rackwatch::test {
@@ -63,6 +64,17 @@ inline const boost::json::value* sparkplug_property(const boost::json::object& m
   if (!props || !props->is_object()) return nullptr;
   const auto* p = props->as_object().if_contains(key);
   return p && p->is_object() ? p->as_object().if_contains("value") : nullptr;
+}
+
+// What a host sends on NCMD to ask for the births again.
+inline std::string sparkplug_rebirth_command() {
+  sparkplug_b::Payload command;
+  command.set_timestamp(1);
+  auto* rebirth = command.add_metrics();
+  rebirth->set_name("Node Control/Rebirth");
+  rebirth->set_datatype(sparkplug_b::Boolean);
+  rebirth->set_boolean_value(true);
+  return command.SerializeAsString();
 }
 
 class SparkplugDecoder {
