@@ -378,8 +378,12 @@ TEST_F(DaemonTest, TailDecodesWhatTheAgentPublishes) {
     EXPECT_TRUE(lines[i].at("retained").as_bool());
     const auto type = std::string(lines[i].at("type").as_string());
     ++retained[type];
-    if (type == "status") EXPECT_EQ(lines[i].at("state").as_string(), "online");
-    if (type == "alarms") EXPECT_TRUE(lines[i].at("active").as_array().empty());
+    if (type == "status") {
+      EXPECT_EQ(lines[i].at("state").as_string(), "online");
+    }
+    if (type == "alarms") {
+      EXPECT_TRUE(lines[i].at("active").as_array().empty());
+    }
   }
   EXPECT_EQ(retained, (std::map<std::string, int>{{"alarms", 1}, {"catalog", 2}, {"snapshot", 1}, {"status", 1}}));
   bool saw_named_pdu = false;

@@ -125,7 +125,9 @@ TEST_F(SubscriberContractTest, ReloadsDuringAnOutageLeaveEveryBackloggedMessageD
     if (topic.rfind(kBase + "/catalog", 0) != 0) continue;
     v1::Catalog c;
     ASSERT_TRUE(c.ParseFromString(m->get_payload_str())) << topic;
-    if (topic != kBase + "/catalog") EXPECT_EQ(topic, kBase + "/catalog/" + c.catalog_id());
+    if (topic != kBase + "/catalog") {
+      EXPECT_EQ(topic, kBase + "/catalog/" + c.catalog_id());
+    }
     catalogs[c.catalog_id()] = c;
   }
   std::size_t decoded = 0;
