@@ -21,22 +21,26 @@ const std::vector<std::string>* SparkplugCatalogs::points(const std::string& id)
   return it == points_.end() ? nullptr : &it->second;
 }
 
-void sparkplug_remap(v1::Telemetry& telemetry, const std::vector<std::string>& from, const SparkplugLayout& to,
-                     std::uint64_t& unmapped) {
+void sparkplug_drop_samples(v1::Telemetry& telemetry, const std::function<bool(const v1::Sample&)>& drop) {
   auto* samples = telemetry.mutable_samples();
   int kept = 0;
   for (int i = 0; i < samples->size(); ++i) {
-    auto& s = *samples->Mutable(i);
-    const auto found = s.point() < from.size() ? to.index_of.find(from[s.point()]) : to.index_of.end();
-    if (found == to.index_of.end()) {
-      ++unmapped;
-      continue;
-    }
-    s.set_point(found->second);
+    if (drop(samples->Get(i))) continue;
     if (kept != i) samples->SwapElements(kept, i);
     ++kept;
   }
   samples->DeleteSubrange(kept, samples->size() - kept);
+}
+
+void sparkplug_remap(v1::Telemetry& telemetry, const std::vector<std::string>& from, const SparkplugLayout& to,
+                     std::uint64_t& unmapped) {
+  // A sample of a point `to` lacks has no metric; the others take `to`'s index.
+  sparkplug_drop_samples(telemetry, [&](const v1::Sample& s) {
+    const bool known = s.point() < from.size() && to.index_of.count(from[s.point()]) != 0;
+    if (!known) ++unmapped;
+    return !known;
+  });
+  for (auto& s : *telemetry.mutable_samples()) s.set_point(to.index_of.at(from[s.point()]));
   telemetry.set_catalog_id(to.catalog_id);
 }
 

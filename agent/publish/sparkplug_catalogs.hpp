@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@ namespace rackwatch {
 
 namespace v1 {
 class Catalog;
+class Sample;
 class Telemetry;
 }  // namespace v1
 
@@ -32,6 +34,9 @@ class SparkplugCatalogs {
   std::map<std::string, std::vector<std::string>> points_;
   std::deque<std::string> order_;  // oldest first
 };
+
+// Removes the samples `drop` says, keeping the others in order.
+void sparkplug_drop_samples(v1::Telemetry& telemetry, const std::function<bool(const v1::Sample&)>& drop);
 
 // Rewrites `telemetry`'s point indexes from the catalog whose point ids are
 // `from` to `to`'s, by id, and its catalog id to `to`'s; samples of points

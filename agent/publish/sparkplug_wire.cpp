@@ -216,17 +216,11 @@ void SparkplugWire::remember(const v1::Telemetry& t) {
 // A dormant device's readings have no value: its DDEATH said so already,
 // and data after a death would make a host ask for a rebirth.
 void SparkplugWire::drop_dormant(v1::Telemetry& t) const {
-  auto* samples = t.mutable_samples();
-  int kept = 0;
-  for (int i = 0; i < samples->size(); ++i) {
-    const auto& s = samples->Get(i);
+  sparkplug_drop_samples(t, [this](const v1::Sample& s) {
     const int d = s.point() < layout_.device_of.size() ? layout_.device_of[s.point()] : -1;
     const bool usable = s.quality() == v1::QUALITY_GOOD || s.quality() == v1::QUALITY_UNCERTAIN;
-    if (d >= 0 && !usable && dormant_.count(layout_.devices[static_cast<std::size_t>(d)].name) != 0) continue;
-    if (kept != i) samples->SwapElements(kept, i);
-    ++kept;
-  }
-  samples->DeleteSubrange(kept, samples->size() - kept);
+    return d >= 0 && !usable && dormant_.count(layout_.devices[static_cast<std::size_t>(d)].name) != 0;
+  });
 }
 
 int SparkplugWire::device_index(const std::string& source) const {

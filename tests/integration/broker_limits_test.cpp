@@ -61,11 +61,7 @@ sources:
   TestSubscriber sub(broker.uri(), kBase + "/telemetry");
   Process agent({bin("rackwatchd"), "--config", (dir / "agent.yaml").string()}, dir.path());
   auto by_source = [&](const std::string& source) {
-    std::vector<v1::Telemetry> out;
-    for (auto& t : decoded<v1::Telemetry>(sub, kBase + "/telemetry")) {
-      if (t.source() == source) out.push_back(std::move(t));
-    }
-    return out;
+    return decoded<v1::Telemetry>(sub, kBase + "/telemetry", source);
   };
 
   // The small messages flow; the big ones are refused and held, named.

@@ -60,11 +60,7 @@ sources:
   }
 
   std::vector<v1::Telemetry> of(const std::string& source) {
-    std::vector<v1::Telemetry> out;
-    for (auto& t : decoded<v1::Telemetry>(*sub_, kBase + "/telemetry")) {
-      if (t.source() == source) out.push_back(std::move(t));
-    }
-    return out;
+    return decoded<v1::Telemetry>(*sub_, kBase + "/telemetry", source);
   }
 
   // The live unit, watched for the whole run: after its first poll, every

@@ -85,11 +85,7 @@ class RedfishFairnessTest : public ::testing::Test {
   }
 
   std::vector<v1::Telemetry> of(const std::string& source) {
-    std::vector<v1::Telemetry> out;
-    for (auto& t : decoded<v1::Telemetry>(*sub_, kBase + "/telemetry")) {
-      if (t.source() == source) out.push_back(std::move(t));
-    }
-    return out;
+    return decoded<v1::Telemetry>(*sub_, kBase + "/telemetry", source);
   }
 
   std::map<std::string, std::int64_t> device_counters(const std::string& source, std::string& state) {

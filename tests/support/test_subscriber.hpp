@@ -161,4 +161,12 @@ std::vector<T> decoded(const TestSubscriber& sub, const std::string& topic) {
   return out;
 }
 
+// The same, of one source only (a T with source(): Telemetry).
+template <class T>
+std::vector<T> decoded(const TestSubscriber& sub, const std::string& topic, const std::string& source) {
+  auto all = decoded<T>(sub, topic);
+  std::erase_if(all, [&](const T& t) { return t.source() != source; });
+  return all;
+}
+
 }  // namespace rackwatch::test
